@@ -1,0 +1,102 @@
+package dev.trellis.platform.stream;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Iterator;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams a lazy source (a database cursor, a merge of shard cursors) to a client, pulling the next item only
+ * while the client is ready to take it. A slow client therefore holds back the database instead of filling the
+ * server's memory, which is what gRPC's isReady/onReady contract is for.
+ *
+ * <p>Pumping happens in the call's own callbacks (the handler, then each onReady), which gRPC runs one at a time,
+ * so the source is consumed from one thread at a time. The source is closed when it is exhausted, when it fails,
+ * and when the client cancels.
+ */
+public final class FlowControlledSender<T, S extends Iterator<T> & AutoCloseable> {
+  private static final Logger log = LoggerFactory.getLogger(FlowControlledSender.class);
+
+  private final ServerCallStreamObserver<T> call;
+  private final S source;
+  private final Function<? super S, Metadata> trailers;
+  private boolean done;
+
+  private FlowControlledSender(ServerCallStreamObserver<T> call, S source, Function<? super S, Metadata> trailers) {
+    this.call = call;
+    this.source = source;
+    this.trailers = trailers;
+  }
+
+  /** Sends every item of the source, then completes the call. Call it from the handler, and return. */
+  public static <T, S extends Iterator<T> & AutoCloseable> void send(StreamObserver<T> responseObserver, S source) {
+    send(responseObserver, source, s -> new Metadata());
+  }
+
+  /**
+   * Sends every item of the source, then completes the call with the trailers computed from the exhausted source
+   * (a next-page token, say). Call it from the handler, and return.
+   */
+  public static <T, S extends Iterator<T> & AutoCloseable> void send(
+      StreamObserver<T> responseObserver, S source, Function<? super S, Metadata> trailers) {
+    requireNonNull(source, "source");
+    requireNonNull(trailers, "trailers");
+    ServerCallStreamObserver<T> call = (ServerCallStreamObserver<T>) requireNonNull(responseObserver, "observer");
+    FlowControlledSender<T, S> sender = new FlowControlledSender<>(call, source, trailers);
+    call.setOnCancelHandler(sender::cancel);
+    call.setOnReadyHandler(sender::pump);
+    // The first onReady may have fired before the handler ran; start pumping now.
+    sender.pump();
+  }
+
+  private void pump() {
+    if (done) {
+      return;
+    }
+    try {
+      while (call.isReady()) {
+        if (!source.hasNext()) {
+          finish();
+          return;
+        }
+        call.onNext(source.next());
+      }
+    } catch (RuntimeException e) {
+      done = true;
+      closeSource();
+      call.onError(e);
+    }
+  }
+
+  private void finish() {
+    done = true;
+    Metadata trailing = trailers.apply(source);
+    closeSource();
+    if (trailing.keys().isEmpty()) {
+      call.onCompleted();
+    } else {
+      // ServerCallStreamObserver has no way to attach trailers to onCompleted; closing with an OK status that
+      // carries them is how grpc-java's stub passes trailers on a successful close.
+      call.onError(Status.OK.asRuntimeException(trailing));
+    }
+  }
+
+  private void cancel() {
+    done = true;
+    closeSource();
+  }
+
+  private void closeSource() {
+    try {
+      source.close();
+    } catch (Exception e) {
+      log.warn("closing a stream source failed", e);
+    }
+  }
+}
