@@ -2,6 +2,8 @@ package dev.trellis.platform.stream;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.error.ApiException;
+import dev.trellis.platform.error.StatusMapper;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -67,9 +69,14 @@ public final class FlowControlledSender<T, S extends Iterator<T> & AutoCloseable
         }
         call.onNext(source.next());
       }
+    } catch (ApiException e) {
+      done = true;
+      closeSource();
+      call.onError(StatusMapper.toStatusException(e));
     } catch (RuntimeException e) {
       done = true;
       closeSource();
+      // Unplanned: the error interceptor logs it and shows the client a bare INTERNAL.
       call.onError(e);
     }
   }

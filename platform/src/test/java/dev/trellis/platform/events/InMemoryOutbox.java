@@ -1,0 +1,70 @@
+package dev.trellis.platform.events;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * An outbox with PostgreSQL's visibility rules in miniature, to test the feed's logic apart from SQL: a transaction
+ * takes its id when it begins, its event becomes visible when it commits, and the horizon is the oldest id still
+ * running (or the next id). The real outbox is tested against PostgreSQL in the services.
+ */
+final class InMemoryOutbox implements OutboxReader<String> {
+  private final List<List<Stamped<String>>> committed = new ArrayList<>();
+  private final List<TreeSet<Long>> running = new ArrayList<>();
+  private final boolean[] down;
+  private long nextTxid = 100;
+
+  InMemoryOutbox(int shards) {
+    for (int i = 0; i < shards; i++) {
+      committed.add(new ArrayList<>());
+      running.add(new TreeSet<>());
+    }
+    down = new boolean[shards];
+  }
+
+  synchronized long begin(int shard) {
+    long txid = nextTxid++;
+    running.get(shard).add(txid);
+    return txid;
+  }
+
+  synchronized void commit(int shard, long txid, String event) {
+    running.get(shard).remove(txid);
+    committed.get(shard).add(new Stamped<>(txid, event));
+  }
+
+  void write(int shard, String event) {
+    commit(shard, begin(shard), event);
+  }
+
+  synchronized void setDown(int shard, boolean isDown) {
+    down[shard] = isDown;
+  }
+
+  @Override
+  public synchronized long horizon(int shard) {
+    check(shard);
+    return running.get(shard).isEmpty() ? nextTxid : running.get(shard).first();
+  }
+
+  @Override
+  public synchronized Batch<String> readFrom(int shard, long watermark) {
+    long horizon = horizon(shard);
+    List<Stamped<String>> events = committed.get(shard).stream()
+        .filter(e -> e.txid() >= watermark && e.txid() < horizon)
+        .toList();
+    return new Batch<>(events, horizon);
+  }
+
+  @Override
+  public int shardCount() {
+    return committed.size();
+  }
+
+  private void check(int shard) {
+    if (down[shard]) {
+      throw new IllegalStateException("shard " + shard + " is down");
+    }
+  }
+}

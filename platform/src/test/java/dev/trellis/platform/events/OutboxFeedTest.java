@@ -1,0 +1,103 @@
+package dev.trellis.platform.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class OutboxFeedTest {
+  private final InMemoryOutbox outbox = new InMemoryOutbox(2);
+  private final OutboxFeed<String> feed = OutboxFeed.start(outbox, Duration.ofMillis(2), "test");
+
+  @AfterEach
+  void close() {
+    feed.close();
+  }
+
+  @Test
+  void deliversChangesCommittedAfterSubscribingFromEveryShard() {
+    outbox.write(0, "before");
+    Subscription<String> sub = feed.subscribe(e -> true, 100, () -> { });
+    outbox.write(0, "a");
+    outbox.write(1, "b");
+
+    assertThat(drainUntil(sub, 2)).containsExactlyInAnyOrder("a", "b");
+  }
+
+  @Test
+  void aTransactionThatCommitsLateIsNotSkipped() {
+    Subscription<String> sub = feed.subscribe(e -> true, 100, () -> { });
+    long slow = outbox.begin(0);   // lower txid, still running
+    outbox.write(0, "fast");       // higher txid, committed first
+    outbox.commit(0, slow, "slow");
+
+    assertThat(drainUntil(sub, 2)).containsExactlyInAnyOrder("fast", "slow");
+  }
+
+  @Test
+  void aRunningTransactionAtSubscribeTimeIsDeliveredWhenItCommits() {
+    long running = outbox.begin(1);
+    Subscription<String> sub = feed.subscribe(e -> true, 100, () -> { });
+    outbox.commit(1, running, "late");
+
+    assertThat(drainUntil(sub, 1)).containsExactly("late");
+  }
+
+  @Test
+  void filtersPerSubscriber() {
+    Subscription<String> onlyA = feed.subscribe(e -> e.startsWith("a"), 100, () -> { });
+    Subscription<String> all = feed.subscribe(e -> true, 100, () -> { });
+    outbox.write(0, "a1");
+    outbox.write(1, "b1");
+    outbox.write(0, "a2");
+
+    assertThat(drainUntil(all, 3)).containsExactlyInAnyOrder("a1", "b1", "a2");
+    assertThat(drainUntil(onlyA, 2)).containsExactly("a1", "a2");
+  }
+
+  @Test
+  void aShardThatIsDownCatchesUpWhenItReturnsWhileOthersFlow() {
+    Subscription<String> sub = feed.subscribe(e -> true, 100, () -> { });
+    outbox.setDown(0, true);
+    outbox.write(0, "while-down");
+    outbox.write(1, "other-shard");
+
+    assertThat(drainUntil(sub, 1)).containsExactly("other-shard");
+    outbox.setDown(0, false);
+    assertThat(drainUntil(sub, 1)).containsExactly("while-down");
+  }
+
+  @Test
+  void aSubscriberThatFallsBehindIsCutOffNotBuffered() {
+    Subscription<String> sub = feed.subscribe(e -> true, 3, () -> { });
+    for (int i = 0; i < 5; i++) {
+      outbox.write(0, "e" + i);
+    }
+
+    await().atMost(Duration.ofSeconds(5)).until(sub::overflowed);
+    assertThat(sub.poll()).isNull();
+  }
+
+  @Test
+  void closingASubscriptionRemovesIt() {
+    Subscription<String> sub = feed.subscribe(e -> true, 3, () -> { });
+    assertThat(feed.subscriberCount()).isEqualTo(1);
+    sub.close();
+    assertThat(feed.subscriberCount()).isZero();
+  }
+
+  private static List<String> drainUntil(Subscription<String> sub, int count) {
+    List<String> got = new ArrayList<>();
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      for (String e = sub.poll(); e != null; e = sub.poll()) {
+        got.add(e);
+      }
+      return got.size() >= count;
+    });
+    return got;
+  }
+}

@@ -1,0 +1,162 @@
+package dev.trellis.platform.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.rpc.RetryInfo;
+import dev.trellis.platform.events.OutboxFeed;
+import dev.trellis.platform.events.OutboxReader;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import io.grpc.testing.protobuf.SimpleRequest;
+import io.grpc.testing.protobuf.SimpleResponse;
+import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SubscriptionSenderTest {
+  private static final int CAPACITY = 5;
+
+  private final ListOutbox outbox = new ListOutbox();
+  private final OutboxFeed<String> feed = OutboxFeed.start(outbox, Duration.ofMillis(2), "test");
+  private Server server;
+  private ManagedChannel channel;
+
+  @BeforeEach
+  void start() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(name)
+        .addService(new SimpleServiceGrpc.SimpleServiceImplBase() {
+          @Override
+          public void serverStreamingRpc(SimpleRequest request, StreamObserver<SimpleResponse> observer) {
+            String prefix = request.getRequestMessage();
+            SubscriptionSender.send(observer, feed, e -> e.startsWith(prefix), CAPACITY,
+                e -> SimpleResponse.newBuilder().setResponseMessage(e).build());
+          }
+        })
+        .build().start();
+    channel = InProcessChannelBuilder.forName(name).build();
+  }
+
+  @AfterEach
+  void stop() {
+    channel.shutdownNow();
+    server.shutdownNow();
+    feed.close();
+  }
+
+  @Test
+  void streamsMatchingEventsAsTheyHappen() {
+    Client client = subscribe("user-7", 100);
+    await().until(() -> feed.subscriberCount() == 1);
+    outbox.write("user-7 updated");
+    outbox.write("user-8 updated");
+    outbox.write("user-7 deleted");
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.received.size() == 2);
+    assertThat(client.received).containsExactly("user-7 updated", "user-7 deleted");
+  }
+
+  @Test
+  void aClientThatStopsReadingGetsResourceExhaustedWithRetryInfo() {
+    Client client = subscribe("", 0);
+    await().until(() -> feed.subscriberCount() == 1);
+    for (int i = 0; i < CAPACITY + 2; i++) {
+      outbox.write("e" + i);
+    }
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.error.get() != null);
+    Status status = Status.fromThrowable(client.error.get());
+    assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(StatusProto.fromThrowable(client.error.get()).getDetailsList())
+        .anySatisfy(d -> assertThat(d.is(RetryInfo.class)).isTrue());
+    assertThat(feed.subscriberCount()).isZero();
+  }
+
+  @Test
+  void cancellingTheCallEndsTheSubscription() {
+    Client client = subscribe("", 100);
+    await().until(() -> feed.subscriberCount() == 1);
+    client.call.get().cancel("done", null);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> feed.subscriberCount() == 0);
+  }
+
+  private Client subscribe(String prefix, int initialRequests) {
+    Client client = new Client(initialRequests);
+    SimpleServiceGrpc.newStub(channel)
+        .serverStreamingRpc(SimpleRequest.newBuilder().setRequestMessage(prefix).build(), client);
+    return client;
+  }
+
+  /** A client that asks for a fixed number of messages (0: it never reads). */
+  private static final class Client implements ClientResponseObserver<SimpleRequest, SimpleResponse> {
+    final List<String> received = new CopyOnWriteArrayList<>();
+    final AtomicReference<Throwable> error = new AtomicReference<>();
+    final AtomicReference<ClientCallStreamObserver<SimpleRequest>> call = new AtomicReference<>();
+    final int initialRequests;
+
+    Client(int initialRequests) {
+      this.initialRequests = initialRequests;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<SimpleRequest> requestStream) {
+      call.set(requestStream);
+      requestStream.disableAutoRequestWithInitial(initialRequests);
+    }
+
+    @Override
+    public void onNext(SimpleResponse value) {
+      received.add(value.getResponseMessage());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      error.set(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      error.set(new AssertionError("a subscription must not complete on its own"));
+    }
+  }
+
+  /** One shard whose transactions commit in id order. */
+  private static final class ListOutbox implements OutboxReader<String> {
+    private final List<Stamped<String>> events = new ArrayList<>();
+    private long next = 1;
+
+    synchronized void write(String event) {
+      events.add(new Stamped<>(next++, event));
+    }
+
+    @Override
+    public synchronized long horizon(int shard) {
+      return next;
+    }
+
+    @Override
+    public synchronized Batch<String> readFrom(int shard, long watermark) {
+      return new Batch<>(events.stream().filter(e -> e.txid() >= watermark).toList(), next);
+    }
+
+    @Override
+    public int shardCount() {
+      return 1;
+    }
+  }
+}
