@@ -25,6 +25,7 @@ import org.jooq.meta.jaxb.Generate;
 import org.jooq.meta.jaxb.Generator;
 import org.jooq.meta.jaxb.Jdbc;
 import org.jooq.meta.jaxb.Target;
+import org.slf4j.LoggerFactory;
 
 /**
  * Generates a service's jOOQ classes at build time from its Flyway migrations, run against a real PostgreSQL:
@@ -42,6 +43,7 @@ public final class JooqCodegen {
   private JooqCodegen() {}
 
   public static void main(String[] args) throws Exception {
+    quietLogs();
     Settings settings = Settings.of(Map.of(), args);
     Path migrations = settings.path("TRELLIS_MIGRATIONS", null);
     String packageName = settings.required("TRELLIS_PACKAGE");
@@ -85,6 +87,13 @@ public final class JooqCodegen {
     Files.createDirectories(output);
     Files.writeString(stamp, hash + "\n");
     System.out.println("[jooq-codegen] generated " + packageName + " into " + output);
+  }
+
+  /** Runs inside Maven: without a logback configuration, jOOQ and zonky would log every query at DEBUG. */
+  private static void quietLogs() {
+    if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+      root.setLevel(ch.qos.logback.classic.Level.WARN);
+    }
   }
 
   /** SHA-256 over the package name, the platform's scripts and the service's scripts (names and contents). */

@@ -5,12 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.TestClock;
 import dev.trellis.platform.error.InvalidArgumentException;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.Map;
 import org.assertj.core.api.AbstractThrowableAssert;
@@ -18,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 class PageTokenCodecTest {
   private static final byte[] KEY = "0123456789abcdef0123456789abcdef-test".getBytes(StandardCharsets.UTF_8);
-  private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  private final TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final PageTokenCodec codec = new PageTokenCodec(KEY, clock, Duration.ofMinutes(10));
 
   @Test
@@ -90,33 +89,5 @@ class PageTokenCodecTest {
       org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
     return assertThatThrownBy(call).isInstanceOfSatisfying(InvalidArgumentException.class,
         e -> assertThat(e.violations()).singleElement().satisfies(v -> assertThat(v.field()).isEqualTo("page_token")));
-  }
-
-  /** A clock the test moves by hand. */
-  static final class MutableClock extends Clock {
-    private Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
   }
 }
