@@ -24,7 +24,8 @@ import org.jooq.impl.DSL;
  * Runs one ordered query on many shards at once and merges the rows into one ordered stream.
  *
  * <p>Each shard's query opens in parallel on a virtual thread, inside a read-only transaction with a fetch size,
- * so PostgreSQL serves it from a cursor {@code fetchSize} rows per round trip; the merge then pulls rows lazily,
+ * so PostgreSQL serves it from a cursor {@code fetchSize} rows per round trip (a limited query whose LIMIT fits
+ * in one fetch runs without the transaction: one round trip, same bound); the merge then pulls rows lazily,
  * shard by shard, with a k-way merge. Memory holds at most about {@code fetchSize} rows per shard whatever the
  * result size. With a limit {@code n > 0} every shard query gets {@code LIMIT n + 1}: the first n merged rows are the
  * page, and the (n+1)-th, if any, proves that another page exists.
@@ -94,9 +95,12 @@ public final class ScatterGather {
     Connection connection = null;
     try {
       connection = shard.dataSource().getConnection();
-      // Read-only transaction: pgjdbc only streams with a cursor (fetch size) outside autocommit.
-      connection.setReadOnly(true);
-      connection.setAutoCommit(false);
+      if (limit == 0 || limit + 1 > fetchSize) {
+        // Read-only transaction: pgjdbc only streams with a cursor (fetch size) outside autocommit. A page that
+        // fits in one fetch skips it: its rows are bounded by the limit anyway, and it saves a round trip.
+        connection.setReadOnly(true);
+        connection.setAutoCommit(false);
+      }
       DSLContext dsl = DSL.using(connection, SQLDialect.POSTGRES);
       SelectLimitStep<R> select = query.apply(dsl);
       ResultQuery<R> limited = limit > 0 ? select.limit(limit + 1) : select;

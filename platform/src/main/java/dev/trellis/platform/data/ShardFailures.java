@@ -33,8 +33,7 @@ final class ShardFailures {
     }
     if (isConnectionFailure(failure)) {
       log.warn("shard {} is unavailable: {}", shard, rootMessage(failure));
-      UnavailableException unavailable = new UnavailableException(unavailableMessage);
-      return unavailable;
+      return new UnavailableException(unavailableMessage);
     }
     if (failure instanceof RuntimeException runtime) {
       return runtime;

@@ -116,7 +116,9 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
             + topology.size());
       }
       ShardFailures failures = new ShardFailures(kind);
-      Settings jooqSettings = new Settings().withExecuteLogging(false).withRenderSchema(false);
+      // No per-query debug logging and no SQLWarning fetch after each statement: both cost on every point read.
+      Settings jooqSettings = new Settings().withExecuteLogging(false).withFetchWarnings(false)
+          .withRenderSchema(false);
       List<Shard> shards = new ArrayList<>();
       try {
         for (int i = 0; i < topology.size(); i++) {

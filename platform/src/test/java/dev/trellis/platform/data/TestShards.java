@@ -4,6 +4,7 @@ import dev.trellis.platform.data.embedded.EmbeddedShards;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,7 +20,10 @@ public final class TestShards {
 
   private TestShards() {}
 
-  /** The shared shard set; do not stop its shards (use a set of your own for fault tests). */
+  /**
+   * The shared shard set; do not stop its shards (use a set of your own for fault tests). EmbeddedShards' shutdown
+   * hook stops it and deletes its files when the JVM exits.
+   */
   public static synchronized EmbeddedShards shared() {
     if (shared == null) {
       try {
@@ -28,8 +32,6 @@ public final class TestShards {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      EmbeddedShards set = shared;
-      Runtime.getRuntime().addShutdownHook(new Thread(set::close, "test-shards-shutdown"));
     }
     return shared;
   }
@@ -49,6 +51,6 @@ public final class TestShards {
 
   /** Pools small enough that many test databases fit the servers' connection limit. */
   public static ShardPoolSettings smallPools() {
-    return new ShardPoolSettings(4, java.time.Duration.ofSeconds(2), 64);
+    return new ShardPoolSettings(4, Duration.ofSeconds(2), 64);
   }
 }
