@@ -36,6 +36,16 @@ public final class TestShards {
     return shared;
   }
 
+  /** A shard set of the caller's own, for fault tests that stop shards; its files go when it is closed. */
+  public static EmbeddedShards startOwn(int shards) {
+    try {
+      return EmbeddedShards.builder(Files.createTempDirectory("trellis-own-shards-"))
+          .shards(shards).durable(false).deleteOnClose(true).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** A new, empty database on every shared shard; its name starts with {@code prefix}. */
   public static ShardTopology newDatabase(String prefix) {
     String name = prefix.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_") + "_" + databases.incrementAndGet();

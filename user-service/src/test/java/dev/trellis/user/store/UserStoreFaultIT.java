@@ -9,17 +9,14 @@ import static org.awaitility.Awaitility.await;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardedDatabase;
+import dev.trellis.platform.data.TestShards;
 import dev.trellis.platform.data.embedded.EmbeddedShards;
 import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.platform.error.UnavailableException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,15 +25,13 @@ import org.junit.jupiter.api.Test;
 /** The store with one of two user shards stopped (shards of its own: the shared test shards never stop). */
 class UserStoreFaultIT {
   private static final String DOWN_MESSAGE = "a user shard is unavailable; retry later";
-  private static Path stateDir;
   private static EmbeddedShards shards;
   private static ShardedDatabase db;
   private static UserStore store;
 
   @BeforeAll
-  static void start() throws Exception {
-    stateDir = Files.createTempDirectory("trellis-user-faults-");
-    shards = EmbeddedShards.builder(stateDir).shards(2).durable(false).start();
+  static void start() {
+    shards = TestShards.startOwn(2);
     db = UserShards.open(shards.topology(UserShards.DATABASE),
         new ShardPoolSettings(3, Duration.ofSeconds(1), 16));
     store = UserStore.builder(db, new PageTokenCodec(
@@ -45,12 +40,9 @@ class UserStoreFaultIT {
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  static void stop() {
     db.close();
     shards.close();
-    try (Stream<Path> files = Files.walk(stateDir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 
   @AfterEach
