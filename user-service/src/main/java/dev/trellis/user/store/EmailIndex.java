@@ -15,7 +15,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
-import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -148,10 +147,15 @@ final class EmailIndex {
     }
   }
 
+  /**
+   * Whether the holder's row exists with this email. Compared here with {@link #keyOf}, not with SQL lower(): the
+   * database's lower() follows its locale and may not fold non-ASCII letters the way the key did.
+   */
   private boolean holderHasEmail(long holder, String key, boolean assumeSoIfUnavailable) {
     try {
-      return db.shardOfId(holder).read(dsl -> dsl.fetchExists(USERS,
-          USERS.ID.eq(holder).and(DSL.lower(USERS.EMAIL).eq(key))));
+      String email = db.shardOfId(holder).read(dsl -> dsl.select(USERS.EMAIL).from(USERS)
+          .where(USERS.ID.eq(holder)).fetchOne(USERS.EMAIL));
+      return email != null && keyOf(email).equals(key);
     } catch (UnavailableException e) {
       if (assumeSoIfUnavailable) {
         return true; // a confirmed entry is right nearly always; refusing is the safe answer

@@ -7,17 +7,17 @@ import dev.trellis.platform.data.filter.Operator;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Locale;
 import org.jooq.impl.DSL;
 
 /**
- * The ListUsers filter fields: {@code email = "..."} (case-insensitive, as email uniqueness is),
+ * The ListUsers filter fields: {@code email = "..."} (case-insensitive: both sides folded by the database's
+ * lower(), which the users_email_lower_idx index serves),
  * {@code name : "..."} (contains, case-sensitive, LIKE wildcards escaped), {@code role = "..."} (has the role),
  * {@code created_at >= N} and {@code created_at <= N} (unix seconds).
  */
 final class UserFilterFields {
   static final FilterFields FIELDS = FilterFields.builder()
-      .text("email", Operator.EQUALS, v -> DSL.lower(USERS.EMAIL).eq(v.toLowerCase(Locale.ROOT)))
+      .text("email", Operator.EQUALS, v -> DSL.lower(USERS.EMAIL).eq(DSL.lower(DSL.val(v))))
       .text("name", Operator.HAS, USERS.NAME::contains)
       .text("role", Operator.EQUALS, role -> USERS.ROLES.contains(new String[] {role}))
       .number("created_at", Operator.GREATER_OR_EQUAL, s -> USERS.CREATED_AT.ge(atSecond(s)))

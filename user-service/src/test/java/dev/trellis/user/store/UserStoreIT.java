@@ -62,6 +62,14 @@ class UserStoreIT {
   }
 
   @Test
+  void emailUniquenessFoldsNonAsciiLettersToo() {
+    store.create("ÅSA.ÖBERG@example.com", "Åsa", List.of());
+    assertThatThrownBy(() -> store.create("åsa.öberg@example.com", "åsa", List.of()))
+        .isInstanceOf(AlreadyExistsException.class);
+    f.assertNoOrphans();
+  }
+
+  @Test
   void idsNeverIssuedAreNotFoundWhateverTheirBucketBits() {
     long neverIssued = ShardId.of(Instant.now(), 513, 4000);
     for (long id : new long[] {1, neverIssued, Long.MAX_VALUE, ShardId.of(ShardId.EPOCH, 1023, 0)}) {
