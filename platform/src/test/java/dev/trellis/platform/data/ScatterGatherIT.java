@@ -10,6 +10,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.LongStream;
 import org.jooq.Condition;
 import org.jooq.Record1;
@@ -107,6 +109,26 @@ class ScatterGatherIT {
     MergedCursor<Long> page = stream(Items.ID.le(20L), 50);
     assertThat(drain(page)).hasSize(20);
     assertThat(page.moreAfterLimit()).isFalse();
+  }
+
+  @Test
+  void cursorCanBeConsumedByTurnsFromDifferentThreads() throws Exception {
+    List<Long> out = new ArrayList<>();
+    try (MergedCursor<Long> cursor = stream(Items.ID.le((long) ROWS), 0);
+        ExecutorService first = Executors.newSingleThreadExecutor();
+        ExecutorService second = Executors.newSingleThreadExecutor()) {
+      // Like a gRPC stream pulling on onReady callbacks: batches on whichever thread, one at a time.
+      for (int batch = 0; out.size() < ROWS; batch++) {
+        ExecutorService turn = batch % 2 == 0 ? first : second;
+        turn.submit(() -> {
+          for (int i = 0; i < 37 && cursor.hasNext(); i++) {
+            out.add(cursor.next());
+          }
+        }).get();
+      }
+      assertThat(cursor.hasNext()).isFalse();
+    }
+    assertThat(out).containsExactlyElementsOf(LongStream.rangeClosed(1, ROWS).boxed().toList());
   }
 
   @Test
