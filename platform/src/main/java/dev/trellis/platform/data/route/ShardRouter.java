@@ -1,0 +1,51 @@
+package dev.trellis.platform.data.route;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.hash.HashFunction;
+import com.google.common.hash.Hashing;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Key to bucket to shard, and id to bucket to shard. A key's bucket is murmur3_32 (Guava's fixed variant, the same
+ * on every JVM and Guava version) of its UTF-8 bytes, modulo {@link ShardId#BUCKETS}; an id carries its bucket.
+ * Shard numbers are positions in the {@link BucketDirectory}. Pure and thread-safe.
+ */
+public final class ShardRouter {
+  private static final HashFunction HASH = Hashing.murmur3_32_fixed();
+
+  private final BucketDirectory directory;
+
+  public ShardRouter(BucketDirectory directory) {
+    this.directory = requireNonNull(directory, "directory");
+  }
+
+  /** The bucket of a shard key such as a lower-cased email. Stable forever: data placement depends on it. */
+  public static int bucketOfKey(String key) {
+    requireNonNull(key, "key");
+    return Math.floorMod(HASH.hashString(key, StandardCharsets.UTF_8).asInt(), ShardId.BUCKETS);
+  }
+
+  public int shardOfKey(String key) {
+    return directory.shardOf(bucketOfKey(key));
+  }
+
+  /** The shard of any id, by its bucket bits alone: no lookup. */
+  public int shardOfId(long id) {
+    return directory.shardOf(ShardId.bucketOf(id));
+  }
+
+  public int shardOfBucket(int bucket) {
+    return directory.shardOf(bucket);
+  }
+
+  /** A uniformly random bucket, for a new root entity (a user): spreads rows and load evenly over the shards. */
+  public int randomBucket() {
+    return ThreadLocalRandom.current().nextInt(ShardId.BUCKETS);
+  }
+
+  public BucketDirectory directory() {
+    return directory;
+  }
+}

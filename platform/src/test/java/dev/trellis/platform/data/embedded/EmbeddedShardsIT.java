@@ -1,0 +1,151 @@
+package dev.trellis.platform.data.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.trellis.platform.data.ScatterGatherFaults;
+import dev.trellis.platform.data.Shard;
+import dev.trellis.platform.data.ShardMigrator;
+import dev.trellis.platform.data.ShardPoolSettings;
+import dev.trellis.platform.data.ShardTopology;
+import dev.trellis.platform.data.ShardedDatabase;
+import dev.trellis.platform.error.UnavailableException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jooq.Field;
+import org.jooq.Record;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Faults and restarts on shards of its own (the shared test shards must never stop). */
+class EmbeddedShardsIT {
+  private static final Table<Record> ITEMS = DSL.table(DSL.name("items"));
+  private static final Field<Long> ID = DSL.field(DSL.name("id"), SQLDataType.BIGINT);
+  private static final Field<String> NAME = DSL.field(DSL.name("name"), SQLDataType.CLOB);
+  private static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(1);
+
+  private static Path stateDir;
+  private static EmbeddedShards shards;
+  private static ShardedDatabase db;
+
+  @BeforeAll
+  static void start() throws Exception {
+    stateDir = Files.createTempDirectory("trellis-fault-shards-");
+    shards = EmbeddedShards.builder(stateDir).shards(2).durable(false).start();
+    ShardTopology topology = shards.topology("faults");
+    ShardMigrator.migrate(topology, "classpath:db/testdata");
+    db = ShardedDatabase.builder(topology).kind("test").pool(new ShardPoolSettings(3, CONNECTION_TIMEOUT, 16)).build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    db.close();
+    shards.close();
+    try (Stream<Path> files = Files.walk(stateDir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  private static long count(Shard shard) {
+    return shard.read(dsl -> (long) dsl.fetchCount(ITEMS));
+  }
+
+  @Test
+  void stoppedShardFailsFastWithUnavailableWhileTheOtherServesAndRecoversWithoutRestart() throws Exception {
+    Shard healthy = db.shard(0);
+    Shard victim = db.shard(1);
+    AtomicLong healthyReads = new AtomicLong();
+    AtomicBoolean loading = new AtomicBoolean(true);
+    ExecutorService load = Executors.newVirtualThreadPerTaskExecutor();
+    try {
+      for (int t = 0; t < 2; t++) {
+        load.submit(() -> {
+          while (loading.get()) {
+            count(healthy);
+            healthyReads.incrementAndGet();
+          }
+          return null;
+        });
+        load.submit(() -> {
+          while (loading.get()) {
+            try {
+              count(victim);
+            } catch (UnavailableException expectedWhileStopped) {
+              // Callers of the stopped shard keep trying through the outage.
+            }
+          }
+          return null;
+        });
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> healthyReads.get() > 100);
+
+      shards.stop(1);
+      long startedAt = System.nanoTime();
+      assertThatThrownBy(() -> count(victim))
+          .isInstanceOfSatisfying(UnavailableException.class, e -> {
+            assertThat(e.getMessage()).isEqualTo("a test shard is unavailable; retry later");
+            assertThat(e.getMessage()).doesNotContain("localhost", "jdbc", String.valueOf(shards.port(1)));
+          });
+      Duration failedAfter = Duration.ofNanos(System.nanoTime() - startedAt);
+      // Generous bound: the point is "about the connection timeout", not "after a TCP or socket timeout".
+      assertThat(failedAfter).isLessThan(CONNECTION_TIMEOUT.multipliedBy(4));
+      assertThatThrownBy(() -> ScatterGatherFaults.countAll(db, ITEMS)).isInstanceOf(UnavailableException.class);
+
+      long before = healthyReads.get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> healthyReads.get() > before + 100);
+      assertThat(count(healthy)).isNotNegative();
+
+      shards.start(1);
+      await().atMost(Duration.ofSeconds(30)).ignoreException(UnavailableException.class)
+          .until(() -> count(victim) >= 0);
+      assertThat(ScatterGatherFaults.countAll(db, ITEMS)).isNotNegative();
+    } finally {
+      loading.set(false);
+      load.close();
+    }
+  }
+
+  @Test
+  void transactionCutByAShardStopLeavesNothing() {
+    Shard shard = db.shard(1);
+    shard.read(dsl -> dsl.deleteFrom(ITEMS).where(ID.eq(77L)).execute());
+    assertThatThrownBy(() -> shard.transaction(dsl -> {
+      dsl.insertInto(ITEMS).set(ID, 77L).set(NAME, "half").execute();
+      shards.stop(1); // the server goes down before the commit
+      return dsl.insertInto(ITEMS).set(ID, 78L).set(NAME, "never").execute();
+    })).isInstanceOf(UnavailableException.class);
+    shards.start(1);
+    await().atMost(Duration.ofSeconds(30)).ignoreException(UnavailableException.class)
+        .until(() -> shard.read(dsl -> dsl.fetchCount(ITEMS, ID.in(77L, 78L))) == 0);
+  }
+
+  @Test
+  void restartOnTheSameStateDirectoryKeepsDataAndPorts() {
+    db.shard(0).read(dsl -> dsl.insertInto(ITEMS).set(ID, 1001L).set(NAME, "kept").execute());
+    int port0 = shards.port(0);
+    int port1 = shards.port(1);
+    db.close();
+    shards.close();
+
+    shards = EmbeddedShards.builder(stateDir).shards(2).durable(false).start();
+    assertThat(shards.port(0)).isEqualTo(port0);
+    assertThat(shards.port(1)).isEqualTo(port1);
+    ShardTopology topology = shards.topology("faults");
+    ShardMigrator.migrate(topology, "classpath:db/testdata"); // already applied: a no-op
+    db = ShardedDatabase.builder(topology).kind("test").pool(new ShardPoolSettings(3, CONNECTION_TIMEOUT, 16)).build();
+    String name = db.shard(0).read(dsl -> dsl.fetchValue(DSL.select(NAME).from(ITEMS).where(ID.eq(1001L))));
+    assertThat(name).isEqualTo("kept");
+  }
+}

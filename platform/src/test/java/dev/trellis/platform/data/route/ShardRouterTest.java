@@ -1,0 +1,82 @@
+package dev.trellis.platform.data.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ShardRouterTest {
+  private final ShardRouter router = new ShardRouter(BucketDirectory.evenRanges(4));
+
+  @Test
+  void sameKeyGivesSameBucketAndShardOnEveryCall() {
+    for (int i = 0; i < 100; i++) {
+      assertThat(ShardRouter.bucketOfKey("alice@example.com")).isEqualTo(ShardRouter.bucketOfKey("alice@example.com"));
+      assertThat(router.shardOfKey("alice@example.com")).isEqualTo(router.shardOfKey("alice@example.com"));
+    }
+  }
+
+  @Test
+  void knownKeysKeepTheirBucketForever() {
+    // Data placement depends on these values: if this test fails, stored rows would become unreachable.
+    assertThat(ShardRouter.bucketOfKey("alice@example.com")).isEqualTo(ALICE_BUCKET);
+    assertThat(ShardRouter.bucketOfKey("")).isEqualTo(EMPTY_BUCKET);
+    assertThat(ShardRouter.bucketOfKey("Zoë@例え.jp")).isEqualTo(UNICODE_BUCKET);
+    assertThat(router.shardOfKey("alice@example.com")).isEqualTo(ALICE_BUCKET * 4 / 1024);
+  }
+
+  @Test
+  void randomKeysSpreadEvenlyOverFourShardsWithinTenPercent() {
+    Random random = new Random(42);
+    int[] counts = new int[4];
+    int keys = 100_000;
+    for (int i = 0; i < keys; i++) {
+      counts[router.shardOfKey("user" + random.nextLong() + "@example.com")]++;
+    }
+    for (int count : counts) {
+      assertThat(count).isBetween((int) (keys / 4 * 0.9), (int) (keys / 4 * 1.1));
+    }
+  }
+
+  @Test
+  void randomBucketsSpreadEvenlyOverFourShardsWithinTenPercent() {
+    int[] counts = new int[4];
+    int draws = 100_000;
+    for (int i = 0; i < draws; i++) {
+      counts[router.shardOfBucket(router.randomBucket())]++;
+    }
+    for (int count : counts) {
+      assertThat(count).isBetween((int) (draws / 4 * 0.9), (int) (draws / 4 * 1.1));
+    }
+  }
+
+  @Test
+  void evenRangesAreContiguousAndEqual() {
+    BucketDirectory dir = BucketDirectory.evenRanges(4);
+    assertThat(dir.bucketsOf(0)).hasSize(256).startsWith(0).endsWith(255);
+    assertThat(dir.bucketsOf(3)).hasSize(256).startsWith(768).endsWith(1023);
+    assertThat(BucketDirectory.evenRanges(3).bucketsOf(0)).hasSize(342);
+  }
+
+  @Test
+  void anIdRoutesByItsBucketBitsAlone() {
+    long id = ShardId.of(ShardId.EPOCH.plusSeconds(1000), 700, 5);
+    assertThat(router.shardOfId(id)).isEqualTo(2);
+    assertThat(router.shardOfId(id)).isEqualTo(router.shardOfBucket(ShardId.bucketOf(id)));
+  }
+
+  @Test
+  void movingABucketIsADirectoryChangeOnly() {
+    BucketDirectory before = BucketDirectory.evenRanges(4);
+    BucketDirectory after = before.withBucketMoved(5, 3);
+    assertThat(new ShardRouter(after).shardOfBucket(5)).isEqualTo(3);
+    assertThat(new ShardRouter(before).shardOfBucket(5)).isZero();
+    assertThat(after.bucketsOf(3)).hasSize(257);
+    assertThatThrownBy(() -> before.withBucketMoved(5, 4)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  private static final int ALICE_BUCKET = 230;
+  private static final int EMPTY_BUCKET = 0;
+  private static final int UNICODE_BUCKET = 318;
+}

@@ -1,0 +1,39 @@
+package dev.trellis.user.store;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The fields an update changes; an empty field stays as it is (the adapter fills only the update_mask paths).
+ */
+public record UserChanges(Optional<String> email, Optional<String> name, Optional<List<String>> roles) {
+  public UserChanges {
+    requireNonNull(email, "email");
+    requireNonNull(name, "name");
+    roles = requireNonNull(roles, "roles").map(List::copyOf);
+  }
+
+  /** Changes nothing; add fields with the withers. */
+  public static UserChanges none() {
+    return new UserChanges(Optional.empty(), Optional.empty(), Optional.empty());
+  }
+
+  public UserChanges withEmail(String email) {
+    return new UserChanges(Optional.of(email), name, roles);
+  }
+
+  public UserChanges withName(String name) {
+    return new UserChanges(email, Optional.of(name), roles);
+  }
+
+  public UserChanges withRoles(List<String> roles) {
+    return new UserChanges(email, name, Optional.of(roles));
+  }
+
+  /** Only admins may change roles: the access rules ask this. */
+  public boolean changesRoles() {
+    return roles.isPresent();
+  }
+}
