@@ -21,11 +21,11 @@ CREATE TABLE email_index (
 );
 
 -- The outbox: one row per change to a user, written in the same transaction as the change, on the user's shard.
--- A feed reads rows with txid < pg_snapshot_xmin(pg_current_snapshot()) (their transactions are all finished, so
--- no row below that watermark can still appear), in seq order.
+-- txid is the writing transaction's id (xid8 as bigint). A feed reads rows below trellis_txid_horizon() (their
+-- transactions have all ended, so no row below it can still appear), in seq order.
 CREATE TABLE user_events (
   seq             bigserial   PRIMARY KEY,
-  txid            xid8        NOT NULL DEFAULT pg_current_xact_id(),
+  txid            bigint      NOT NULL DEFAULT pg_current_xact_id()::text::bigint,
   user_id         bigint      NOT NULL,
   event_type      text        NOT NULL CHECK (event_type IN ('CREATED', 'UPDATED', 'DELETED')),
   email           text        NOT NULL,

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies Flyway migrations to every shard of a topology, in parallel. The platform's own scripts
- * ({@value #PLATFORM_LOCATION}: the id function, as a repeatable migration) always come along, so a service lists
+ * ({@value #PLATFORM_LOCATION}: the id and outbox functions, as a repeatable migration) always come along, so a service lists
  * only its own location, and platform and service versions never collide. Flyway's lock per database makes it
  * safe for several replicas to start at once.
  *
@@ -29,7 +29,7 @@ public final class ShardMigrator {
   /** Where the platform's migrations live on the classpath. */
   public static final String PLATFORM_LOCATION = "classpath:db/platform";
   /** The platform's migration scripts, as classpath resources (for build-time freshness checks). */
-  public static final List<String> PLATFORM_SCRIPTS = List.of("db/platform/R__trellis_ids.sql");
+  public static final List<String> PLATFORM_SCRIPTS = List.of("db/platform/R__trellis_functions.sql");
   public static final String LOCATIONS = "TRELLIS_MIGRATION_LOCATIONS";
 
   private static final Logger log = LoggerFactory.getLogger(ShardMigrator.class);

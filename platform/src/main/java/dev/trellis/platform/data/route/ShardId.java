@@ -13,7 +13,7 @@ import java.time.Instant;
  *   0 | 41 bits: milliseconds since 2025-01-01T00:00Z | 10 bits: bucket | 12 bits: per-shard sequence % 4096
  * </pre>
  *
- * <p>The SQL function {@code trellis_next_id(bucket)} (db/platform/R__trellis_ids.sql, installed on every shard)
+ * <p>The SQL function {@code trellis_next_id(bucket)} (db/platform/R__trellis_functions.sql, installed on every shard)
  * generates them; this class only decodes. Two ids collide only if one shard hands out more than 4096 ids for the
  * same bucket within one millisecond, or if a shard's clock steps back by exactly the time it took the sequence to
  * wrap; a bucket move (a later issue) must also let the old shard's clock pass the move before the new shard
