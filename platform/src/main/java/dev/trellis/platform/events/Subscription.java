@@ -61,6 +61,7 @@ public final class Subscription<E> implements AutoCloseable {
     return closed;
   }
 
+  /** Ends the subscription; the subscriber's wake-up runs once more so it can see {@link #isClosed()}. */
   @Override
   public void close() {
     synchronized (this) {
@@ -71,5 +72,6 @@ public final class Subscription<E> implements AutoCloseable {
       buffer.clear();
     }
     onClose.run();
+    onEvents.run();
   }
 }

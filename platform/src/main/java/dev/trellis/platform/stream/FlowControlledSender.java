@@ -22,35 +22,39 @@ import org.slf4j.LoggerFactory;
  * so the source is consumed from one thread at a time. The source is closed when it is exhausted, when it fails,
  * and when the client cancels.
  */
-public final class FlowControlledSender<T, S extends Iterator<T> & AutoCloseable> {
+public final class FlowControlledSender<E, T, S extends Iterator<E> & AutoCloseable> {
   private static final Logger log = LoggerFactory.getLogger(FlowControlledSender.class);
 
   private final ServerCallStreamObserver<T> call;
   private final S source;
+  private final Function<? super E, ? extends T> toMessage;
   private final Function<? super S, Metadata> trailers;
   private boolean done;
 
-  private FlowControlledSender(ServerCallStreamObserver<T> call, S source, Function<? super S, Metadata> trailers) {
+  private FlowControlledSender(ServerCallStreamObserver<T> call, S source, Function<? super E, ? extends T> toMessage,
+      Function<? super S, Metadata> trailers) {
     this.call = call;
     this.source = source;
+    this.toMessage = toMessage;
     this.trailers = trailers;
   }
 
   /** Sends every item of the source, then completes the call. Call it from the handler, and return. */
   public static <T, S extends Iterator<T> & AutoCloseable> void send(StreamObserver<T> responseObserver, S source) {
-    send(responseObserver, source, s -> new Metadata());
+    send(responseObserver, source, t -> t, s -> new Metadata());
   }
 
   /**
-   * Sends every item of the source, then completes the call with the trailers computed from the exhausted source
-   * (a next-page token, say). Call it from the handler, and return.
+   * Sends every item of the source as a message, then completes the call with the trailers computed from the
+   * exhausted source (a next-page token, say). Call it from the handler, and return.
    */
-  public static <T, S extends Iterator<T> & AutoCloseable> void send(
-      StreamObserver<T> responseObserver, S source, Function<? super S, Metadata> trailers) {
+  public static <E, T, S extends Iterator<E> & AutoCloseable> void send(StreamObserver<T> responseObserver,
+      S source, Function<? super E, ? extends T> toMessage, Function<? super S, Metadata> trailers) {
     requireNonNull(source, "source");
+    requireNonNull(toMessage, "toMessage");
     requireNonNull(trailers, "trailers");
     ServerCallStreamObserver<T> call = (ServerCallStreamObserver<T>) requireNonNull(responseObserver, "observer");
-    FlowControlledSender<T, S> sender = new FlowControlledSender<>(call, source, trailers);
+    FlowControlledSender<E, T, S> sender = new FlowControlledSender<>(call, source, toMessage, trailers);
     call.setOnCancelHandler(sender::cancel);
     call.setOnReadyHandler(sender::pump);
     // The first onReady may have fired before the handler ran; start pumping now.
@@ -67,7 +71,7 @@ public final class FlowControlledSender<T, S extends Iterator<T> & AutoCloseable
           finish();
           return;
         }
-        call.onNext(source.next());
+        call.onNext(toMessage.apply(source.next()));
       }
     } catch (ApiException e) {
       done = true;

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.error.ResourceExhaustedException;
 import dev.trellis.platform.error.StatusMapper;
+import dev.trellis.platform.error.UnavailableException;
 import dev.trellis.platform.events.OutboxFeed;
 import dev.trellis.platform.events.Subscription;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -16,7 +17,7 @@ import java.util.function.Predicate;
  * Streams the events of an {@link OutboxFeed} subscription to a client for as long as the client stays. Events are
  * sent while the client is ready and buffered (up to the subscription's bound) while it is not; a client that falls
  * further behind gets RESOURCE_EXHAUSTED and may subscribe again. The stream never ends on its own: the client
- * cancels, or the server ends it at shutdown.
+ * cancels, or the feed closes (the server is stopping) and the client gets UNAVAILABLE.
  *
  * <p>Sends happen on the feed's poller thread (new events) and in the call's onReady callback (client caught up);
  * one lock keeps them from running at once, since a ServerCall is not thread-safe.
@@ -61,6 +62,13 @@ public final class SubscriptionSender<E, T> {
 
   private synchronized void drain() {
     if (done || subscription == null) {
+      return;
+    }
+    if (subscription.isClosed()) {
+      // Closed by the feed, not by the client: the server is stopping. UNAVAILABLE tells the client to resubscribe.
+      done = true;
+      call.onError(StatusMapper.toStatusException(
+          new UnavailableException("the server is shutting down; subscribe again")));
       return;
     }
     if (subscription.overflowed()) {

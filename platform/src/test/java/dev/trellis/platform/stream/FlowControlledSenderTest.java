@@ -46,7 +46,7 @@ class FlowControlledSenderTest {
           public void serverStreamingRpc(SimpleRequest request, StreamObserver<SimpleResponse> observer) {
             source.failAt = failAt50 ? 50 : -1;
             if (request.getRequestMessage().equals("trailers")) {
-              FlowControlledSender.send(observer, source, s -> {
+              FlowControlledSender.send(observer, source, r -> r, s -> {
                 Metadata m = new Metadata();
                 m.put(TOKEN, "after-" + s.pulled.get());
                 return m;

@@ -95,6 +95,16 @@ class SubscriptionSenderTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> feed.subscriberCount() == 0);
   }
 
+  @Test
+  void closingTheFeedEndsStreamsWithUnavailable() {
+    Client client = subscribe("", 100);
+    await().until(() -> feed.subscriberCount() == 1);
+    feed.close();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.error.get() != null);
+    assertThat(Status.fromThrowable(client.error.get()).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+  }
+
   private Client subscribe(String prefix, int initialRequests) {
     Client client = new Client(initialRequests);
     SimpleServiceGrpc.newStub(channel)
