@@ -39,11 +39,14 @@ public final class PrincipalRateLimitInterceptor implements ServerInterceptor {
     if (limit.isEmpty()) {
       return next.startCall(call, headers);
     }
-    Duration wait = buckets.tryTake(principal.subject(), limit.get());
+    // The narrower method limit first: a call it refuses does not spend the principal's general budget.
     String method = call.getMethodDescriptor().getFullMethodName();
     RateLimit methodLimit = config.methods().get(method);
-    if (wait.isZero() && methodLimit != null) {
-      wait = buckets.tryTake(new MethodKey(principal.subject(), method), methodLimit);
+    Duration wait = methodLimit == null
+        ? Duration.ZERO
+        : buckets.tryTake(new MethodKey(principal.subject(), method), methodLimit);
+    if (wait.isZero()) {
+      wait = buckets.tryTake(principal.subject(), limit.get());
     }
     if (!wait.isZero()) {
       return StatusMapper.reject(call,
