@@ -20,17 +20,20 @@ import java.util.function.Consumer;
 public final class PlatformFixture {
   public final MutableClock clock = MutableClock.startingNow();
   public final TestTokens tokens = TestTokens.create(clock);
+  public final ScriptedService service = new ScriptedService();
+  /** The in-process name the server listens on. */
+  public final String name;
   public final TrellisServer server;
   public final ManagedChannel channel;
 
   private PlatformFixture(GrpcCleanup grpc, Consumer<TrellisServer.Builder> customize) {
-    String name = grpc.uniqueName();
+    name = grpc.uniqueName();
     TrellisServer.Builder builder = TrellisServer.builder(ServerConfig.defaults())
         .inProcess(name)
         .auth(tokens.authConfig())
         .rateLimits(RateLimitConfig.defaults())
         .clock(clock)
-        .addService(new ScriptedService());
+        .addService(service);
     customize.accept(builder);
     try {
       server = grpc.register(builder.build().start());

@@ -3,11 +3,15 @@ package dev.trellis.platform;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.error.NotFoundException;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * grpc-testing's SimpleService with behaviour chosen by the request message, so one real service covers what
@@ -17,12 +21,25 @@ public final class ScriptedService extends SimpleServiceGrpc.SimpleServiceImplBa
   /** What a careless handler might put in an exception: it must never reach a client. */
   public static final String SECRET = "SELECT password_hash FROM users WHERE id = 7";
 
+  /** Counted down when a "hang" call starts, and when its caller gives up on it (cancel or deadline). */
+  public final CountDownLatch hangStarted = new CountDownLatch(1);
+  public final CountDownLatch hangCancelled = new CountDownLatch(1);
+
   @Override
   public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> responses) {
     String command = request.getRequestMessage();
     switch (command) {
       case "whoami" -> reply(responses, CallContext.currentPrincipal().map(Principal::subject).orElse("-"));
       case "request-id" -> reply(responses, CallContext.requestId().orElse("-"));
+      case "deadline-ms" -> {
+        Deadline deadline = Context.current().getDeadline();
+        reply(responses, deadline == null ? "none" : Long.toString(deadline.timeRemaining(TimeUnit.MILLISECONDS)));
+      }
+      case "hang" -> {
+        // Never answers; notices when the caller cancels or its deadline passes.
+        Context.current().addListener(context -> hangCancelled.countDown(), Runnable::run);
+        hangStarted.countDown();
+      }
       case "admin-only" -> reply(responses, CallContext.requireRole(Principal.ADMIN).subject());
       case "throw-internal" -> throw new IllegalStateException(SECRET);
       case "on-error-internal" -> responses.onError(new IllegalStateException(SECRET));

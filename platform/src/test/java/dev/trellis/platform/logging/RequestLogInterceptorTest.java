@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** Request ids and the access log, behind the whole chain, over real stubs. */
 class RequestLogInterceptorTest {
-  private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  private static final Pattern UUID =
+      Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
 
   @RegisterExtension final GrpcCleanup grpc = new GrpcCleanup();
   private final PlatformFixture platform = PlatformFixture.start(grpc);

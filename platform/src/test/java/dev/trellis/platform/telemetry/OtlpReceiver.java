@@ -44,7 +44,8 @@ final class OtlpReceiver implements AutoCloseable {
     ServerServiceDefinition traces = ServerServiceDefinition
         .builder("opentelemetry.proto.collector.trace.v1.TraceService")
         .addMethod(EXPORT_TRACES, ServerCalls.asyncUnaryCall((request, response) -> {
-          request.getResourceSpansList().forEach(r -> r.getScopeSpansList().forEach(s -> spans.addAll(s.getSpansList())));
+          request.getResourceSpansList()
+              .forEach(r -> r.getScopeSpansList().forEach(s -> spans.addAll(s.getSpansList())));
           response.onNext(ExportTraceServiceResponse.getDefaultInstance());
           response.onCompleted();
         }))
