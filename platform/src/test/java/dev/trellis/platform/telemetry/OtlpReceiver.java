@@ -20,7 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * io.opentelemetry.proto; that artifact ships no stubs, so the two methods are declared here) on a loopback port,
  * and keeps what the real exporter sends.
  */
-final class OtlpReceiver implements AutoCloseable {
+public final class OtlpReceiver implements AutoCloseable {
   private static final MethodDescriptor<ExportTraceServiceRequest, ExportTraceServiceResponse> EXPORT_TRACES =
       MethodDescriptor.<ExportTraceServiceRequest, ExportTraceServiceResponse>newBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)
@@ -40,7 +40,7 @@ final class OtlpReceiver implements AutoCloseable {
   private final List<String> metricNames = new CopyOnWriteArrayList<>();
   private final Server server;
 
-  OtlpReceiver() throws IOException {
+  public OtlpReceiver() throws IOException {
     ServerServiceDefinition traces = ServerServiceDefinition
         .builder("opentelemetry.proto.collector.trace.v1.TraceService")
         .addMethod(EXPORT_TRACES, ServerCalls.asyncUnaryCall((request, response) -> {
@@ -66,15 +66,15 @@ final class OtlpReceiver implements AutoCloseable {
         .start();
   }
 
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + server.getPort();
   }
 
-  List<Span> spans() {
+  public List<Span> spans() {
     return List.copyOf(spans);
   }
 
-  List<String> metricNames() {
+  public List<String> metricNames() {
     return List.copyOf(metricNames);
   }
 
