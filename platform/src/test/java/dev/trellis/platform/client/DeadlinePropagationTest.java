@@ -69,12 +69,18 @@ class DeadlinePropagationTest {
   }
 
   @Test
-  void anExpiredCallerCancelsTheDownstreamCall() throws InterruptedException {
-    assertThatThrownBy(() -> frontStub().withDeadlineAfter(300, TimeUnit.MILLISECONDS)
-            .unaryRpc(ScriptedService.request("hang")))
+  void anExpiredCallerCancelsTheDownstreamCall() throws Exception {
+    // Long enough for the downstream call to start even on a busy machine; the test waits for that, not a time.
+    var answer = SimpleServiceGrpc.newFutureStub(front.channel)
+        .withCallCredentials(TestTokens.bearer(front.tokens.user(42)))
+        .withDeadlineAfter(2, TimeUnit.SECONDS)
+        .unaryRpc(ScriptedService.request("hang"));
+    assertThat(back.service.hangStarted.await(10, TimeUnit.SECONDS)).isTrue();
+
+    assertThatThrownBy(() -> answer.get(10, TimeUnit.SECONDS))
+        .cause()
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
-
     assertThat(back.service.hangCancelled.await(10, TimeUnit.SECONDS)).isTrue();
   }
 
