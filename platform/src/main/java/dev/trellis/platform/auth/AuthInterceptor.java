@@ -7,8 +7,6 @@ import dev.trellis.platform.context.CallRecord;
 import dev.trellis.platform.error.ApiException;
 import dev.trellis.platform.error.StatusMapper;
 import dev.trellis.platform.error.UnauthenticatedException;
-import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -19,7 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Decides who is calling and puts the {@link Principal} in the Context ({@link CallContext#principal()}). The
+ * Decides who is calling and puts the {@link Principal} in the call's record ({@link CallContext#principal()}). The
  * caller is proven by {@code authorization: Bearer <JWT>} ({@link JwtVerifier}) or, in mesh mode and without a
  * token, by the sidecar's client certificate ({@link MeshIdentity}). Health and both reflection services are
  * public; every other method needs a principal, else UNAUTHENTICATED with a reason that leaks neither the token
@@ -59,11 +57,12 @@ public final class AuthInterceptor implements ServerInterceptor {
       return StatusMapper.reject(call, e);
     }
     CallRecord record = CallContext.RECORD.get();
-    if (record != null) {
-      record.principal(principal);
+    if (record == null) {
+      // The request-log interceptor makes the record; without it there is nowhere to keep the principal.
+      throw new IllegalStateException("AuthInterceptor needs RequestLogInterceptor further out in the chain");
     }
-    Context context = Context.current().withValue(CallContext.PRINCIPAL, principal);
-    return Contexts.interceptCall(context, call, headers, next);
+    record.principal(principal);
+    return next.startCall(call, headers);
   }
 
   private Principal authenticate(Metadata headers) {

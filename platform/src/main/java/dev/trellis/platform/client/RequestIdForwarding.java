@@ -18,7 +18,7 @@ final class RequestIdForwarding implements ClientInterceptor {
   @Override
   public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
       MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
-    String requestId = CallContext.REQUEST_ID.get();
+    String requestId = CallContext.requestId().orElse(null);
     ClientCall<ReqT, RespT> call = next.newCall(method, callOptions);
     if (requestId == null) {
       return call;

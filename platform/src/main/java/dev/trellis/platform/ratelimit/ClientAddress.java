@@ -26,14 +26,17 @@ public final class ClientAddress {
     this.trustedProxies = List.copyOf(requireNonNull(trustedProxies, "trustedProxies"));
   }
 
-  /** The client's address as text, or a description of a non-IP peer (in-process transport). */
-  public String of(SocketAddress remote, Iterable<String> forwardedFor) {
+  /**
+   * The client's address, or null when the peer has no IP address (in-process transport). An InetAddress rather
+   * than text: it is a bucket key on every call, and equal addresses are equal keys without formatting them.
+   */
+  public InetAddress of(SocketAddress remote, Iterable<String> forwardedFor) {
     if (!(remote instanceof InetSocketAddress inet) || inet.getAddress() == null) {
-      return remote == null ? "unknown" : remote.toString();
+      return null;
     }
     InetAddress peer = inet.getAddress();
     if (forwardedFor == null || !isTrusted(peer)) {
-      return peer.getHostAddress();
+      return peer;
     }
     List<String> hops = new ArrayList<>();
     for (String header : forwardedFor) {
@@ -51,7 +54,7 @@ public final class ClientAddress {
         break;
       }
     }
-    return client.getHostAddress();
+    return client;
   }
 
   private boolean isTrusted(InetAddress address) {

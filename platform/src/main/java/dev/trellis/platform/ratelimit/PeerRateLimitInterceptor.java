@@ -9,6 +9,8 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import java.net.InetAddress;
+import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -35,9 +37,10 @@ public final class PeerRateLimitInterceptor implements ServerInterceptor {
     if (limit.isEmpty()) {
       return next.startCall(call, headers);
     }
-    String client = clientAddress.of(
-        call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR), headers.getAll(ClientAddress.FORWARDED_FOR));
-    Duration wait = buckets.tryTake(client, limit.get());
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    InetAddress client = clientAddress.of(remote, headers.getAll(ClientAddress.FORWARDED_FOR));
+    // A peer without an IP address (in-process) is its own key.
+    Duration wait = buckets.tryTake(client != null ? client : String.valueOf(remote), limit.get());
     if (!wait.isZero()) {
       return StatusMapper.reject(call,
           new ResourceExhaustedException("too many requests from this address; retry later", wait));

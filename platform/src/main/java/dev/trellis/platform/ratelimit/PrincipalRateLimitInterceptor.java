@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.context.CallContext;
+import dev.trellis.platform.context.CallRecord;
 import dev.trellis.platform.error.ResourceExhaustedException;
 import dev.trellis.platform.error.StatusMapper;
 import io.grpc.Metadata;
@@ -31,7 +32,8 @@ public final class PrincipalRateLimitInterceptor implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    Principal principal = CallContext.PRINCIPAL.get();
+    CallRecord record = CallContext.RECORD.get();
+    Principal principal = record == null ? null : record.principal();
     if (principal == null) {
       return next.startCall(call, headers);
     }

@@ -257,8 +257,9 @@ public final class TrellisServer extends Server {
       }
       ServerBuilder<?> builder = inProcessName != null ? InProcessServerBuilder.forName(inProcessName) : netty();
       // Handlers block on JDBC: a virtual thread per callback lets many calls wait on the database without a
-      // pool to size, and grpc-java still runs the callbacks of one call in order.
-      builder.executor(Executors.newVirtualThreadPerTaskExecutor());
+      // pool to size, and grpc-java still runs the callbacks of one call in order. Named, because logs show the
+      // thread name, and logback looks up an unnamed thread's id through reflection on every line.
+      builder.executor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-", 0).factory()));
       builder.maxInboundMessageSize(config.maxInboundMessageBytes());
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
@@ -266,6 +267,7 @@ public final class TrellisServer extends Server {
       builder.addService(ProtoReflectionServiceV1.newInstance());
       builder.addService(ProtoReflectionService.newInstance());
       services.forEach(builder::addService);
+      builder.addStreamTracerFactory(RequestLogInterceptor.RECORD_OPENER);
       InFlightCalls inFlight = new InFlightCalls();
       // grpc runs the interceptor added last first: add them innermost first.
       List<ServerInterceptor> chain = chain(inFlight);

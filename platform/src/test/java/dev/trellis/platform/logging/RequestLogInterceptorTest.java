@@ -103,6 +103,14 @@ class RequestLogInterceptorTest {
     assertThat(line.has("span_id")).isTrue();
   }
 
+  @Test
+  void durationsAreMillisecondsWithThreeDecimals() {
+    assertThat(RequestLogInterceptor.LoggingCall.milliseconds(0)).isEqualTo("0.000");
+    assertThat(RequestLogInterceptor.LoggingCall.milliseconds(7)).isEqualTo("0.007");
+    assertThat(RequestLogInterceptor.LoggingCall.milliseconds(1_234)).isEqualTo("1.234");
+    assertThat(RequestLogInterceptor.LoggingCall.milliseconds(20_050)).isEqualTo("20.050");
+  }
+
   @ParameterizedTest
   @EnumSource(CallKind.class)
   void streamingCallsAlsoGetExactlyOneLine(CallKind kind) {
