@@ -2,6 +2,7 @@ package dev.trellis.platform.server;
 
 import static java.util.Objects.requireNonNull;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
@@ -31,6 +32,8 @@ public final class ServiceMain {
   public static final int CONFIG_ERROR = 2;
   /** The exit code when the server cannot start (port taken). */
   public static final int START_ERROR = 1;
+  /** The log level of the process. */
+  public static final String LOG_LEVEL = "TRELLIS_LOG_LEVEL";
 
   private static final Logger log = LoggerFactory.getLogger(ServiceMain.class);
 
@@ -48,6 +51,7 @@ public final class ServiceMain {
     TrellisServer server;
     try {
       Settings settings = Settings.fromProcess(args);
+      applyLogLevel(settings);
       runtime = ServiceRuntime.create(serviceName, settings);
       server = app.apply(runtime);
       settings.rejectUnknownFlags();
@@ -72,6 +76,18 @@ public final class ServiceMain {
       server.awaitTermination();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** {@value #LOG_LEVEL}: trace, debug, info (the default), warn or error, for the whole process. */
+  private static void applyLogLevel(Settings settings) {
+    String name = settings.string(LOG_LEVEL, "info");
+    Level level = Level.toLevel(name, null);
+    if (level == null || level == Level.ALL || level == Level.OFF) {
+      throw new ConfigException(LOG_LEVEL + " must be one of trace, debug, info, warn, error, got '" + name + "'");
+    }
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(level);
     }
   }
 

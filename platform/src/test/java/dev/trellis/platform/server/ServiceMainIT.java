@@ -2,6 +2,7 @@ package dev.trellis.platform.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -10,14 +11,17 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +30,12 @@ class ServiceMainIT {
   private static final Pattern SERVING = Pattern.compile("sample-service serving on port (\\d+)");
 
   @TempDir Path stateDir;
+  private final List<Process> started = new ArrayList<>();
+
+  @AfterEach
+  void killLeftovers() {
+    started.forEach(Process::destroyForcibly);
+  }
 
   @Test
   void aWrongValueStopsTheProcessWithOneLineNamingTheVariable() throws Exception {
@@ -48,6 +58,15 @@ class ServiceMainIT {
   }
 
   @Test
+  void aWrongLogLevelIsAConfigError() throws Exception {
+    Result result = run(Map.of("TRELLIS_DEV_MODE", "true", "TRELLIS_LOG_LEVEL", "loud"));
+
+    assertThat(result.exitCode).isEqualTo(ServiceMain.CONFIG_ERROR);
+    assertThat(result.stderr).containsExactly(
+        "sample-service: TRELLIS_LOG_LEVEL must be one of trace, debug, info, warn, error, got 'loud'");
+  }
+
+  @Test
   void aMistypedFlagIsAnError() throws Exception {
     Result result = run(Map.of("TRELLIS_DEV_MODE", "true"), "--grpc-prot=1");
 
@@ -60,7 +79,7 @@ class ServiceMainIT {
     Process process = start(Map.of("TRELLIS_DEV_MODE", "true"), "--grpc-port=0");
     BufferedReader stdout =
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    int port = awaitPort(stdout);
+    int port = CompletableFuture.supplyAsync(() -> awaitPort(stdout)).get(60, TimeUnit.SECONDS);
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
       assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus())
@@ -73,17 +92,23 @@ class ServiceMainIT {
 
     assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
     List<String> rest = stdout.lines().toList();
-    assertThat(rest).anyMatch(line -> line.contains("sample-service stopped"));
+    // The platform's logback.xml: JSON lines on stdout, the last one written before the JVM halts.
+    String stopped = rest.stream().filter(line -> line.contains("sample-service stopped")).findFirst().orElseThrow();
+    assertThat(new ObjectMapper().readTree(stopped).get("message").asText()).isEqualTo("sample-service stopped");
     assertThat(process.exitValue()).isEqualTo(143); // 128 + SIGTERM, after the shutdown hook ran
   }
 
-  private static int awaitPort(BufferedReader stdout) throws IOException {
-    String line;
-    while ((line = stdout.readLine()) != null) {
-      Matcher m = SERVING.matcher(line);
-      if (m.find()) {
-        return Integer.parseInt(m.group(1));
+  private static int awaitPort(BufferedReader stdout) {
+    try {
+      String line;
+      while ((line = stdout.readLine()) != null) {
+        Matcher m = SERVING.matcher(line);
+        if (m.find()) {
+          return Integer.parseInt(m.group(1));
+        }
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     throw new AssertionError("the process ended without serving");
   }
@@ -109,7 +134,9 @@ class ServiceMainIT {
     builder.environment().keySet().removeIf(k -> k.startsWith("TRELLIS_") || k.startsWith("OTEL_"));
     builder.environment().put("TRELLIS_STATE_DIR", stateDir.toString());
     builder.environment().putAll(env);
-    return builder.start();
+    Process process = builder.start();
+    started.add(process);
+    return process;
   }
 
   private record Result(int exitCode, List<String> stdout, List<String> stderr) {}
