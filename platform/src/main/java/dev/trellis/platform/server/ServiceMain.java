@@ -82,10 +82,15 @@ public final class ServiceMain {
   /** {@value #LOG_LEVEL}: trace, debug, info (the default), warn or error, for the whole process. */
   private static void applyLogLevel(Settings settings) {
     String name = settings.string(LOG_LEVEL, "info");
-    Level level = Level.toLevel(name, null);
-    if (level == null || level == Level.ALL || level == Level.OFF) {
-      throw new ConfigException(LOG_LEVEL + " must be one of trace, debug, info, warn, error, got '" + name + "'");
-    }
+    Level level = switch (name.toLowerCase(java.util.Locale.ROOT)) {
+      case "trace" -> Level.TRACE;
+      case "debug" -> Level.DEBUG;
+      case "info" -> Level.INFO;
+      case "warn" -> Level.WARN;
+      case "error" -> Level.ERROR;
+      default -> throw new ConfigException(
+          LOG_LEVEL + " must be one of trace, debug, info, warn, error, got '" + name + "'");
+    };
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
       context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(level);
     }

@@ -91,8 +91,13 @@ public class GrpcInteropIT extends AbstractInteropTest {
   @Test
   public void censusContextsPropagated() {
     Span caller = telemetry.openTelemetry().getTracer("interop").spanBuilder("Test.interopTest").startSpan();
-    try (LogCapture accessLog = LogCapture.of("trellis.access"); Scope scope = caller.makeCurrent()) {
-      blockingStub.unaryCall(SimpleRequest.getDefaultInstance());
+    try (LogCapture accessLog = LogCapture.of("trellis.access")) {
+      Scope callerIsCurrent = caller.makeCurrent();
+      try {
+        blockingStub.unaryCall(SimpleRequest.getDefaultInstance());
+      } finally {
+        callerIsCurrent.close();
+      }
 
       await().atMost(10, TimeUnit.SECONDS).until(() -> !accessLog.lines().isEmpty());
       assertThat(accessLog.lines().getFirst().get("trace_id").asText())
