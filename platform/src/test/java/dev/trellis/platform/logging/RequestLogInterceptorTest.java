@@ -7,12 +7,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.trellis.platform.CallKind;
 import dev.trellis.platform.LogCapture;
 import dev.trellis.platform.PlatformFixture;
+import dev.trellis.platform.ScriptedService;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.TestTokens;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.Metadata;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
@@ -68,6 +72,23 @@ class RequestLogInterceptorTest {
     if (kind == CallKind.UNARY) {
       assertThat(outcome.messages()).containsExactly(id);
     }
+  }
+
+  @Test
+  void withoutTheRecordOpenerTheInterceptorOpensTheRecordItself() throws Exception {
+    String name = grpc.uniqueName();
+    grpc.register(InProcessServerBuilder.forName(name)
+        .addService(ServerInterceptors.intercept(new ScriptedService(), new RequestLogInterceptor()))
+        .build().start());
+    Channel channel = grpc.register(InProcessChannelBuilder.forName(name).build());
+    Metadata headers = new Metadata();
+    headers.put(RequestLogInterceptor.REQUEST_ID_HEADER, "no-opener-1");
+
+    CallKind.Outcome outcome = CallKind.UNARY.call(
+        ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers)), null, "request-id");
+
+    assertThat(outcome.messages()).containsExactly("no-opener-1");
+    assertThat(awaitLine("no-opener-1").get("status").asText()).isEqualTo("OK");
   }
 
   @Test
