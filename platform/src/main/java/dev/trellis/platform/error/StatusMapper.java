@@ -8,6 +8,7 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import com.google.rpc.Status;
+import io.grpc.ServerCall;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 
@@ -41,6 +42,16 @@ public final class StatusMapper {
       default -> { }
     }
     return StatusProto.toStatusRuntimeException(status.build());
+  }
+
+  /**
+   * Closes {@code call} with the status {@code e} stands for and returns a listener that ignores the rest of the
+   * call: how an interceptor refuses a call (no token, over a limit) without reaching the handler.
+   */
+  public static <ReqT> ServerCall.Listener<ReqT> reject(ServerCall<ReqT, ?> call, ApiException e) {
+    StatusRuntimeException status = toStatusException(e);
+    call.close(status.getStatus(), status.getTrailers());
+    return new ServerCall.Listener<>() {};
   }
 
   /**

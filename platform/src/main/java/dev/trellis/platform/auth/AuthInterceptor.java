@@ -1,0 +1,85 @@
+package dev.trellis.platform.auth;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.context.CallContext;
+import dev.trellis.platform.context.CallRecord;
+import dev.trellis.platform.error.ApiException;
+import dev.trellis.platform.error.StatusMapper;
+import dev.trellis.platform.error.UnauthenticatedException;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.health.v1.HealthGrpc;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Decides who is calling and puts the {@link Principal} in the call's record ({@link CallContext#principal()}). The
+ * caller is proven by {@code authorization: Bearer <JWT>} ({@link JwtVerifier}) or, in mesh mode and without a
+ * token, by the sidecar's client certificate ({@link MeshIdentity}). Health and both reflection services are
+ * public; every other method needs a principal, else UNAUTHENTICATED with a reason that leaks neither the token
+ * nor the key.
+ */
+public final class AuthInterceptor implements ServerInterceptor {
+  public static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+  /** Services anyone may call: probes and tools (grpcurl, buf curl) must work without a token. */
+  static final Set<String> PUBLIC_SERVICES = Set.of(
+      HealthGrpc.SERVICE_NAME,
+      "grpc.reflection.v1.ServerReflection",
+      "grpc.reflection.v1alpha.ServerReflection");
+
+  private static final String BEARER = "bearer ";
+
+  private final JwtVerifier verifier;
+  private final MeshIdentity mesh;
+
+  public AuthInterceptor(AuthConfig config, Clock clock) {
+    requireNonNull(config, "config");
+    this.verifier = new JwtVerifier(config, clock);
+    this.mesh = config.mesh() ? new MeshIdentity(config.meshTrustDomain(), config.meshServiceAccounts()) : null;
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    if (PUBLIC_SERVICES.contains(call.getMethodDescriptor().getServiceName())) {
+      return next.startCall(call, headers);
+    }
+    Principal principal;
+    try {
+      principal = authenticate(headers);
+    } catch (ApiException e) {
+      return StatusMapper.reject(call, e);
+    }
+    CallRecord record = CallContext.RECORD.get();
+    if (record == null) {
+      // The request-log interceptor makes the record; without it there is nowhere to keep the principal.
+      throw new IllegalStateException("AuthInterceptor needs RequestLogInterceptor further out in the chain");
+    }
+    record.principal(principal);
+    return next.startCall(call, headers);
+  }
+
+  private Principal authenticate(Metadata headers) {
+    String authorization = headers.get(AUTHORIZATION);
+    if (authorization != null) {
+      if (!authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+          || authorization.length() == BEARER.length()) {
+        throw new UnauthenticatedException("authorization must be 'Bearer <token>'");
+      }
+      return verifier.verify(authorization.substring(BEARER.length()).trim());
+    }
+    if (mesh != null) {
+      Optional<Principal> service = mesh.principalOf(headers);
+      if (service.isPresent()) {
+        return service.get();
+      }
+    }
+    throw new UnauthenticatedException("missing bearer token");
+  }
+}

@@ -1,0 +1,110 @@
+package dev.trellis.platform.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.auth.AuthConfig;
+import dev.trellis.platform.auth.DevTokens;
+import dev.trellis.platform.client.ClientConfig;
+import dev.trellis.platform.client.ResilientCalls;
+import dev.trellis.platform.client.ServiceChannels;
+import dev.trellis.platform.client.ServiceTokenCredentials;
+import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.ratelimit.RateLimitConfig;
+import dev.trellis.platform.telemetry.Telemetry;
+import io.grpc.CallCredentials;
+import java.time.Clock;
+import java.util.Optional;
+
+/**
+ * What one service process runs on: its settings, read and validated once (server, auth, rate limits, clients),
+ * its telemetry and clock. It hands out a server builder and client channels configured alike, so a service's
+ * main holds no cross-cutting code of its own.
+ */
+public final class ServiceRuntime implements AutoCloseable {
+  private final String serviceName;
+  private final Settings settings;
+  private final Telemetry telemetry;
+  private final Clock clock;
+  private final ServerConfig serverConfig;
+  private final AuthConfig authConfig;
+  private final RateLimitConfig rateLimitConfig;
+  private final ClientConfig clientConfig;
+  private final ServiceChannels channels;
+
+  private ServiceRuntime(String serviceName, Settings settings, Telemetry telemetry, Clock clock) {
+    this.serviceName = requireNonNull(serviceName, "serviceName");
+    this.settings = requireNonNull(settings, "settings");
+    this.telemetry = requireNonNull(telemetry, "telemetry");
+    this.clock = requireNonNull(clock, "clock");
+    this.serverConfig = ServerConfig.from(settings);
+    this.authConfig = AuthConfig.from(settings);
+    this.rateLimitConfig = RateLimitConfig.from(settings);
+    this.clientConfig = ClientConfig.from(settings);
+    this.channels = new ServiceChannels(telemetry, ownCredentials());
+  }
+
+  /** The runtime of a process: its settings, telemetry from the {@code OTEL_*} variables, the system clock. */
+  public static ServiceRuntime create(String serviceName, Settings settings) {
+    return new ServiceRuntime(serviceName, settings, Telemetry.fromEnvironment(serviceName), Clock.systemUTC());
+  }
+
+  /** A runtime with the given telemetry and clock (tests, several services in one JVM). */
+  public static ServiceRuntime create(String serviceName, Settings settings, Telemetry telemetry, Clock clock) {
+    return new ServiceRuntime(serviceName, settings, telemetry, clock);
+  }
+
+  /** A server builder with this process's configuration and the whole interceptor chain. */
+  public TrellisServer.Builder server() {
+    return TrellisServer.builder(serverConfig)
+        .telemetry(telemetry)
+        .auth(authConfig)
+        .rateLimits(rateLimitConfig)
+        .clock(clock);
+  }
+
+  /** Channels to other services, carrying this service's identity, request ids and traces. */
+  public ServiceChannels channels() {
+    return channels;
+  }
+
+  /** Failsafe policies for calls to {@code dependency}, as {@link ClientConfig} says. */
+  public ResilientCalls resilientCalls(String dependency) {
+    return ResilientCalls.builder(dependency).withConfig(clientConfig).build();
+  }
+
+  public String serviceName() {
+    return serviceName;
+  }
+
+  /** The settings, for the service's own configuration records. */
+  public Settings settings() {
+    return settings;
+  }
+
+  public Telemetry telemetry() {
+    return telemetry;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public AuthConfig authConfig() {
+    return authConfig;
+  }
+
+  /** Flushes and stops telemetry; call after the server has stopped. */
+  @Override
+  public void close() {
+    telemetry.close();
+  }
+
+  /** A dev token locally; none in mesh mode, where the sidecar proves who this service is. */
+  private Optional<CallCredentials> ownCredentials() {
+    if (!authConfig.devMode() || authConfig.mesh()) {
+      return Optional.empty();
+    }
+    return Optional.of(new ServiceTokenCredentials(DevTokens.create(authConfig, clock), serviceName,
+        ServiceTokenCredentials.DEFAULT_TTL, clock));
+  }
+}

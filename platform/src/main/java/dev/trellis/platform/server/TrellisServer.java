@@ -1,0 +1,303 @@
+package dev.trellis.platform.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.auth.AuthConfig;
+import dev.trellis.platform.auth.AuthInterceptor;
+import dev.trellis.platform.error.ErrorInterceptor;
+import dev.trellis.platform.logging.RequestLogInterceptor;
+import dev.trellis.platform.ratelimit.PeerRateLimitInterceptor;
+import dev.trellis.platform.ratelimit.PrincipalRateLimitInterceptor;
+import dev.trellis.platform.ratelimit.RateLimitConfig;
+import dev.trellis.platform.telemetry.Telemetry;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC server every Trellis service runs: Netty with keepalive and a message size limit, handlers on virtual
+ * threads, server reflection (v1 and v1alpha, so every grpcurl works), grpc.health.v1, and the interceptor chain,
+ * outermost first: tracing, request id and access log, per-address rate limit, auth, per-principal rate limit,
+ * errors.
+ *
+ * <p>Shutdown is graceful ({@link #stopGracefully()}, run on SIGTERM by {@link ServiceMain}): health turns
+ * NOT_SERVING at once, shutdown listeners ({@link #onShutdown}) tell long-lived streams to finish, new calls are
+ * refused, calls in flight get the grace period to end, and the ones still open then end with UNAVAILABLE
+ * "server is shutting down" rather than a connection reset.
+ *
+ * <p>It is an {@link io.grpc.Server}, so anything that manages grpc servers (cleanup rules, test suites) manages it.
+ */
+public final class TrellisServer extends Server {
+  /** The status of calls still open when the grace period ends. */
+  public static final String SHUTTING_DOWN = "server is shutting down";
+
+  private static final Logger log = LoggerFactory.getLogger(TrellisServer.class);
+  /** After ending the last calls, how long their trailers get to leave before the connections are cut. */
+  private static final Duration DRAIN_WAIT = Duration.ofSeconds(2);
+
+  private final Server server;
+  private final HealthStatusManager health;
+  private final InFlightCalls inFlight;
+  private final Duration grace;
+  private final List<String> serviceNames;
+  private final List<Runnable> shutdownListeners = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean shutdownBegun = new AtomicBoolean();
+
+  private TrellisServer(Server server, HealthStatusManager health, InFlightCalls inFlight, Duration grace,
+      List<String> serviceNames) {
+    this.server = server;
+    this.health = health;
+    this.inFlight = inFlight;
+    this.grace = grace;
+    this.serviceNames = serviceNames;
+  }
+
+  public static Builder builder(ServerConfig config) {
+    return new Builder(config);
+  }
+
+  /** Starts listening; health turns SERVING for the whole server and each service. */
+  @Override
+  public TrellisServer start() throws IOException {
+    server.start();
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+    serviceNames.forEach(name -> health.setStatus(name, ServingStatus.SERVING));
+    return this;
+  }
+
+  /**
+   * Runs {@code listener} as soon as shutdown begins, before the grace period: a service with long-lived streams
+   * ends them here, so that they finish cleanly instead of being cut at the end of the grace period.
+   */
+  public void onShutdown(Runnable listener) {
+    shutdownListeners.add(requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Shuts down gracefully and returns when the server has stopped: health NOT_SERVING, shutdown listeners, no new
+   * calls, up to the grace period for the calls in flight, then UNAVAILABLE for the calls still open.
+   */
+  public void stopGracefully() {
+    shutdown();
+    try {
+      if (server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        return;
+      }
+      int ended = inFlight.closeAll(Status.UNAVAILABLE.withDescription(SHUTTING_DOWN));
+      log.warn("grace period of {} over: ended {} open call(s) with UNAVAILABLE", grace, ended);
+      server.awaitTermination(DRAIN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
+  /** Begins shutdown without waiting: health NOT_SERVING, listeners run, new calls refused. */
+  @Override
+  public TrellisServer shutdown() {
+    beginShutdown();
+    server.shutdown();
+    return this;
+  }
+
+  /** Stops at once: open calls are cancelled (a reset). Prefer {@link #stopGracefully()}. */
+  @Override
+  public TrellisServer shutdownNow() {
+    beginShutdown();
+    server.shutdownNow();
+    return this;
+  }
+
+  private void beginShutdown() {
+    if (!shutdownBegun.compareAndSet(false, true)) {
+      return;
+    }
+    health.enterTerminalState(); // NOT_SERVING everywhere, for good
+    for (Runnable listener : shutdownListeners) {
+      try {
+        listener.run();
+      } catch (RuntimeException e) {
+        log.error("shutdown listener failed", e);
+      }
+    }
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return server.isShutdown();
+  }
+
+  @Override
+  public boolean isTerminated() {
+    return server.isTerminated();
+  }
+
+  @Override
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    return server.awaitTermination(timeout, unit);
+  }
+
+  @Override
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public int getPort() {
+    return server.getPort();
+  }
+
+  @Override
+  public List<? extends SocketAddress> getListenSockets() {
+    return server.getListenSockets();
+  }
+
+  @Override
+  public List<ServerServiceDefinition> getServices() {
+    return server.getServices();
+  }
+
+  @Override
+  public List<ServerServiceDefinition> getImmutableServices() {
+    return server.getImmutableServices();
+  }
+
+  @Override
+  public List<ServerServiceDefinition> getMutableServices() {
+    return server.getMutableServices();
+  }
+
+  /** Assembles a {@link TrellisServer}. Auth configuration is required; everything else has defaults. */
+  public static final class Builder {
+    private final ServerConfig config;
+    private final List<ServerServiceDefinition> services = new ArrayList<>();
+    private final List<Consumer<ServerBuilder<?>>> customizers = new ArrayList<>();
+    private Telemetry telemetry = Telemetry.off();
+    private AuthConfig auth;
+    private RateLimitConfig rateLimits = RateLimitConfig.defaults();
+    private Clock clock = Clock.systemUTC();
+    private String inProcessName;
+
+    private Builder(ServerConfig config) {
+      this.config = requireNonNull(config, "config");
+    }
+
+    public Builder addService(BindableService service) {
+      return addService(requireNonNull(service, "service").bindService());
+    }
+
+    public Builder addService(ServerServiceDefinition service) {
+      services.add(requireNonNull(service, "service"));
+      return this;
+    }
+
+    public Builder telemetry(Telemetry telemetry) {
+      this.telemetry = requireNonNull(telemetry, "telemetry");
+      return this;
+    }
+
+    public Builder auth(AuthConfig auth) {
+      this.auth = requireNonNull(auth, "auth");
+      return this;
+    }
+
+    public Builder rateLimits(RateLimitConfig rateLimits) {
+      this.rateLimits = requireNonNull(rateLimits, "rateLimits");
+      return this;
+    }
+
+    /** The clock of token expiry and rate-limit refill; tests move a fake one instead of waiting. */
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Serves on the in-process transport under {@code name} instead of a port: for tests, and for several
+     * services sharing one JVM. Keepalive does not apply there.
+     */
+    public Builder inProcess(String name) {
+      this.inProcessName = requireNonNull(name, "name");
+      return this;
+    }
+
+    /** Adjusts the underlying grpc builder for what this one does not cover (stream tracers in tests). */
+    public Builder configure(Consumer<ServerBuilder<?>> customizer) {
+      customizers.add(requireNonNull(customizer, "customizer"));
+      return this;
+    }
+
+    @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc_cli speak only that
+    public TrellisServer build() {
+      if (auth == null) {
+        throw new IllegalStateException("auth configuration is required: call auth(AuthConfig)");
+      }
+      ServerBuilder<?> builder = inProcessName != null ? InProcessServerBuilder.forName(inProcessName) : netty();
+      // Handlers block on JDBC: a virtual thread per callback lets many calls wait on the database without a
+      // pool to size, and grpc-java still runs the callbacks of one call in order. Named, because logs show the
+      // thread name, and logback looks up an unnamed thread's id through reflection on every line.
+      builder.executor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-", 0).factory()));
+      builder.maxInboundMessageSize(config.maxInboundMessageBytes());
+      HealthStatusManager health = new HealthStatusManager();
+      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+      builder.addService(health.getHealthService());
+      builder.addService(ProtoReflectionServiceV1.newInstance());
+      builder.addService(ProtoReflectionService.newInstance());
+      services.forEach(builder::addService);
+      builder.addStreamTracerFactory(RequestLogInterceptor.RECORD_OPENER);
+      InFlightCalls inFlight = new InFlightCalls();
+      // grpc runs the interceptor added last first: add them innermost first.
+      List<ServerInterceptor> chain = chain(inFlight);
+      for (int i = chain.size() - 1; i >= 0; i--) {
+        builder.intercept(chain.get(i));
+      }
+      customizers.forEach(customizer -> customizer.accept(builder));
+      List<String> names = services.stream().map(s -> s.getServiceDescriptor().getName()).toList();
+      return new TrellisServer(builder.build(), health, inFlight, config.shutdownGrace(), names);
+    }
+
+    /** The interceptors, outermost first. */
+    private List<ServerInterceptor> chain(InFlightCalls inFlight) {
+      List<ServerInterceptor> chain = new ArrayList<>();
+      telemetry.serverInterceptor().ifPresent(chain::add);
+      chain.add(new RequestLogInterceptor());
+      chain.add(inFlight);
+      chain.add(new PeerRateLimitInterceptor(rateLimits, clock));
+      chain.add(new AuthInterceptor(auth, clock));
+      chain.add(new PrincipalRateLimitInterceptor(rateLimits, clock));
+      chain.add(new ErrorInterceptor());
+      return chain;
+    }
+
+    private ServerBuilder<?> netty() {
+      return NettyServerBuilder.forPort(config.port())
+          .keepAliveTime(ServerConfig.KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
+          .keepAliveTimeout(ServerConfig.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .permitKeepAliveTime(ServerConfig.PERMIT_KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
+          .permitKeepAliveWithoutCalls(true);
+    }
+  }
+}

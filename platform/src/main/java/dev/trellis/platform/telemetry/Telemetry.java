@@ -1,0 +1,106 @@
+package dev.trellis.platform.telemetry;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.ClientInterceptor;
+import io.grpc.ServerInterceptor;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * OpenTelemetry for a process: the SDK configured from the standard {@code OTEL_*} variables (autoconfigure, OTLP
+ * exporter, traces and RPC metrics such as the server duration histogram) and the gRPC interceptors of
+ * opentelemetry-grpc-1.6, which read and write W3C {@code traceparent} in metadata.
+ *
+ * <p>Off by default, so that a laptop without a collector stays quiet and fast; {@code OTEL_SDK_DISABLED=false}
+ * turns it on. When off there are no tracing interceptors at all, which keeps the hot path cheap.
+ */
+public final class Telemetry implements AutoCloseable {
+  private static final Telemetry OFF = new Telemetry(null);
+
+  private final OpenTelemetrySdk sdk;
+  private final ServerInterceptor serverInterceptor;
+  private final ClientInterceptor clientInterceptor;
+
+  private Telemetry(OpenTelemetrySdk sdk) {
+    this.sdk = sdk;
+    if (sdk == null) {
+      this.serverInterceptor = null;
+      this.clientInterceptor = null;
+    } else {
+      // Message events would add one span event per streamed message: costly and rarely read.
+      GrpcTelemetry grpc = GrpcTelemetry.builder(sdk).setEmitMessageEvents(false).build();
+      this.serverInterceptor = grpc.createServerInterceptor();
+      this.clientInterceptor = grpc.createClientInterceptor();
+    }
+  }
+
+  /** Telemetry that records nothing. */
+  public static Telemetry off() {
+    return OFF;
+  }
+
+  /** Telemetry as the {@code OTEL_*} environment variables and {@code otel.*} system properties say. */
+  public static Telemetry fromEnvironment(String serviceName) {
+    return configure(serviceName, Map.of());
+  }
+
+  /**
+   * Telemetry as the environment says, with {@code overrides} ({@code otel.*} property names) on top: tests and the
+   * benchmark point the exporter at their own receiver this way.
+   */
+  public static Telemetry configure(String serviceName, Map<String, String> overrides) {
+    requireNonNull(serviceName, "serviceName");
+    requireNonNull(overrides, "overrides");
+    Map<String, String> defaults = new HashMap<>();
+    defaults.put("otel.sdk.disabled", "true");
+    defaults.put("otel.service.name", serviceName);
+    defaults.put("otel.logs.exporter", "none"); // logs go to stdout as JSON lines
+    AtomicBoolean enabled = new AtomicBoolean();
+    AutoConfiguredOpenTelemetrySdk configured = AutoConfiguredOpenTelemetrySdk.builder()
+        .addPropertiesSupplier(() -> defaults)
+        .addPropertiesCustomizer(config -> overrides)
+        // Runs after the overrides: reads the switch as it finally stands.
+        .addPropertiesCustomizer(config -> {
+          enabled.set(!config.getBoolean("otel.sdk.disabled", false));
+          return Map.of();
+        })
+        // The server closes the SDK after its last call, so the last spans are flushed, not lost to a race.
+        .disableShutdownHook()
+        .build();
+    return enabled.get() ? new Telemetry(configured.getOpenTelemetrySdk()) : OFF;
+  }
+
+  public boolean enabled() {
+    return sdk != null;
+  }
+
+  /** The OpenTelemetry API for handlers that add their own spans; a no-op when off. */
+  public OpenTelemetry openTelemetry() {
+    return sdk == null ? OpenTelemetry.noop() : sdk;
+  }
+
+  /** The server tracing interceptor, absent when telemetry is off. */
+  public Optional<ServerInterceptor> serverInterceptor() {
+    return Optional.ofNullable(serverInterceptor);
+  }
+
+  /** The client tracing interceptor (injects traceparent), absent when telemetry is off. */
+  public Optional<ClientInterceptor> clientInterceptor() {
+    return Optional.ofNullable(clientInterceptor);
+  }
+
+  /** Flushes and stops the exporters. */
+  @Override
+  public void close() {
+    if (sdk != null) {
+      sdk.close();
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.trellis.platform.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TelemetryTest {
+  @Test
+  void offUnlessTheEnvironmentTurnsItOn() {
+    // The documented switch: only OTEL_SDK_DISABLED=false turns it on.
+    boolean switchedOn = "false".equalsIgnoreCase(System.getenv("OTEL_SDK_DISABLED"));
+
+    try (Telemetry telemetry = Telemetry.fromEnvironment("telemetry-test")) {
+      assertThat(telemetry.enabled()).isEqualTo(switchedOn);
+    }
+  }
+
+  @Test
+  void whenOffThereAreNoTracingInterceptors() {
+    Telemetry telemetry = Telemetry.configure("telemetry-test", Map.of("otel.sdk.disabled", "true"));
+
+    assertThat(telemetry.enabled()).isFalse();
+    assertThat(telemetry.serverInterceptor()).isEmpty();
+    assertThat(telemetry.clientInterceptor()).isEmpty();
+  }
+
+  @Test
+  void oneVariableTurnsItOn() {
+    try (Telemetry telemetry = Telemetry.configure("telemetry-test", Map.of("otel.sdk.disabled", "false",
+        "otel.traces.exporter", "none", "otel.metrics.exporter", "none"))) {
+      assertThat(telemetry.enabled()).isTrue();
+      assertThat(telemetry.serverInterceptor()).isPresent();
+      assertThat(telemetry.clientInterceptor()).isPresent();
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.trellis.platform.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.trellis.platform.LogCapture;
+import dev.trellis.platform.RelayService;
+import dev.trellis.platform.ScriptedService;
+import dev.trellis.platform.client.ServiceChannels;
+import dev.trellis.platform.server.ServerConfig;
+import dev.trellis.platform.server.TrellisServer;
+import dev.trellis.platform.testing.GrpcCleanup;
+import dev.trellis.platform.testing.MutableClock;
+import dev.trellis.platform.testing.TestTokens;
+import io.grpc.ManagedChannel;
+import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Traces over the real OTLP/gRPC exporter into a stand-in collector: test client, front service, back service, each
+ * hop a client span and a server span in one trace, each span the parent of the next.
+ */
+class TracingIT {
+  @RegisterExtension final GrpcCleanup grpc = new GrpcCleanup();
+  private final OtlpReceiver collector = new OtlpReceiver();
+  private final Telemetry telemetry = Telemetry.configure("tracing-it", Map.of(
+      "otel.sdk.disabled", "false",
+      "otel.exporter.otlp.protocol", "grpc",
+      "otel.exporter.otlp.endpoint", collector.endpoint(),
+      "otel.bsp.schedule.delay", "50",
+      "otel.metric.export.interval", "200"));
+  private final MutableClock clock = MutableClock.startingNow();
+  private final TestTokens tokens = TestTokens.create(clock);
+
+  TracingIT() throws IOException {}
+
+  @AfterEach
+  void stop() {
+    telemetry.close();
+    collector.close();
+  }
+
+  @Test
+  void clientAndServerSpansOfEveryHopShareTheTraceWithTheRightParents() throws IOException {
+    ServiceChannels channels = new ServiceChannels(telemetry, Optional.of(TestTokens.bearer(tokens.service("front"))));
+    String back = start(new ScriptedService());
+    String front = start(new RelayService(grpc.register(channels.openInProcess(back))));
+    ManagedChannel toFront = grpc.register(channels.openInProcess(front));
+
+    try (LogCapture accessLog = LogCapture.of("trellis.access")) {
+      SimpleServiceGrpc.newBlockingStub(toFront).unaryRpc(ScriptedService.request("traced"));
+
+      await().atMost(10, TimeUnit.SECONDS).until(() -> collector.spans().size() >= 4);
+      List<Span> spans = collector.spans();
+      Span testClient = only(spans, Span.SpanKind.SPAN_KIND_CLIENT, ByteString.EMPTY);
+      Span frontServer = only(spans, Span.SpanKind.SPAN_KIND_SERVER, testClient.getSpanId());
+      Span frontClient = only(spans, Span.SpanKind.SPAN_KIND_CLIENT, frontServer.getSpanId());
+      Span backServer = only(spans, Span.SpanKind.SPAN_KIND_SERVER, frontClient.getSpanId());
+
+      assertThat(List.of(frontServer, frontClient, backServer))
+          .allSatisfy(span -> assertThat(span.getTraceId()).isEqualTo(testClient.getTraceId()));
+      assertThat(frontServer.getName()).isEqualTo("grpc.testing.SimpleService/UnaryRpc");
+      assertThat(backServer.getName()).isEqualTo("grpc.testing.SimpleService/UnaryRpc");
+
+      // The access log carries the ids of the server span of its call.
+      String traceId = HexFormat.of().formatHex(testClient.getTraceId().toByteArray());
+      await().atMost(10, TimeUnit.SECONDS).until(() -> accessLog.lines().size() >= 2);
+      assertThat(accessLog.lines()).anySatisfy(line -> {
+        assertThat(line.get("trace_id").asText()).isEqualTo(traceId);
+        assertThat(line.get("span_id").asText())
+            .isEqualTo(HexFormat.of().formatHex(frontServer.getSpanId().toByteArray()));
+      });
+    }
+  }
+
+  @Test
+  void serverCallDurationsAreExportedAsMetrics() throws IOException {
+    ServiceChannels channels = new ServiceChannels(telemetry, Optional.of(TestTokens.bearer(tokens.user(1))));
+    ManagedChannel channel = grpc.register(channels.openInProcess(start(new ScriptedService())));
+
+    SimpleServiceGrpc.newBlockingStub(channel).unaryRpc(ScriptedService.request("measured"));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> collector.metricNames().stream()
+        .anyMatch(name -> name.startsWith("rpc.server.") && name.contains("duration")));
+  }
+
+  private String start(io.grpc.BindableService service) throws IOException {
+    String name = grpc.uniqueName();
+    grpc.register(TrellisServer.builder(ServerConfig.defaults())
+        .inProcess(name)
+        .telemetry(telemetry)
+        .auth(tokens.authConfig())
+        .clock(clock)
+        .addService(service)
+        .build()
+        .start());
+    return name;
+  }
+
+  private static Span only(List<Span> spans, Span.SpanKind kind, ByteString parent) {
+    List<Span> matches = spans.stream()
+        .filter(s -> s.getKind() == kind && s.getParentSpanId().equals(parent))
+        .toList();
+    assertThat(matches).as("%s spans with parent %s in %s", kind, parent, spans).hasSize(1);
+    return matches.getFirst();
+  }
+}
