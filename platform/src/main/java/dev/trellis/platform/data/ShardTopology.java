@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -58,6 +59,23 @@ public record ShardTopology(List<ShardSpec> shards) {
     return new ShardTopology(shards);
   }
 
+  /**
+   * The settings that {@link #fromSettings} reads back into this topology: how an embedded launch hands its
+   * shards to a service. All shards must share one user and password, as embedded ones do.
+   */
+  public Map<String, String> toSettings() {
+    ShardSpec first = shards.get(0);
+    for (ShardSpec shard : shards) {
+      if (!shard.user().equals(first.user()) || !shard.password().equals(first.password())) {
+        throw new IllegalStateException("shards with different credentials cannot be passed as settings");
+      }
+    }
+    return Map.of(
+        URLS, String.join(",", shards.stream().map(ShardSpec::jdbcUrl).toList()),
+        USER, first.user(),
+        PASSWORD, first.password());
+  }
+
   /** The conventional name of shard {@code index}. */
   public static String shardName(int index) {
     return "shard-" + index;
@@ -76,6 +94,7 @@ public record ShardTopology(List<ShardSpec> shards) {
         throw new ConfigException(PASSWORD_FILE + " names a file that cannot be read: " + file.get());
       }
     }
-    return settings.required(PASSWORD);
+    // Empty is allowed: trust or certificate authentication needs none (embedded shards use trust).
+    return settings.string(PASSWORD, "");
   }
 }

@@ -13,7 +13,10 @@ import dev.trellis.platform.ratelimit.RateLimitConfig;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.CallCredentials;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Optional;
+import org.slf4j.LoggerFactory;
 
 /**
  * What one service process runs on: its settings, read and validated once (server, auth, rate limits, clients),
@@ -30,6 +33,7 @@ public final class ServiceRuntime implements AutoCloseable {
   private final RateLimitConfig rateLimitConfig;
   private final ClientConfig clientConfig;
   private final ServiceChannels channels;
+  private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
   private ServiceRuntime(String serviceName, Settings settings, Telemetry telemetry, Clock clock) {
     this.serviceName = requireNonNull(serviceName, "serviceName");
@@ -93,9 +97,34 @@ public final class ServiceRuntime implements AutoCloseable {
     return authConfig;
   }
 
-  /** Flushes and stops telemetry; call after the server has stopped. */
+  /**
+   * Closes {@code resource} when the runtime closes, after the server has stopped (pools, feeds): later resources
+   * first, as their opening order suggests.
+   */
+  public <T extends AutoCloseable> T closeOnStop(T resource) {
+    synchronized (resources) {
+      resources.push(requireNonNull(resource, "resource"));
+    }
+    return resource;
+  }
+
+  /** Closes what {@link #closeOnStop} was given, then flushes and stops telemetry; call after the server stopped. */
   @Override
   public void close() {
+    while (true) {
+      AutoCloseable resource;
+      synchronized (resources) {
+        resource = resources.poll();
+      }
+      if (resource == null) {
+        break;
+      }
+      try {
+        resource.close();
+      } catch (Exception e) {
+        LoggerFactory.getLogger(ServiceRuntime.class).warn("closing {} failed", resource, e);
+      }
+    }
     telemetry.close();
   }
 

@@ -40,8 +40,22 @@ class ShardTopologyTest {
         .isInstanceOf(ConfigException.class).hasMessageStartingWith("TRELLIS_SHARD_URLS is required");
     assertThatThrownBy(() -> ShardTopology.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_URLS", "mysql://x"))))
         .hasMessageContaining("jdbc:postgresql://");
-    assertThatThrownBy(() -> ShardTopology.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_URLS", URLS,
-        "TRELLIS_SHARD_USER", "u")))).hasMessage("TRELLIS_SHARD_PASSWORD is required but not set");
+    assertThatThrownBy(() -> ShardTopology.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_URLS", URLS))))
+        .hasMessage("TRELLIS_SHARD_USER is required but not set");
+  }
+
+  @Test
+  void noPasswordMeansTrustOrCertificateAuthentication() {
+    ShardTopology topology = ShardTopology.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_URLS", URLS,
+        "TRELLIS_SHARD_USER", "u")));
+    assertThat(topology.shards()).allSatisfy(s -> assertThat(s.password()).isEmpty());
+  }
+
+  @Test
+  void toSettingsReadsBackIntoTheSameTopology() {
+    ShardTopology topology = ShardTopology.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_URLS", URLS,
+        "TRELLIS_SHARD_USER", "u", "TRELLIS_SHARD_PASSWORD", "p")));
+    assertThat(ShardTopology.fromSettings(Settings.of(topology.toSettings()))).isEqualTo(topology);
   }
 
   @Test

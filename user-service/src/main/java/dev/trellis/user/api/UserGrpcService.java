@@ -1,0 +1,121 @@
+package dev.trellis.user.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Empty;
+import dev.trellis.platform.auth.Principal;
+import dev.trellis.platform.context.CallContext;
+import dev.trellis.platform.events.OutboxFeed;
+import dev.trellis.platform.stream.FlowControlledSender;
+import dev.trellis.platform.stream.SubscriptionSender;
+import dev.trellis.user.rules.NewUser;
+import dev.trellis.user.rules.UserAccessRules;
+import dev.trellis.user.rules.UserValidation;
+import dev.trellis.user.store.UserChanges;
+import dev.trellis.user.store.UserEvent;
+import dev.trellis.user.store.UserListing;
+import dev.trellis.user.store.UserStore;
+import dev.trellis.user.v1.CreateUserRequest;
+import dev.trellis.user.v1.DeleteUserRequest;
+import dev.trellis.user.v1.GetUserRequest;
+import dev.trellis.user.v1.ImportUsersResponse;
+import dev.trellis.user.v1.ListUsersRequest;
+import dev.trellis.user.v1.SubscribeRequest;
+import dev.trellis.user.v1.UpdateUserRequest;
+import dev.trellis.user.v1.User;
+import dev.trellis.user.v1.UserServiceGrpc;
+import dev.trellis.user.v1.UserUpdate;
+import io.grpc.Metadata;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The gRPC face of user-service: checks who may call (rules), what is valid (rules), then asks the store. Errors are
+ * thrown as the platform's ApiExceptions; the interceptor chain turns them into statuses with details.
+ */
+public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
+  /** Trailing metadata of ListUsers: the token of the next page, absent on the last page. */
+  public static final Metadata.Key<String> NEXT_PAGE_TOKEN =
+      Metadata.Key.of("x-next-page-token", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final UserStore store;
+  private final OutboxFeed<UserEvent> updates;
+  private final int subscriberBuffer;
+
+  /**
+   * @param subscriberBuffer how many updates may wait for a slow subscriber before it is cut off
+   */
+  public UserGrpcService(UserStore store, OutboxFeed<UserEvent> updates, int subscriberBuffer) {
+    this.store = requireNonNull(store, "store");
+    this.updates = requireNonNull(updates, "updates");
+    this.subscriberBuffer = subscriberBuffer;
+  }
+
+  @Override
+  public void getUser(GetUserRequest request, StreamObserver<User> response) {
+    UserValidation.id("id", request.getId());
+    UserAccessRules.checkGet(CallContext.principal(), request.getId());
+    respond(response, UserMessages.toProto(store.get(request.getId())));
+  }
+
+  @Override
+  public void listUsers(ListUsersRequest request, StreamObserver<User> response) {
+    UserAccessRules.checkList(CallContext.principal());
+    UserValidation.pageSize(request.getPageSize());
+    UserListing users = store.list(request.getFilter(), request.getPageSize(), request.getPageToken());
+    FlowControlledSender.send(response, users, UserMessages::toProto, done -> {
+      Metadata trailers = new Metadata();
+      done.nextPageToken().ifPresent(token -> trailers.put(NEXT_PAGE_TOKEN, token));
+      return trailers;
+    });
+  }
+
+  @Override
+  public void createUser(CreateUserRequest request, StreamObserver<User> response) {
+    UserAccessRules.checkCreate(CallContext.principal());
+    NewUser user = UserValidation.newUser(request.getEmail(), request.getName(), request.getRolesList());
+    respond(response, UserMessages.toProto(store.create(user.email(), user.name(), user.roles())));
+  }
+
+  @Override
+  public void updateUser(UpdateUserRequest request, StreamObserver<User> response) {
+    Principal caller = CallContext.principal();
+    UserValidation.id("id", request.getId());
+    UserAccessRules.checkUpdate(caller, request.getId(), false);
+    User user = request.getUser();
+    UserChanges changes = UserValidation.changes(request.getId(), request.getUpdateMask().getPathsList(),
+        user.getEmail(), user.getName(), user.getRolesList());
+    UserAccessRules.checkUpdate(caller, request.getId(), changes.changesRoles());
+    respond(response, UserMessages.toProto(store.update(request.getId(), changes)));
+  }
+
+  @Override
+  public void deleteUser(DeleteUserRequest request, StreamObserver<Empty> response) {
+    UserAccessRules.checkDelete(CallContext.principal());
+    UserValidation.id("id", request.getId());
+    store.delete(request.getId());
+    respond(response, Empty.getDefaultInstance());
+  }
+
+  @Override
+  public void subscribeToUpdates(SubscribeRequest request, StreamObserver<UserUpdate> response) {
+    List<Long> ids = request.getUserIdsList();
+    UserValidation.ids("user_ids", ids);
+    UserAccessRules.checkSubscribe(CallContext.principal(), ids);
+    Set<Long> wanted = Set.copyOf(ids);
+    SubscriptionSender.send(response, updates, e -> wanted.isEmpty() || wanted.contains(e.userId()),
+        subscriberBuffer, UserMessages::toProto);
+  }
+
+  @Override
+  public StreamObserver<CreateUserRequest> importUsers(StreamObserver<ImportUsersResponse> response) {
+    UserAccessRules.checkImport(CallContext.principal());
+    return UserImport.start(store, response);
+  }
+
+  private static <T> void respond(StreamObserver<T> response, T message) {
+    response.onNext(message);
+    response.onCompleted();
+  }
+}
