@@ -1,0 +1,232 @@
+package dev.trellis.user.api;
+
+import static dev.trellis.user.api.Errors.badFields;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.FieldMask;
+import dev.trellis.user.v1.CreateUserRequest;
+import dev.trellis.user.v1.DeleteUserRequest;
+import dev.trellis.user.v1.SubscribeRequest;
+import dev.trellis.user.v1.UpdateUserRequest;
+import dev.trellis.user.v1.User;
+import dev.trellis.user.v1.UserServiceGrpc.UserServiceBlockingStub;
+import dev.trellis.user.v1.UserServiceGrpc.UserServiceStub;
+import dev.trellis.user.v1.UserUpdate;
+import dev.trellis.platform.testing.TestTokens;
+import dev.trellis.user.v1.UserServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SubscribeToUpdates with two replicas on the same shards: changes made through one reach subscribers of the
+ * other, in order per user; slow subscribers are cut off; shutdown ends streams with UNAVAILABLE.
+ */
+class SubscribeToUpdatesIT {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static UserServiceFixture fixture;
+  private static UserServiceFixture.Instance replicaA;
+  private static UserServiceFixture.Instance replicaB;
+  private static UserServiceBlockingStub adminOnB;
+
+  @BeforeAll
+  static void start() {
+    fixture = new UserServiceFixture("subscribe_it");
+    replicaA = fixture.start(Map.of("TRELLIS_USER_SUBSCRIBER_BUFFER", "8"));
+    replicaB = fixture.start();
+    adminOnB = replicaB.blocking(fixture.admin());
+  }
+
+  @AfterAll
+  static void stop() {
+    fixture.close();
+  }
+
+  private static User createOnB(String name) {
+    return adminOnB.createUser(CreateUserRequest.newBuilder()
+        .setEmail(UUID.randomUUID() + "@example.com").setName(name).build());
+  }
+
+  private static void renameOnB(User user, String name) {
+    adminOnB.updateUser(UpdateUserRequest.newBuilder().setId(user.getId())
+        .setUser(User.newBuilder().setName(name)).setUpdateMask(FieldMask.newBuilder().addPaths("name")).build());
+  }
+
+  /**
+   * Subscribes on replica A and returns once the subscription is live: a client cannot see that directly, so it
+   * renames a probe user through replica B until a rename arrives.
+   */
+  private static Subscriber subscribeOnA(String token, User probe, long... ids) {
+    Subscriber subscriber = new Subscriber(Integer.MAX_VALUE);
+    SubscribeRequest.Builder request = SubscribeRequest.newBuilder();
+    for (long id : ids) {
+      request.addUserIds(id);
+    }
+    replicaA.async(token).subscribeToUpdates(request.build(), subscriber);
+    AtomicInteger probes = new AtomicInteger();
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+      renameOnB(probe, "probe " + probes.incrementAndGet());
+      return subscriber.updates.stream().anyMatch(u -> u.getUser().getName().startsWith("probe "));
+    });
+    return subscriber;
+  }
+
+  @Test
+  void changesMadeThroughAnotherReplicaArriveInOrder() {
+    User user = createOnB("Watched");
+    User other = createOnB("Not watched");
+    Subscriber subscriber = subscribeOnA(fixture.admin(), user, user.getId());
+
+    renameOnB(other, "ignored");
+    for (int i = 1; i <= 5; i++) {
+      renameOnB(user, "rename " + i);
+    }
+    adminOnB.deleteUser(DeleteUserRequest.newBuilder().setId(user.getId()).build());
+
+    await().atMost(WAIT).until(() -> subscriber.updates.stream().anyMatch(u -> u.getEventType().equals("DELETED")));
+    List<UserUpdate> after = subscriber.updates.stream()
+        .dropWhile(u -> !u.getUser().getName().equals("rename 1")).toList();
+    assertThat(after).extracting(u -> u.getEventType() + " " + u.getUser().getName()).containsExactly(
+        "UPDATED rename 1", "UPDATED rename 2", "UPDATED rename 3", "UPDATED rename 4", "UPDATED rename 5",
+        "DELETED rename 5");
+    assertThat(subscriber.updates).allSatisfy(u -> assertThat(u.getUserId()).isEqualTo(user.getId()));
+    assertThat(after.get(0).getTimestamp()).isPositive();
+  }
+
+  @Test
+  void anAdminWithNoIdsSeesEveryUserIncludingNewOnes() {
+    User probe = createOnB("Probe for all");
+    Subscriber subscriber = subscribeOnA(fixture.admin(), probe);
+
+    User fresh = createOnB("Brand new");
+
+    await().atMost(WAIT).until(() -> subscriber.updates.stream()
+        .anyMatch(u -> u.getUserId() == fresh.getId() && u.getEventType().equals("CREATED")));
+  }
+
+  @Test
+  void aUserFollowsOnlyItself() {
+    User me = createOnB("Me");
+    User other = createOnB("Other");
+    Subscriber own = subscribeOnA(fixture.tokens.user(me.getId()), me, me.getId());
+    assertThat(own.error.get()).isNull();
+
+    assertThat(failureOf(fixture.tokens.user(me.getId()), other.getId())).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(failureOf(fixture.tokens.user(me.getId()))).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(badFields(() -> replicaA.blocking(fixture.admin())
+        .subscribeToUpdates(SubscribeRequest.newBuilder().addUserIds(0).build()).hasNext()))
+        .containsExactly("user_ids[0]");
+  }
+
+  @Test
+  void aSubscriberThatDoesNotReadIsCutOffWithResourceExhausted() {
+    User user = createOnB("Busy");
+    // A small HTTP/2 window, so that what the client does not read backs up into the server quickly.
+    ManagedChannel narrow = NettyChannelBuilder.forAddress("127.0.0.1", replicaA.server.getPort()).usePlaintext()
+        .initialFlowControlWindow(1024).build();
+    try {
+      Subscriber stuck = new Subscriber(0);
+      UserServiceGrpc.newStub(narrow).withCallCredentials(TestTokens.bearer(fixture.admin()))
+          .subscribeToUpdates(SubscribeRequest.newBuilder().addUserIds(user.getId()).build(), stuck);
+      awaitSubscribed(user);
+
+      // ~75 KB of updates the client does not read: twice what its window, the server's 32 KB send queue and
+      // the replica's buffer of 8 updates together hold.
+      int changes = 300;
+      for (int i = 0; i < changes; i++) {
+        renameOnB(user, i + "x".repeat(190));
+      }
+      // The status waits behind the queued messages (HTTP/2 trailers come after the data), so read now.
+      stuck.call.get().request(Integer.MAX_VALUE);
+
+      await().atMost(WAIT).until(() -> stuck.error.get() != null);
+      assertThat(Status.fromThrowable(stuck.error.get()).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(stuck.updates.size()).as("cut off, not buffered").isLessThan(changes);
+    } finally {
+      narrow.shutdownNow();
+    }
+  }
+
+  /** Waits until replica A's subscription of {@code user} is live: a subscriber of its own sees a probe rename. */
+  private static void awaitSubscribed(User user) {
+    subscribeOnA(fixture.admin(), user, user.getId()).call.get().cancel("probe done", null);
+  }
+
+  @Test
+  void shutdownEndsOpenSubscriptionsWithUnavailable() {
+    UserServiceFixture.Instance doomed = fixture.start();
+    User probe = createOnB("Probe for shutdown");
+    Subscriber subscriber = new Subscriber(Integer.MAX_VALUE);
+    doomed.async(fixture.admin()).subscribeToUpdates(
+        SubscribeRequest.newBuilder().addUserIds(probe.getId()).build(), subscriber);
+    AtomicInteger probes = new AtomicInteger();
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+      renameOnB(probe, "probe " + probes.incrementAndGet());
+      return !subscriber.updates.isEmpty();
+    });
+
+    doomed.close();
+
+    assertThat(subscriber.error.get()).isNotNull();
+    assertThat(Status.fromThrowable(subscriber.error.get()).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+  }
+
+  private static Status.Code failureOf(String token, long... ids) {
+    Subscriber subscriber = new Subscriber(Integer.MAX_VALUE);
+    SubscribeRequest.Builder request = SubscribeRequest.newBuilder();
+    for (long id : ids) {
+      request.addUserIds(id);
+    }
+    replicaA.async(token).subscribeToUpdates(request.build(), subscriber);
+    await().atMost(WAIT).until(() -> subscriber.error.get() != null);
+    return Status.fromThrowable(subscriber.error.get()).getCode();
+  }
+
+  /** Collects updates; asks for {@code window} messages up front (0: never reads). */
+  private static final class Subscriber implements ClientResponseObserver<SubscribeRequest, UserUpdate> {
+    final List<UserUpdate> updates = new CopyOnWriteArrayList<>();
+    final AtomicReference<Throwable> error = new AtomicReference<>();
+    final AtomicReference<ClientCallStreamObserver<SubscribeRequest>> call = new AtomicReference<>();
+    private final int window;
+
+    Subscriber(int window) {
+      this.window = window;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
+      call.set(requestStream);
+      if (window != Integer.MAX_VALUE) {
+        requestStream.disableAutoRequestWithInitial(window);
+      }
+    }
+
+    @Override
+    public void onNext(UserUpdate value) {
+      updates.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      error.set(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      error.set(new AssertionError("a subscription never completes by itself"));
+    }
+  }
+}
