@@ -21,10 +21,13 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -230,6 +233,7 @@ public final class EmbeddedShards implements AutoCloseable {
     Path shardDir = stateDirectory.resolve(ShardTopology.shardName(index));
     try {
       Files.createDirectories(shardDir);
+      stopLeftoverServer(shardDir.resolve("pgdata"));
       int port = port(shardDir, mayMovePort);
       ports[index] = port;
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
@@ -250,6 +254,37 @@ public final class EmbeddedShards implements AutoCloseable {
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + ShardTopology.shardName(index) + " in " + shardDir, e);
+    }
+  }
+
+  /**
+   * Stops a server left running on this data directory by a launcher that died without closing it (kill -9): its
+   * postmaster.pid names a live postgres process, which would make this start fail on the data directory's lock.
+   */
+  private static void stopLeftoverServer(Path pgdata) throws IOException {
+    Path pidFile = pgdata.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    List<String> lines = Files.readAllLines(pidFile, StandardCharsets.US_ASCII);
+    if (lines.isEmpty() || !lines.get(0).strip().matches("\\d+")) {
+      return;
+    }
+    Optional<ProcessHandle> leftover = ProcessHandle.of(Long.parseLong(lines.get(0).strip()))
+        .filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
+    if (leftover.isEmpty()) {
+      return; // a stale file: PostgreSQL itself replaces it
+    }
+    log.warn("stopping a PostgreSQL server left running on {} (pid {})", pgdata, leftover.get().pid());
+    leftover.get().destroy(); // SIGTERM: PostgreSQL's smart shutdown; its clients died with their process
+    try {
+      leftover.get().onExit().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException("the PostgreSQL server left running on " + pgdata + " did not stop", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping the server left running on " + pgdata, e);
     }
   }
 
