@@ -25,6 +25,12 @@ import org.jooq.impl.DSL;
  * }</pre>
  */
 public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
+  static {
+    // jOOQ prints a banner and a "tip of the day" on first use; they do not belong in a service's JSON log lines.
+    System.setProperty("org.jooq.no-logo", System.getProperty("org.jooq.no-logo", "true"));
+    System.setProperty("org.jooq.no-tips", System.getProperty("org.jooq.no-tips", "true"));
+  }
+
   private final List<Shard> shards;
   private final ShardRouter router;
   private final ScatterGather scatterGather;

@@ -10,9 +10,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -59,15 +62,19 @@ public final class EmbeddedShards implements AutoCloseable {
   private final Path stateDirectory;
   private final boolean durable;
   private final boolean deleteOnClose;
+  private final boolean closeOnJvmExit;
   private final int[] ports;
   private final EmbeddedPostgres[] servers;
   private final Thread shutdownHook = new Thread(this::close, "embedded-shards-shutdown");
+  private FileChannel lockFile;
   private boolean closed;
 
-  private EmbeddedShards(Path stateDirectory, int count, boolean durable, boolean deleteOnClose) {
+  private EmbeddedShards(Path stateDirectory, int count, boolean durable, boolean deleteOnClose,
+      boolean closeOnJvmExit) {
     this.stateDirectory = stateDirectory;
     this.durable = durable;
     this.deleteOnClose = deleteOnClose;
+    this.closeOnJvmExit = closeOnJvmExit;
     this.ports = new int[count];
     this.servers = new EmbeddedPostgres[count];
   }
@@ -178,10 +185,12 @@ public final class EmbeddedShards implements AutoCloseable {
       return;
     }
     closed = true;
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException alreadyShuttingDown) {
-      // Called from the hook itself.
+    if (closeOnJvmExit) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException alreadyShuttingDown) {
+        // Called from the hook itself.
+      }
     }
     for (int i = 0; i < servers.length; i++) {
       if (servers[i] != null) {
@@ -193,6 +202,13 @@ public final class EmbeddedShards implements AutoCloseable {
         servers[i] = null;
       }
     }
+    if (lockFile != null) {
+      try {
+        lockFile.close();
+      } catch (IOException e) {
+        log.warn("cannot release the lock of {}: {}", stateDirectory, e.toString());
+      }
+    }
     if (deleteOnClose) {
       deleteRecursively(stateDirectory);
     }
@@ -202,7 +218,33 @@ public final class EmbeddedShards implements AutoCloseable {
     return "jdbc:postgresql://localhost:" + ports[index] + "/" + database;
   }
 
+  /**
+   * Takes the state directory for this process. The operating system drops the lock when the process dies, even by
+   * kill -9, so a lock we get means any server still running on these data directories is a leftover.
+   */
+  private void lockStateDirectory() {
+    try {
+      Files.createDirectories(stateDirectory);
+      lockFile = FileChannel.open(stateDirectory.resolve(".lock"), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE);
+      boolean locked;
+      try {
+        locked = lockFile.tryLock() != null;
+      } catch (OverlappingFileLockException sameJvm) {
+        locked = false;
+      }
+      if (!locked) {
+        lockFile.close();
+        throw new IllegalStateException("the shards in " + stateDirectory
+            + " are in use (is ./trellis up already running on this state directory?)");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot lock " + stateDirectory + ": " + e, e);
+    }
+  }
+
   private void startAll() {
+    lockStateDirectory();
     List<Future<EmbeddedPostgres>> starting = new ArrayList<>();
     try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < servers.length; i++) {
@@ -226,7 +268,9 @@ public final class EmbeddedShards implements AutoCloseable {
       close();
       throw failure;
     }
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    if (closeOnJvmExit) {
+      Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
   }
 
   private EmbeddedPostgres startServer(int index, boolean mayMovePort) {
@@ -243,8 +287,12 @@ public final class EmbeddedShards implements AutoCloseable {
           .setRegisterShutdownHook(false)
           .setServerConfig("max_connections", "300")
           .setServerConfig("listen_addresses", "localhost");
-      if (!durable) {
-        // Tests: speed over crash safety. The local mesh (durable) keeps PostgreSQL's defaults.
+      if (durable) {
+        // zonky starts servers with fsync and synchronous commit off; the local mesh keeps data across crashes.
+        builder.setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on");
+      } else {
+        // Tests: speed over crash safety.
         builder.setServerConfig("fsync", "off")
             .setServerConfig("synchronous_commit", "off")
             .setServerConfig("full_page_writes", "off");
@@ -260,6 +308,7 @@ public final class EmbeddedShards implements AutoCloseable {
   /**
    * Stops a server left running on this data directory by a launcher that died without closing it (kill -9): its
    * postmaster.pid names a live postgres process, which would make this start fail on the data directory's lock.
+   * Only called with the state directory locked, so the server cannot belong to a live launcher.
    */
   private static void stopLeftoverServer(Path pgdata) throws IOException {
     Path pidFile = pgdata.resolve("postmaster.pid");
@@ -331,6 +380,7 @@ public final class EmbeddedShards implements AutoCloseable {
     private int shards = DEFAULT_SHARDS;
     private boolean durable = true;
     private boolean deleteOnClose;
+    private boolean closeOnJvmExit = true;
 
     private Builder(Path stateDirectory) {
       this.stateDirectory = requireNonNull(stateDirectory, "stateDirectory").toAbsolutePath();
@@ -356,9 +406,18 @@ public final class EmbeddedShards implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether a JVM shutdown hook closes the shards (default). A caller that must stop other things first (the
+     * launcher stops its services, then the shards) turns it off and closes them itself.
+     */
+    public Builder closeOnJvmExit(boolean closeOnJvmExit) {
+      this.closeOnJvmExit = closeOnJvmExit;
+      return this;
+    }
+
     /** Starts every shard in parallel; blocks until all accept connections. */
     public EmbeddedShards start() {
-      EmbeddedShards set = new EmbeddedShards(stateDirectory, shards, durable, deleteOnClose);
+      EmbeddedShards set = new EmbeddedShards(stateDirectory, shards, durable, deleteOnClose, closeOnJvmExit);
       set.startAll();
       return set;
     }

@@ -1,6 +1,7 @@
 package dev.trellis.platform.data.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A launcher killed with SIGKILL leaves its PostgreSQL servers running, holding their data directories. The next
- * start on the same state directory must stop them and come up on the same data.
+ * start on the same state directory must stop them and come up on the same data; while the owner lives, a second
+ * start must refuse instead.
  */
 class LeftoverServerIT {
   /** Run in a child JVM: starts one shard, writes a row, says "ready", and waits to be killed. */
@@ -43,6 +45,10 @@ class LeftoverServerIT {
       } while (line != null && !line.equals("ready"));
       assertThat(line).as("the child started its shard").isEqualTo("ready");
     }
+    assertThatThrownBy(() -> EmbeddedShards.builder(state).shards(1).start())
+        .as("a live owner keeps its shards").hasMessageContaining("are in use");
+    assertThat(child.isAlive()).isTrue();
+
     child.destroyForcibly(); // SIGKILL: no shutdown hooks, the postgres server lives on
     assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(Files.exists(state.resolve("shard-0/pgdata/postmaster.pid"))).as("left running").isTrue();

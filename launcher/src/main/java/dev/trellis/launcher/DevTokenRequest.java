@@ -1,0 +1,45 @@
+package dev.trellis.launcher;
+
+import dev.trellis.platform.auth.AuthConfig;
+import dev.trellis.platform.auth.DevTokens;
+import dev.trellis.platform.auth.Principal;
+import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.embedded.EmbeddedShards;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * {@code ./trellis token --sub ID --role ROLE [--ttl 1h] [--state-dir DIR]}: a token signed with the local mesh's
+ * dev key (created if missing, kept in the state directory), so the running mesh accepts it.
+ */
+record DevTokenRequest(Path devKeyFile, String subject, Set<String> roles, Duration ttl) {
+  static final Set<String> ROLES = Set.of(Principal.USER, Principal.ADMIN, Principal.SERVICE);
+
+  static DevTokenRequest fromSettings(Settings settings) {
+    Path state = settings.path(EmbeddedShards.STATE_DIR, EmbeddedShards.DEFAULT_STATE_DIR).toAbsolutePath();
+    String subject = settings.optional("TRELLIS_SUB")
+        .orElseThrow(() -> new ConfigException("--sub is required: a user id, or a service name"));
+    Set<String> roles = new LinkedHashSet<>(settings.list("TRELLIS_ROLE"));
+    if (roles.isEmpty()) {
+      throw new ConfigException("--role is required: user, admin or service (several: --role admin,user)");
+    }
+    for (String role : roles) {
+      if (!ROLES.contains(role)) {
+        throw new ConfigException("--role must be user, admin or service, got '" + role + "'");
+      }
+    }
+    Duration ttl = settings.duration("TRELLIS_TTL", Duration.ofHours(1));
+    if (ttl.isZero() || ttl.compareTo(Duration.ofDays(30)) > 0) {
+      throw new ConfigException("--ttl must be more than 0 and at most 30d, got " + ttl);
+    }
+    return new DevTokenRequest(LocalMeshSettings.devKeyFileIn(state), subject, roles, ttl);
+  }
+
+  String mint() {
+    return DevTokens.create(AuthConfig.dev(devKeyFile), Clock.systemUTC()).mint(subject, roles, ttl);
+  }
+}

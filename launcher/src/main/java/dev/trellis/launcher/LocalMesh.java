@@ -1,0 +1,178 @@
+package dev.trellis.launcher;
+
+import dev.trellis.platform.auth.AuthConfig;
+import dev.trellis.platform.auth.DevTokens;
+import dev.trellis.platform.auth.Principal;
+import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.ShardTopology;
+import dev.trellis.platform.data.embedded.EmbeddedShards;
+import dev.trellis.platform.server.ServiceRuntime;
+import dev.trellis.platform.server.TrellisServer;
+import dev.trellis.user.UserServiceMain;
+import dev.trellis.user.store.UserShards;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+/**
+ * The whole mesh in one JVM for local development: embedded PostgreSQL shards under the state directory, then
+ * every service on its port, in dev mode (HS256 dev tokens, plaintext gRPC), each checked SERVING through the
+ * standard health service before the endpoints are printed. Ctrl-C (SIGINT) or SIGTERM stops the services
+ * gracefully, then the shards. Running it again on the same state directory keeps the data.
+ */
+final class LocalMesh implements AutoCloseable {
+  static final String READY = "Trellis is up";
+  private static final Duration ADMIN_TOKEN_TTL = Duration.ofHours(12);
+  private static final Logger log = LoggerFactory.getLogger(LocalMesh.class);
+
+  private final LocalMeshSettings settings;
+  private final PrintStream out;
+  private EmbeddedShards shards;
+  private ServiceRuntime userRuntime;
+  private TrellisServer userService;
+
+  private LocalMesh(LocalMeshSettings settings, PrintStream out) {
+    this.settings = settings;
+    this.out = out;
+  }
+
+  /** Starts the mesh, prints how to use it, and serves until the process is told to stop. */
+  static void run(LocalMeshSettings settings, Settings processSettings) {
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    long started = System.nanoTime();
+    LocalMesh mesh = new LocalMesh(settings, System.out);
+    Runtime.getRuntime().addShutdownHook(new Thread(mesh::close, "trellis-up-shutdown"));
+    try {
+      mesh.start(processSettings);
+    } catch (RuntimeException e) {
+      log.error("the local mesh failed to start", e);
+      TrellisLauncher.fail("the local mesh failed to start: " + e.getMessage()
+          + " (details in " + settings.stateDirectory().resolve("logs") + ")", TrellisLauncher.FAILED);
+    }
+    mesh.printBanner(Duration.ofNanos(System.nanoTime() - started));
+    try {
+      mesh.userService.awaitTermination();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void start(Settings processSettings) {
+    out.println("Starting Trellis in LOCAL DEV MODE: embedded PostgreSQL, dev-signed tokens, plaintext gRPC."
+        + " Nothing here is a cluster default.");
+    shards = EmbeddedShards.builder(settings.stateDirectory().resolve("shards"))
+        .shards(settings.shards())
+        .closeOnJvmExit(false) // this mesh stops its services first, then the shards
+        .start();
+    ShardTopology users = shards.topology(UserShards.DATABASE);
+    userRuntime = ServiceRuntime.create(UserServiceMain.NAME, serviceSettings(processSettings, users,
+        settings.userPort()));
+    userService = UserServiceMain.create(userRuntime);
+    try {
+      userService.start();
+    } catch (IOException e) {
+      throw new IllegalStateException("user-service cannot listen on port " + settings.userPort()
+          + " (taken? choose another with --user-port)", e);
+    }
+    awaitServing(settings.userPort(), "trellis.user.v1.UserService");
+  }
+
+  /** A service's settings: the process environment, then dev mode, its port and its shards. */
+  private Settings serviceSettings(Settings processSettings, ShardTopology topology, int port) {
+    Map<String, String> local = new HashMap<>(topology.toSettings());
+    local.put(AuthConfig.DEV_MODE, "true");
+    local.put(AuthConfig.DEV_KEY_FILE, settings.devKeyFile().toString());
+    local.put("TRELLIS_GRPC_PORT", Integer.toString(port));
+    return processSettings.with(local);
+  }
+
+  /** Asks the standard health service, over the network as any client would, until the service is SERVING. */
+  private static void awaitServing(int port, String service) {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      ServingStatus status = HealthGrpc.newBlockingStub(channel).withWaitForReady()
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.newBuilder().setService(service).build())
+          .getStatus();
+      if (status != ServingStatus.SERVING) {
+        throw new IllegalStateException(service + " reports " + status);
+      }
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private void printBanner(Duration startup) {
+    String token = DevTokens.create(AuthConfig.dev(settings.devKeyFile()), Clock.systemUTC())
+        .mint("1", Set.of(Principal.ADMIN), ADMIN_TOKEN_TTL);
+    String user = "127.0.0.1:" + settings.userPort();
+    String curl = "npx buf curl --protocol grpc --http2-prior-knowledge -H \"Authorization: Bearer $TOKEN\"";
+    String grpcurl = "grpcurl -plaintext -H \"authorization: Bearer $TOKEN\"";
+    out.printf("""
+
+        %s in %.1f s (state in %s, logs in %s)
+
+          user-service   %s   gRPC with reflection and grpc.health.v1
+          shards         %d embedded PostgreSQL servers on localhost ports %s
+
+        An admin token (valid %d h; more with ./trellis token --sub ID --role user|admin|service):
+          export TOKEN=%s
+
+        Try it (buf curl stands in for grpcurl; both read the API through server reflection):
+          npx buf curl --protocol grpc --http2-prior-knowledge --list-services http://%s
+          %s -d '{"email":"ada@example.com","name":"Ada Lovelace"}' http://%s/trellis.user.v1.UserService/CreateUser
+          %s -d '{"id":"<id from above>"}' http://%s/trellis.user.v1.UserService/GetUser
+          %s -d '{"page_size":10}' http://%s/trellis.user.v1.UserService/ListUsers
+          %s -d '{"email":"grace@example.com","name":"Grace Hopper"}' %s trellis.user.v1.UserService/CreateUser
+
+        Ctrl-C stops everything; the data stays for the next ./trellis up.
+        """,
+        READY, startup.toMillis() / 1000.0, settings.stateDirectory(),
+        settings.stateDirectory().resolve("logs"),
+        user, shards.size(), ports(), ADMIN_TOKEN_TTL.toHours(), token,
+        user, curl, user, curl, user, curl, user, grpcurl, user);
+    out.flush();
+  }
+
+  private String ports() {
+    StringBuilder ports = new StringBuilder();
+    for (int i = 0; i < shards.size(); i++) {
+      ports.append(i == 0 ? "" : ", ").append(shards.port(i));
+    }
+    return ports.toString();
+  }
+
+  /** Stops the services gracefully, then the shards. Runs on the JVM's shutdown hook. */
+  @Override
+  public synchronized void close() {
+    if (userService != null) {
+      out.println("Stopping Trellis: user-service drains its calls, then the shards stop.");
+      userService.stopGracefully();
+      userService = null;
+    }
+    if (userRuntime != null) {
+      userRuntime.close();
+      userRuntime = null;
+    }
+    if (shards != null) {
+      shards.close();
+      shards = null;
+      out.println("Trellis stopped.");
+    }
+    out.flush();
+  }
+}
