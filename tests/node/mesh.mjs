@@ -63,8 +63,12 @@ export async function up(stateDir, userPort, { timeoutMs = 180_000 } = {}) {
   };
 }
 
-/** `./trellis token`: stdout must be the token and nothing else. */
+/** `./trellis token`: stdout is the token and a newline, nothing else. */
 export function token(stateDir, sub, role) {
-  return execFileSync(TRELLIS, ['token', '--state-dir', stateDir, '--sub', String(sub), '--role', role],
+  const out = execFileSync(TRELLIS, ['token', '--state-dir', stateDir, '--sub', String(sub), '--role', role],
     { cwd: ROOT, encoding: 'utf8' });
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+\n$/.test(out)) {
+    throw new Error(`./trellis token printed more than a token: ${JSON.stringify(out)}`);
+  }
+  return out.trim();
 }
