@@ -4,17 +4,11 @@ import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.grpc.testing.protobuf.SimpleRequest;
-import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** The four kinds of gRPC call, each made through a real SimpleService stub, so a test can cover them all alike. */
@@ -39,7 +33,7 @@ public enum CallKind {
     if (credentials != null) {
       stub = stub.withCallCredentials(credentials);
     }
-    Recorder recorder = new Recorder();
+    ResponseRecorder recorder = new ResponseRecorder();
     SimpleRequest request = ScriptedService.request(message);
     switch (this) {
       case UNARY -> stub.unaryRpc(request, recorder);
@@ -47,39 +41,12 @@ public enum CallKind {
       case CLIENT_STREAMING -> send(stub.clientStreamingRpc(recorder), request);
       case BIDI_STREAMING -> send(stub.bidiStreamingRpc(recorder), request);
     }
-    try {
-      Status status = recorder.status.get(10, TimeUnit.SECONDS);
-      return new Outcome(status, headers.get(), trailers.get(), List.copyOf(recorder.messages));
-    } catch (Exception e) {
-      throw new AssertionError("the call did not end", e);
-    }
+    Status status = recorder.awaitStatus();
+    return new Outcome(status, headers.get(), trailers.get(), List.copyOf(recorder.messages));
   }
 
   private static void send(StreamObserver<SimpleRequest> requests, SimpleRequest request) {
     requests.onNext(request);
     requests.onCompleted();
-  }
-
-  private static final class Recorder implements ClientResponseObserver<SimpleRequest, SimpleResponse> {
-    final List<String> messages = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Status> status = new CompletableFuture<>();
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<SimpleRequest> requestStream) {}
-
-    @Override
-    public void onNext(SimpleResponse response) {
-      messages.add(response.getResponseMessage());
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      status.complete(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      status.complete(Status.OK);
-    }
   }
 }

@@ -267,6 +267,7 @@ public final class TrellisServer extends Server {
       builder.addService(ProtoReflectionServiceV1.newInstance());
       builder.addService(ProtoReflectionService.newInstance());
       services.forEach(builder::addService);
+      // Opens each call's record (request id; the principal later) in the call's Context, before any interceptor.
       builder.addStreamTracerFactory(RequestLogInterceptor.RECORD_OPENER);
       InFlightCalls inFlight = new InFlightCalls();
       // grpc runs the interceptor added last first: add them innermost first.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trellis.platform.PlatformFixture;
 import dev.trellis.platform.RelayService;
+import dev.trellis.platform.ResponseRecorder;
 import dev.trellis.platform.ScriptedService;
 import dev.trellis.platform.logging.RequestLogInterceptor;
 import dev.trellis.platform.telemetry.Telemetry;
@@ -15,11 +16,8 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
-import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -86,30 +84,17 @@ class DeadlinePropagationTest {
 
   @Test
   void aCancelledCallerCancelsTheDownstreamCall() throws Exception {
-    CompletableFuture<Status> outcome = new CompletableFuture<>();
+    ResponseRecorder outcome = new ResponseRecorder();
     Context.CancellableContext caller = Context.current().withCancellation();
     caller.run(() -> SimpleServiceGrpc.newStub(front.channel)
         .withCallCredentials(TestTokens.bearer(front.tokens.user(42)))
-        .unaryRpc(ScriptedService.request("hang"), new StreamObserver<SimpleResponse>() {
-          @Override
-          public void onNext(SimpleResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            outcome.complete(Status.fromThrowable(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            outcome.complete(Status.OK);
-          }
-        }));
+        .unaryRpc(ScriptedService.request("hang"), outcome));
     assertThat(back.service.hangStarted.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(back.service.hangCancelled.getCount()).isEqualTo(1);
 
     caller.cancel(null);
 
-    assertThat(outcome.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+    assertThat(outcome.awaitStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
     assertThat(back.service.hangCancelled.await(10, TimeUnit.SECONDS)).isTrue();
   }
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.trellis.platform.LogCapture;
+import dev.trellis.platform.ResponseRecorder;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.MutableClock;
 import dev.trellis.platform.testing.TestTokens;
@@ -54,7 +55,7 @@ class GracefulShutdownIT {
     assertThat(HealthGrpc.newBlockingStub(channel).check(service(SimpleServiceGrpc.SERVICE_NAME)).getStatus())
         .isEqualTo(ServingStatus.SERVING);
     HealthWatcher watcher = HealthWatcher.start(channel);
-    StreamRecorder stream = StreamRecorder.open(channel, tokens.user(1));
+    ResponseRecorder stream = openStream(channel, tokens.user(1));
     assertThat(stream.firstMessage.await(10, TimeUnit.SECONDS)).isTrue();
 
     CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stopGracefully);
@@ -71,7 +72,7 @@ class GracefulShutdownIT {
   @Test
   void aStreamStillOpenWhenTheGracePeriodEndsGetsUnavailableNotAReset() throws Exception {
     TrellisServer server = start(Duration.ofMillis(300));
-    StreamRecorder stream = StreamRecorder.open(channelTo(server), tokens.user(1));
+    ResponseRecorder stream = openStream(channelTo(server), tokens.user(1));
     assertThat(stream.firstMessage.await(10, TimeUnit.SECONDS)).isTrue();
 
     try (LogCapture accessLog = LogCapture.of("trellis.access")) {
@@ -105,6 +106,13 @@ class GracefulShutdownIT {
     return grpc.register(NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build());
   }
 
+  private static ResponseRecorder openStream(ManagedChannel channel, String token) {
+    ResponseRecorder recorder = new ResponseRecorder();
+    SimpleServiceGrpc.newStub(channel).withCallCredentials(TestTokens.bearer(token))
+        .serverStreamingRpc(SimpleRequest.getDefaultInstance(), recorder);
+    return recorder;
+  }
+
   private static HealthCheckRequest service(String name) {
     return HealthCheckRequest.newBuilder().setService(name).build();
   }
@@ -131,35 +139,6 @@ class GracefulShutdownIT {
         }
       }
       open.clear();
-    }
-  }
-
-  private static final class StreamRecorder implements StreamObserver<SimpleResponse> {
-    final List<String> messages = new CopyOnWriteArrayList<>();
-    final CountDownLatch firstMessage = new CountDownLatch(1);
-    final CompletableFuture<Status> status = new CompletableFuture<>();
-
-    static StreamRecorder open(ManagedChannel channel, String token) {
-      StreamRecorder recorder = new StreamRecorder();
-      SimpleServiceGrpc.newStub(channel).withCallCredentials(TestTokens.bearer(token))
-          .serverStreamingRpc(SimpleRequest.getDefaultInstance(), recorder);
-      return recorder;
-    }
-
-    @Override
-    public void onNext(SimpleResponse response) {
-      messages.add(response.getResponseMessage());
-      firstMessage.countDown();
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      status.complete(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      status.complete(Status.OK);
     }
   }
 
