@@ -126,6 +126,8 @@ class ServiceMainIT {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         // Netty loads its native transport; JDK 24+ warns on stderr unless native access is allowed.
         "--enable-native-access=ALL-UNNAMED",
+        // The test classpath holds logback-test.xml; the child must log as a deployed service does.
+        "-Dlogback.configurationFile=logback.xml",
         "-cp", System.getProperty("java.class.path"),
         SampleServiceMain.class.getName()));
     command.addAll(List.of(args));
