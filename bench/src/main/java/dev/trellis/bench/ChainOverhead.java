@@ -156,7 +156,7 @@ public final class ChainOverhead {
           .directExecutor()
           .intercept(MetadataUtils.newAttachHeadersInterceptor(headers))
           .build();
-      this.load = new ClosedLoopLoad(channel, inFlight);
+      this.load = ClosedLoopLoad.echo(channel, inFlight);
     }
 
     double meanQps() {

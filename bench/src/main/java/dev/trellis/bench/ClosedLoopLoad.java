@@ -9,6 +9,8 @@ import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,18 +18,23 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * A closed-loop load client: a fixed number of unary calls in flight on async stubs, each completion starting the
- * next, for a given time. Latencies go to an HdrHistogram; only calls completed inside the window count for QPS.
+ * A closed-loop load: a fixed number of calls in flight, each completion starting the next, for a given time.
+ * Latencies go to an HdrHistogram; only calls completed inside the window count for QPS. Calls are either async
+ * gRPC calls ({@link #of}) or blocking calls on as many virtual threads ({@link #blocking}).
  */
 final class ClosedLoopLoad {
-  private static final SimpleRequest REQUEST = SimpleRequest.newBuilder().setRequestMessage("ping").build();
+  private static final SimpleRequest PING = SimpleRequest.newBuilder().setRequestMessage("ping").build();
 
-  private final SimpleServiceGrpc.SimpleServiceStub stub;
-  private final int inFlight;
+  /** Starts one async call that reports to {@code observer}. */
+  @FunctionalInterface
+  interface AsyncCall<T> {
+    void start(StreamObserver<T> observer);
+  }
 
-  ClosedLoopLoad(Channel channel, int inFlight) {
-    this.stub = SimpleServiceGrpc.newStub(requireNonNull(channel, "channel"));
-    this.inFlight = inFlight;
+  /** One blocking call; an exception counts as a failure. */
+  @FunctionalInterface
+  interface BlockingCall {
+    void run() throws Exception;
   }
 
   /** What one round measured. */
@@ -37,15 +44,58 @@ final class ClosedLoopLoad {
     }
   }
 
+  private final int inFlight;
+  private final Starter starter;
+
+  private ClosedLoopLoad(int inFlight, Starter starter) {
+    this.inFlight = inFlight;
+    this.starter = starter;
+  }
+
+  /** SimpleService's unary echo, the trivial handler of {@link ChainOverhead}. */
+  static ClosedLoopLoad echo(Channel channel, int inFlight) {
+    SimpleServiceGrpc.SimpleServiceStub stub = SimpleServiceGrpc.newStub(requireNonNull(channel, "channel"));
+    return of(inFlight, (StreamObserver<SimpleResponse> observer) -> stub.unaryRpc(PING, observer));
+  }
+
+  /** {@code inFlight} async calls at a time. */
+  static <T> ClosedLoopLoad of(int inFlight, AsyncCall<T> call) {
+    requireNonNull(call, "call");
+    return new ClosedLoopLoad(inFlight, (recorder, completed, failed, drained, end) ->
+        new Slot<>(call, recorder, completed, failed, drained, end).next());
+  }
+
+  /** {@code threads} virtual threads, each making the blocking call again and again. */
+  static ClosedLoopLoad blocking(int threads, BlockingCall call) {
+    requireNonNull(call, "call");
+    return new ClosedLoopLoad(threads, (recorder, completed, failed, drained, end) ->
+        Thread.ofVirtual().start(() -> {
+          long now = System.nanoTime();
+          while (now < end) {
+            try {
+              call.run();
+            } catch (Exception e) {
+              failed.incrementAndGet();
+            }
+            long done = System.nanoTime();
+            if (done < end) {
+              recorder.recordValue((done - now) / 1_000);
+              completed.incrementAndGet();
+            }
+            now = done;
+          }
+          drained.countDown();
+        }));
+  }
+
   Round run(Duration duration) throws InterruptedException {
     Recorder latencies = new Recorder(3);
     AtomicLong completed = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     CountDownLatch drained = new CountDownLatch(inFlight);
-    long start = System.nanoTime();
-    long end = start + duration.toNanos();
+    long end = System.nanoTime() + duration.toNanos();
     for (int i = 0; i < inFlight; i++) {
-      new Slot(latencies, completed, failed, drained, end).next();
+      starter.start(latencies, completed, failed, drained, end);
     }
     if (!drained.await(duration.toSeconds() + 60, TimeUnit.SECONDS)) {
       throw new IllegalStateException("calls still in flight a minute after the round ended");
@@ -53,8 +103,28 @@ final class ClosedLoopLoad {
     return new Round(completed.get(), failed.get(), duration.toNanos() / 1e9, latencies.getIntervalHistogram());
   }
 
-  /** One call in flight at a time, again and again until the round ends. */
-  private final class Slot implements StreamObserver<SimpleResponse> {
+  /** Runs {@code rounds} rounds of each load in turn (A, B, A, B...), so machine noise hits them alike. */
+  static List<List<Round>> alternate(List<ClosedLoopLoad> loads, int rounds, Duration round)
+      throws InterruptedException {
+    List<List<Round>> results = new ArrayList<>();
+    loads.forEach(l -> results.add(new ArrayList<>()));
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < loads.size(); i++) {
+        results.get(i).add(loads.get(i).run(round));
+      }
+    }
+    return results;
+  }
+
+  /** Starts one slot of the loop. */
+  @FunctionalInterface
+  private interface Starter {
+    void start(Recorder latencies, AtomicLong completed, AtomicLong failed, CountDownLatch drained, long end);
+  }
+
+  /** One async call in flight at a time, again and again until the round ends. */
+  private static final class Slot<T> implements StreamObserver<T> {
+    private final AsyncCall<T> call;
     private final Recorder latencies;
     private final AtomicLong completed;
     private final AtomicLong failed;
@@ -62,7 +132,9 @@ final class ClosedLoopLoad {
     private final long end;
     private long startNanos;
 
-    Slot(Recorder latencies, AtomicLong completed, AtomicLong failed, CountDownLatch drained, long end) {
+    Slot(AsyncCall<T> call, Recorder latencies, AtomicLong completed, AtomicLong failed, CountDownLatch drained,
+        long end) {
+      this.call = call;
       this.latencies = latencies;
       this.completed = completed;
       this.failed = failed;
@@ -75,11 +147,11 @@ final class ClosedLoopLoad {
       // Started from the root Context: a call started from the previous call's callback would otherwise hang
       // its Context below the previous one, and with OpenTelemetry's gRPC context bridge on the classpath that
       // chain grows with every call ("Context ancestry chain length is abnormally long").
-      Context.ROOT.run(() -> stub.unaryRpc(REQUEST, this));
+      Context.ROOT.run(() -> call.start(this));
     }
 
     @Override
-    public void onNext(SimpleResponse response) {}
+    public void onNext(T response) {}
 
     @Override
     public void onError(Throwable t) {
