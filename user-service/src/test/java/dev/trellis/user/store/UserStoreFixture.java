@@ -8,9 +8,9 @@ import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardMigrator;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.TestClock;
 import dev.trellis.platform.data.TestShards;
 import dev.trellis.platform.data.query.PageTokenCodec;
+import dev.trellis.platform.testing.MutableClock;
 import dev.trellis.user.store.jooq.tables.records.EmailIndexRecord;
 import dev.trellis.user.store.jooq.tables.records.UsersRecord;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +22,7 @@ import java.util.List;
 /** A users database on the shared test shards, a movable clock, and checks over every shard. */
 final class UserStoreFixture implements AutoCloseable {
   static final Duration GRACE = Duration.ofSeconds(30);
-  final TestClock clock = new TestClock(Instant.parse("2026-06-01T12:00:00Z"));
+  final MutableClock clock = new MutableClock(Instant.parse("2026-06-01T12:00:00Z"));
   final ShardedDatabase db;
   final PageTokenCodec pageTokens;
   final UserStore store;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
-import dev.trellis.platform.data.TestClock;
 import dev.trellis.platform.error.InvalidArgumentException;
+import dev.trellis.platform.testing.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 class PageTokenCodecTest {
   private static final byte[] KEY = "0123456789abcdef0123456789abcdef-test".getBytes(StandardCharsets.UTF_8);
-  private final TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final PageTokenCodec codec = new PageTokenCodec(KEY, clock, Duration.ofMinutes(10));
 
   @Test
