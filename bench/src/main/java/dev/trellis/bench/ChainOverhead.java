@@ -29,7 +29,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.HdrHistogram.Histogram;
 
 /**
  * What the platform's interceptor chain costs: unary QPS and latency of the same trivial handler on a bare grpc-java
@@ -115,7 +114,8 @@ public final class ChainOverhead {
 
   private static void report(PrintStream out, List<Target> targets, Duration round, int rounds, int inFlight) {
     Target bare = targets.get(0);
-    Target bareVirtual = targets.get(1);
+    double bareQps = ClosedLoopLoad.Summary.of(bare.rounds).qps();
+    double bareVirtualQps = ClosedLoopLoad.Summary.of(targets.get(1).rounds).qps();
     out.println();
     out.printf(Locale.ROOT, "%d cores, Java %s (%s), %s; %d rounds of %s per server, alternating; %d in flight%n",
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
@@ -123,17 +123,14 @@ public final class ChainOverhead {
     out.printf(Locale.ROOT, "%-17s %9s %8s %8s %8s %8s %10s  %s%n",
         "server", "qps", "p50 us", "p99 us", "failed", "vs bare", "vs bare vt", "vs bare, per round");
     for (Target target : targets) {
-      Histogram latency = new Histogram(3);
-      long failures = 0;
+      ClosedLoopLoad.Summary summary = ClosedLoopLoad.Summary.of(target.rounds);
       List<String> perRound = new ArrayList<>();
       for (int i = 0; i < target.rounds.size(); i++) {
-        latency.add(target.rounds.get(i).latencyMicros());
-        failures += target.rounds.get(i).failures();
         perRound.add(String.format(Locale.ROOT, "%.2f", target.rounds.get(i).qps() / bare.rounds.get(i).qps()));
       }
       out.printf(Locale.ROOT, "%-17s %9.0f %8d %8d %8d %8.2f %10.2f  %s%n",
-          target.name, target.meanQps(), latency.getValueAtPercentile(50), latency.getValueAtPercentile(99),
-          failures, target.meanQps() / bare.meanQps(), target.meanQps() / bareVirtual.meanQps(), perRound);
+          target.name, summary.qps(), summary.p50(), summary.p99(), summary.failures(), summary.qps() / bareQps,
+          summary.qps() / bareVirtualQps, perRound);
     }
   }
 
@@ -157,10 +154,6 @@ public final class ChainOverhead {
           .intercept(MetadataUtils.newAttachHeadersInterceptor(headers))
           .build();
       this.load = ClosedLoopLoad.echo(channel, inFlight);
-    }
-
-    double meanQps() {
-      return rounds.stream().mapToDouble(ClosedLoopLoad.Round::qps).average().orElse(0);
     }
   }
 }

@@ -11,6 +11,7 @@ import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,6 +42,30 @@ final class ClosedLoopLoad {
   record Round(long calls, long failures, double seconds, Histogram latencyMicros) {
     double qps() {
       return calls / seconds;
+    }
+  }
+
+  /** Every round of one load together: the mean of the rounds' QPS, the latencies of all calls, the failures. */
+  record Summary(double qps, Histogram latencyMicros, long failures) {
+    static Summary of(List<Round> rounds) {
+      Histogram all = new Histogram(3);
+      rounds.forEach(r -> all.add(r.latencyMicros()));
+      return new Summary(rounds.stream().mapToDouble(Round::qps).average().orElse(0), all,
+          rounds.stream().mapToLong(Round::failures).sum());
+    }
+
+    long p50() {
+      return latencyMicros.getValueAtPercentile(50);
+    }
+
+    long p99() {
+      return latencyMicros.getValueAtPercentile(99);
+    }
+
+    /** One report line: {@code name}, QPS, p50 and p99 in microseconds, failures. */
+    String line(String name) {
+      return String.format(Locale.ROOT, "%-34s %9.0f qps  p50 %6d us  p99 %6d us  failures %d", name, qps, p50(),
+          p99(), failures);
     }
   }
 

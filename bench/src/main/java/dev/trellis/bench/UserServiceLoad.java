@@ -105,10 +105,11 @@ public final class UserServiceLoad {
         System.err.printf("warming up (%d users on %d shards, %d in flight)%n", ids.length, shards.size(), inFlight);
         ClosedLoopLoad.alternate(List.of(grpc, jdbc), 2, Duration.ofSeconds(5));
         List<List<ClosedLoopLoad.Round>> results = ClosedLoopLoad.alternate(List.of(grpc, jdbc), rounds, round);
-        report("GetUser over gRPC (whole chain)", results.get(0));
-        report("raw JDBC point read", results.get(1));
-        System.err.printf("GetUser / raw JDBC qps ratio: %.2f (goal >= 0.70)%n",
-            mean(results.get(0)) / mean(results.get(1)));
+        ClosedLoopLoad.Summary overGrpc = ClosedLoopLoad.Summary.of(results.get(0));
+        ClosedLoopLoad.Summary overJdbc = ClosedLoopLoad.Summary.of(results.get(1));
+        System.err.println(overGrpc.line("GetUser over gRPC (whole chain)"));
+        System.err.println(overJdbc.line("raw JDBC point read"));
+        System.err.printf("GetUser / raw JDBC qps ratio: %.2f (goal >= 0.70)%n", overGrpc.qps() / overJdbc.qps());
 
         streamAll(async); // warm-up
         double best = 0;
@@ -206,18 +207,6 @@ public final class UserServiceLoad {
 
   private static long random(long[] ids) {
     return ids[ThreadLocalRandom.current().nextInt(ids.length)];
-  }
-
-  private static void report(String name, List<ClosedLoopLoad.Round> rounds) {
-    org.HdrHistogram.Histogram all = new org.HdrHistogram.Histogram(3);
-    rounds.forEach(r -> all.add(r.latencyMicros()));
-    long failures = rounds.stream().mapToLong(ClosedLoopLoad.Round::failures).sum();
-    System.err.printf("%-34s %8.0f qps  p50 %6d us  p99 %6d us  failures %d%n", name, mean(rounds),
-        all.getValueAtPercentile(50), all.getValueAtPercentile(99), failures);
-  }
-
-  private static double mean(List<ClosedLoopLoad.Round> rounds) {
-    return rounds.stream().mapToDouble(ClosedLoopLoad.Round::qps).average().orElse(0);
   }
 
   private static CallCredentials bearer(String token) {
