@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.trellis.platform.ScriptedService;
+import dev.trellis.platform.testing.FirstResponse;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.MutableClock;
 import dev.trellis.platform.testing.TestTokens;
@@ -19,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,13 +53,13 @@ class ReflectionIT {
 
   @Test
   void reflectionV1ListsTheServices() throws Exception {
-    CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
+    FirstResponse<ServerReflectionResponse> answer = new FirstResponse<>();
     StreamObserver<ServerReflectionRequest> requests =
-        ServerReflectionGrpc.newStub(channel).serverReflectionInfo(completing(answer));
+        ServerReflectionGrpc.newStub(channel).serverReflectionInfo(answer);
     requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
     requests.onCompleted();
 
-    assertThat(answer.get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList())
+    assertThat(answer.future().get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList())
         .extracting(ServiceResponse::getName)
         .containsExactlyInAnyOrderElementsOf(SERVICES);
   }
@@ -67,13 +67,13 @@ class ReflectionIT {
   @Test
   @SuppressWarnings("deprecation") // v1alpha is what older grpcurl speaks
   void reflectionV1alphaListsTheServices() throws Exception {
-    CompletableFuture<io.grpc.reflection.v1alpha.ServerReflectionResponse> answer = new CompletableFuture<>();
+    FirstResponse<io.grpc.reflection.v1alpha.ServerReflectionResponse> answer = new FirstResponse<>();
     StreamObserver<io.grpc.reflection.v1alpha.ServerReflectionRequest> requests =
-        io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(channel).serverReflectionInfo(completing(answer));
+        io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(channel).serverReflectionInfo(answer);
     requests.onNext(io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder().setListServices("").build());
     requests.onCompleted();
 
-    assertThat(answer.get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList())
+    assertThat(answer.future().get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList())
         .extracting(io.grpc.reflection.v1alpha.ServiceResponse::getName)
         .containsExactlyInAnyOrderElementsOf(SERVICES);
   }
@@ -107,22 +107,5 @@ class ReflectionIT {
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("buf finished").isTrue();
     assertThat(process.exitValue()).as("buf exit code; output:%n%s", output).isZero();
     return output;
-  }
-
-  private static <T> StreamObserver<T> completing(CompletableFuture<T> answer) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {
-        answer.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        answer.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    };
   }
 }

@@ -2,6 +2,7 @@ package dev.trellis.user.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.trellis.platform.testing.FirstResponse;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.ImportUsersResponse;
 import dev.trellis.user.v1.ImportUsersResponse.ImportError;
@@ -33,24 +34,11 @@ class ImportUsersIT {
   }
 
   private static CompletableFuture<ImportUsersResponse> importAll(String token, List<CreateUserRequest> items) {
-    CompletableFuture<ImportUsersResponse> result = new CompletableFuture<>();
-    StreamObserver<CreateUserRequest> requests = fixture.async(token).importUsers(new StreamObserver<>() {
-      @Override
-      public void onNext(ImportUsersResponse value) {
-        result.complete(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        result.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() { }
-    });
+    FirstResponse<ImportUsersResponse> result = new FirstResponse<>();
+    StreamObserver<CreateUserRequest> requests = fixture.async(token).importUsers(result);
     items.forEach(requests::onNext);
     requests.onCompleted();
-    return result;
+    return result.future();
   }
 
   private static CreateUserRequest item(String email, String name) {

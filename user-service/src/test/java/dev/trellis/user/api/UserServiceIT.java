@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.FieldMask;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
+import dev.trellis.platform.testing.FirstResponse;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.DeleteUserRequest;
 import dev.trellis.user.v1.GetUserRequest;
@@ -250,24 +251,12 @@ class UserServiceIT {
         .build();
     try {
       var stub = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel);
-      var names = new java.util.concurrent.CompletableFuture<List<String>>();
-      var requests = stub.serverReflectionInfo(new io.grpc.stub.StreamObserver<>() {
-        @Override
-        public void onNext(io.grpc.reflection.v1.ServerReflectionResponse value) {
-          names.complete(value.getListServicesResponse().getServiceList().stream()
-              .map(io.grpc.reflection.v1.ServiceResponse::getName).toList());
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          names.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() { }
-      });
+      var answer = new FirstResponse<io.grpc.reflection.v1.ServerReflectionResponse>();
+      var requests = stub.serverReflectionInfo(answer);
       requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
-      assertThat(names.join()).contains("trellis.user.v1.UserService", "grpc.health.v1.Health");
+      List<String> names = answer.future().join().getListServicesResponse().getServiceList().stream()
+          .map(io.grpc.reflection.v1.ServiceResponse::getName).toList();
+      assertThat(names).contains("trellis.user.v1.UserService", "grpc.health.v1.Health");
       requests.onCompleted();
     } finally {
       channel.shutdownNow();
