@@ -114,22 +114,6 @@ public final class Settings {
     }
   }
 
-  public double decimal(String name, double defaultValue, double min, double max) {
-    Optional<String> raw = optional(name);
-    if (raw.isEmpty()) {
-      return defaultValue;
-    }
-    try {
-      double value = Double.parseDouble(raw.get());
-      if (!(value >= min && value <= max)) {
-        throw new ConfigException(name + " must be between " + min + " and " + max + ", got " + raw.get());
-      }
-      return value;
-    } catch (NumberFormatException e) {
-      throw new ConfigException(name + " must be a number, got '" + raw.get() + "'");
-    }
-  }
-
   public boolean bool(String name, boolean defaultValue) {
     Optional<String> raw = optional(name);
     if (raw.isEmpty()) {

@@ -84,16 +84,6 @@ public final class MergedCursor<T> implements Iterator<T>, AutoCloseable {
     }
   }
 
-  /** How many values were streamed so far. */
-  public int emitted() {
-    lock.lock();
-    try {
-      return emitted;
-    } finally {
-      lock.unlock();
-    }
-  }
-
   @Override
   public void close() {
     lock.lock();

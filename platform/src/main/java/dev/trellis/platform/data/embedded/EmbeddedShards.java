@@ -174,10 +174,6 @@ public final class EmbeddedShards implements AutoCloseable {
     }
   }
 
-  public synchronized boolean isRunning(int index) {
-    return servers[index] != null;
-  }
-
   /** Stops every shard; with {@code deleteOnClose}, also deletes the state directory. */
   @Override
   public synchronized void close() {

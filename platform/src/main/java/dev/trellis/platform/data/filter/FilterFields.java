@@ -62,11 +62,6 @@ public final class FilterFields {
     return DSL.and(conditions);
   }
 
-  /** The filterable field names, in the order they were declared. */
-  public List<String> names() {
-    return List.copyOf(fields.keySet());
-  }
-
   private static InvalidArgumentException invalid(String description) {
     return InvalidArgumentException.of(FilterParser.FIELD, description);
   }
