@@ -1,9 +1,9 @@
 package dev.trellis.platform.error;
 
+import static dev.trellis.platform.testing.ErrorDetails.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.Any;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import dev.trellis.platform.CallKind;
@@ -72,14 +72,14 @@ class ErrorInterceptorTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"throw-not-found", "on-error-not-found"})
-  void apiExceptionsBecomeTheirStatusWithDetails(String command) throws Exception {
+  void apiExceptionsBecomeTheirStatusWithDetails(String command) {
     CallKind.Outcome outcome = call(CallKind.UNARY, command);
 
     assertThat(outcome.status().getCode()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(outcome.status().getDescription()).isEqualTo("users/7 not found");
     com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(outcome.status(), outcome.trailers());
     assertThat(details.getDetailsList()).anyMatch(d -> d.is(ResourceInfo.class));
-    assertThat(unpack(details, ErrorInfo.class).getReason()).isEqualTo("NOT_FOUND");
+    assertThat(detail(outcome.status(), outcome.trailers(), ErrorInfo.class).getReason()).isEqualTo("NOT_FOUND");
   }
 
   @Test
@@ -111,15 +111,5 @@ class ErrorInterceptorTest {
     }
     com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(outcome.status(), outcome.trailers());
     assertThat(details.toString()).doesNotContain("SELECT").doesNotContain("IllegalStateException");
-  }
-
-  private static <T extends com.google.protobuf.Message> T unpack(com.google.rpc.Status status, Class<T> type)
-      throws Exception {
-    for (Any any : status.getDetailsList()) {
-      if (any.is(type)) {
-        return any.unpack(type);
-      }
-    }
-    throw new AssertionError("no " + type.getSimpleName());
   }
 }

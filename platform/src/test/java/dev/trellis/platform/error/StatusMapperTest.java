@@ -1,22 +1,20 @@
 package dev.trellis.platform.error;
 
+import static dev.trellis.platform.testing.ErrorDetails.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class StatusMapperTest {
   @Test
-  void invalidArgumentCarriesEveryFieldViolation() throws InvalidProtocolBufferException {
+  void invalidArgumentCarriesEveryFieldViolation() {
     var e = StatusMapper.toStatusException(new InvalidArgumentException(List.of(
         new FieldViolation("email", "must be an email address"), new FieldViolation("name", "must not be empty"))));
 
@@ -30,7 +28,7 @@ class StatusMapperTest {
   }
 
   @Test
-  void notFoundNamesTheResource() throws InvalidProtocolBufferException {
+  void notFoundNamesTheResource() {
     var e = StatusMapper.toStatusException(new NotFoundException("trellis.user.v1.User", "users/42"));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
@@ -39,7 +37,7 @@ class StatusMapperTest {
   }
 
   @Test
-  void resourceExhaustedTellsWhenToRetry() throws InvalidProtocolBufferException {
+  void resourceExhaustedTellsWhenToRetry() {
     var e = StatusMapper.toStatusException(new ResourceExhaustedException("rate limit", Duration.ofMillis(1500)));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -68,15 +66,5 @@ class StatusMapperTest {
 
   private static Status.Code code(ApiException e) {
     return StatusMapper.toStatusException(e).getStatus().getCode();
-  }
-
-  private static <T extends com.google.protobuf.Message> T detail(StatusRuntimeException e, Class<T> type)
-      throws InvalidProtocolBufferException {
-    for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-      if (any.is(type)) {
-        return any.unpack(type);
-      }
-    }
-    throw new AssertionError("no " + type.getSimpleName() + " in " + e);
   }
 }

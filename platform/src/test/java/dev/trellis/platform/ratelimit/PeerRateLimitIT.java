@@ -3,10 +3,10 @@ package dev.trellis.platform.ratelimit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trellis.platform.CallKind;
-import dev.trellis.platform.RetryInfos;
 import dev.trellis.platform.ScriptedService;
 import dev.trellis.platform.server.ServerConfig;
 import dev.trellis.platform.server.TrellisServer;
+import dev.trellis.platform.testing.ErrorDetails;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.MutableClock;
 import dev.trellis.platform.testing.TestTokens;
@@ -42,7 +42,7 @@ class PeerRateLimitIT {
 
     assertThat(refused.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(refused.status().getDescription()).isEqualTo("too many requests from this address; retry later");
-    Duration delay = RetryInfos.retryDelay(refused.status(), refused.trailers());
+    Duration delay = ErrorDetails.retryDelay(refused.status(), refused.trailers());
     assertThat(delay).isEqualTo(Duration.ofMillis(500));
 
     clock.advance(delay);

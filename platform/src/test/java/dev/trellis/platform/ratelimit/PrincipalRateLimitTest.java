@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trellis.platform.CallKind;
 import dev.trellis.platform.PlatformFixture;
-import dev.trellis.platform.RetryInfos;
 import dev.trellis.platform.auth.Principal;
+import dev.trellis.platform.testing.ErrorDetails;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.TestTokens;
 import io.grpc.Status;
@@ -41,7 +41,7 @@ class PrincipalRateLimitTest {
 
     assertThat(refused.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(refused.status().getDescription()).isEqualTo("too many requests from this caller; retry later");
-    Duration delay = RetryInfos.retryDelay(refused.status(), refused.trailers());
+    Duration delay = ErrorDetails.retryDelay(refused.status(), refused.trailers());
     assertThat(delay).isEqualTo(Duration.ofSeconds(1)); // one token per second, none left, clock not moved
 
     platform.clock.advance(delay.minusMillis(1));

@@ -1,14 +1,12 @@
 package dev.trellis.user.api;
 
+import static dev.trellis.platform.testing.ErrorDetails.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
 import com.google.rpc.BadRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
@@ -33,18 +31,5 @@ final class Errors {
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     return detail(e, BadRequest.class).getFieldViolationsList().stream()
         .map(BadRequest.FieldViolation::getField).toList();
-  }
-
-  static <T extends Message> T detail(StatusRuntimeException e, Class<T> type) {
-    try {
-      for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-        if (any.is(type)) {
-          return any.unpack(type);
-        }
-      }
-    } catch (InvalidProtocolBufferException ex) {
-      throw new AssertionError(ex);
-    }
-    throw new AssertionError("no " + type.getSimpleName() + " in " + e.getStatus());
   }
 }

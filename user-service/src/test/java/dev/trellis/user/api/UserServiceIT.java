@@ -1,8 +1,8 @@
 package dev.trellis.user.api;
 
+import static dev.trellis.platform.testing.ErrorDetails.detail;
 import static dev.trellis.user.api.Errors.badFields;
 import static dev.trellis.user.api.Errors.code;
-import static dev.trellis.user.api.Errors.detail;
 import static dev.trellis.user.api.Errors.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
