@@ -48,7 +48,9 @@ public final class PrincipalRateLimitInterceptor implements ServerInterceptor {
         ? Duration.ZERO
         : buckets.tryTake(new MethodKey(principal.subject(), method), methodLimit);
     if (wait.isZero()) {
-      wait = buckets.tryTake(principal.subject(), limit.get());
+      // Keyed by the limit too: a bucket is made with the limit it was first asked for, and the same subject may
+      // come with other roles (a user token and an admin token for one id).
+      wait = buckets.tryTake(new SubjectKey(principal.subject(), limit.get()), limit.get());
     }
     if (!wait.isZero()) {
       return StatusMapper.reject(call,
@@ -56,6 +58,8 @@ public final class PrincipalRateLimitInterceptor implements ServerInterceptor {
     }
     return next.startCall(call, headers);
   }
+
+  private record SubjectKey(String subject, RateLimit limit) {}
 
   private record MethodKey(String subject, String method) {}
 }

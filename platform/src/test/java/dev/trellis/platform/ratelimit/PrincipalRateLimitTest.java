@@ -68,10 +68,7 @@ class PrincipalRateLimitTest {
 
   @Test
   void eachPrincipalHasItsOwnBucket() {
-    String first = platform.tokens.user(1);
-    call(CallKind.SERVER_STREAMING, first);
-    call(CallKind.SERVER_STREAMING, first);
-    assertThat(call(CallKind.SERVER_STREAMING, first).status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    spendTheUserBurst(platform.tokens.user(1));
 
     assertThat(call(CallKind.SERVER_STREAMING, platform.tokens.user(2)).status().isOk()).isTrue();
   }
@@ -86,11 +83,28 @@ class PrincipalRateLimitTest {
   }
 
   @Test
+  void aSubjectWithAnotherRoleGetsThatRolesLimitNotTheBucketOfTheFirstRoleSeen() {
+    spendTheUserBurst(platform.tokens.user(7));
+
+    String asAdmin = platform.tokens.admin(7);
+    for (int i = 0; i < 5; i++) {
+      assertThat(call(CallKind.SERVER_STREAMING, asAdmin).status().isOk()).as("call %d", i).isTrue();
+    }
+  }
+
+  @Test
   void servicesAreExemptByDefault() {
     String service = platform.tokens.service("order-service");
     for (int i = 0; i < 20; i++) {
       assertThat(call(CallKind.UNARY, service).status().isOk()).as("call %d", i).isTrue();
     }
+  }
+
+  /** Calls until the user limit (burst 2) refuses. */
+  private void spendTheUserBurst(String token) {
+    call(CallKind.SERVER_STREAMING, token);
+    call(CallKind.SERVER_STREAMING, token);
+    assertThat(call(CallKind.SERVER_STREAMING, token).status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
   }
 
   private CallKind.Outcome call(CallKind kind, String token) {
