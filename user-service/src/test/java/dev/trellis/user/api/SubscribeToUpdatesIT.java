@@ -180,8 +180,11 @@ class SubscribeToUpdatesIT {
 
     doomed.close();
 
-    assertThat(subscriber.error.get()).isNotNull();
-    assertThat(Status.fromThrowable(subscriber.error.get()).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    await().atMost(WAIT).until(() -> subscriber.error.get() != null);
+    Status status = Status.fromThrowable(subscriber.error.get());
+    assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    // Ended by the feed as shutdown began, not cut at the end of the grace period (also UNAVAILABLE).
+    assertThat(status.getDescription()).isEqualTo("the server is shutting down; subscribe again");
   }
 
   private static Status.Code failureOf(String token, long... ids) {
