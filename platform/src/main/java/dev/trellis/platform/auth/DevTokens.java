@@ -54,6 +54,7 @@ public final class DevTokens {
 
   /** A minter for the dev key of {@code config}, creating the key file when missing. */
   public static DevTokens create(AuthConfig config, Clock clock) {
+    requireNonNull(config, "config");
     return new DevTokens(loadOrCreateKey(config.devKeyFile()), config.issuer(), config.audience(), clock);
   }
 

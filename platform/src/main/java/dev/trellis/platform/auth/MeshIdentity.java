@@ -36,6 +36,7 @@ public final class MeshIdentity {
 
   /** The service principal the headers prove, if they carry a client certificate of a trusted account. */
   public Optional<Principal> principalOf(Metadata headers) {
+    requireNonNull(headers, "headers");
     Iterable<String> values = headers.getAll(CLIENT_CERT_HEADER);
     if (values == null) {
       return Optional.empty();

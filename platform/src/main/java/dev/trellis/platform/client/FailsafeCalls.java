@@ -1,5 +1,7 @@
 package dev.trellis.platform.client;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.failsafe.Bulkhead;
 import dev.failsafe.BulkheadFullException;
 import dev.failsafe.CircuitBreaker;
@@ -44,6 +46,7 @@ final class FailsafeCalls implements ResilientCalls {
 
   @Override
   public <T> T unary(Supplier<T> call) {
+    requireNonNull(call, "call");
     List<Policy<Object>> policies = policies(() -> true);
     policies.add(timeout);
     try {
@@ -55,6 +58,8 @@ final class FailsafeCalls implements ResilientCalls {
 
   @Override
   public <T> void serverStream(Supplier<Iterator<T>> call, Consumer<? super T> onResponse) {
+    requireNonNull(call, "call");
+    requireNonNull(onResponse, "onResponse");
     AtomicBoolean received = new AtomicBoolean();
     try {
       Failsafe.with(policies(() -> !received.get())).run(() -> {

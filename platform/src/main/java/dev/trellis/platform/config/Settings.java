@@ -71,7 +71,7 @@ public final class Settings {
   /** A copy with more values, which win over the existing ones (for defaults of an embedded launch). */
   public Settings with(Map<String, String> overrides) {
     Map<String, String> merged = new HashMap<>(values);
-    merged.putAll(overrides);
+    merged.putAll(requireNonNull(overrides, "overrides"));
     return new Settings(merged, flagNames);
   }
 

@@ -39,6 +39,7 @@ public final class ShardMigrator {
   /** Migrates every shard to the latest version; fails if any shard fails. */
   public static void migrate(ShardTopology topology, String... serviceLocations) {
     requireNonNull(topology, "topology");
+    requireNonNull(serviceLocations, "serviceLocations");
     List<String> locations = locations(serviceLocations);
     List<Future<MigrateResult>> results = new ArrayList<>();
     try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {

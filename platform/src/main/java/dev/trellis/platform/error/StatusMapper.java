@@ -1,5 +1,7 @@
 package dev.trellis.platform.error;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
 import com.google.rpc.BadRequest;
@@ -24,6 +26,7 @@ public final class StatusMapper {
 
   /** The status an {@link ApiException} stands for, with its details. */
   public static StatusRuntimeException toStatusException(ApiException e) {
+    requireNonNull(e, "e");
     Status.Builder status = Status.newBuilder().setCode(code(e).getNumber()).setMessage(e.getMessage());
     status.addDetails(Any.pack(ErrorInfo.newBuilder().setReason(e.reason()).setDomain(DOMAIN).build()));
     switch (e) {
@@ -49,6 +52,7 @@ public final class StatusMapper {
    * call: how an interceptor refuses a call (no token, over a limit) without reaching the handler.
    */
   public static <ReqT> ServerCall.Listener<ReqT> reject(ServerCall<ReqT, ?> call, ApiException e) {
+    requireNonNull(call, "call");
     StatusRuntimeException status = toStatusException(e);
     call.close(status.getStatus(), status.getTrailers());
     return new ServerCall.Listener<>() {};

@@ -1,5 +1,7 @@
 package dev.trellis.platform.ratelimit;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.common.net.InetAddresses;
 import dev.trellis.platform.config.ConfigException;
 import java.net.InetAddress;
@@ -20,7 +22,8 @@ public final class CidrBlock {
 
   /** Parses {@code address/prefix} or a bare address (a block of one); a bad value names {@code variable}. */
   public static CidrBlock parse(String variable, String text) {
-    String value = text.trim();
+    requireNonNull(variable, "variable");
+    String value = requireNonNull(text, "text").trim();
     int slash = value.indexOf('/');
     String address = slash < 0 ? value : value.substring(0, slash);
     if (!InetAddresses.isInetAddress(address)) {

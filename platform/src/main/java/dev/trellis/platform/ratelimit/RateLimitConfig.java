@@ -74,6 +74,7 @@ public record RateLimitConfig(
    * user.
    */
   public Optional<RateLimit> limitFor(Principal principal) {
+    requireNonNull(principal, "principal");
     if (principal.roles().isEmpty()) {
       return Optional.ofNullable(roles.get(Principal.USER));
     }

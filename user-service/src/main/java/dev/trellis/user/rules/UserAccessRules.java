@@ -15,6 +15,7 @@ public final class UserAccessRules {
   private UserAccessRules() {}
 
   public static void checkGet(Principal caller, long userId) {
+    requireNonNull(caller, "caller");
     if (caller.isAdmin() || caller.isService() || caller.isUser(userId)) {
       return;
     }
@@ -25,6 +26,7 @@ public final class UserAccessRules {
    * @param changesRoles whether the update touches roles: only admins may, so a user cannot raise its own
    */
   public static void checkUpdate(Principal caller, long userId, boolean changesRoles) {
+    requireNonNull(caller, "caller");
     if (caller.isAdmin()) {
       return;
     }
@@ -54,6 +56,7 @@ public final class UserAccessRules {
 
   /** Empty ids means every user, which only admins may follow. */
   public static void checkSubscribe(Principal caller, Collection<Long> userIds) {
+    requireNonNull(caller, "caller");
     requireNonNull(userIds, "userIds");
     if (caller.isAdmin()) {
       return;
@@ -69,6 +72,7 @@ public final class UserAccessRules {
   }
 
   private static void requireAdmin(Principal caller, String action) {
+    requireNonNull(caller, "caller");
     if (!caller.isAdmin()) {
       throw deny(action);
     }

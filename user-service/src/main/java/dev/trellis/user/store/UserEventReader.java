@@ -1,6 +1,7 @@
 package dev.trellis.user.store;
 
 import static dev.trellis.user.store.jooq.Tables.USER_EVENTS;
+import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.events.OutboxReader;
@@ -20,7 +21,7 @@ public final class UserEventReader implements OutboxReader<UserEvent> {
   private final ShardedDatabase db;
 
   public UserEventReader(ShardedDatabase db) {
-    this.db = db;
+    this.db = requireNonNull(db, "db");
   }
 
   @Override
@@ -48,6 +49,8 @@ public final class UserEventReader implements OutboxReader<UserEvent> {
 
   /** Deletes the outbox rows older than the retention on every reachable shard; returns how many went. */
   public int purgeOlderThan(Duration retention, Instant now) {
+    requireNonNull(retention, "retention");
+    requireNonNull(now, "now");
     OffsetDateTime cutoff = OffsetDateTime.ofInstant(now.minus(retention), ZoneOffset.UTC);
     int purged = 0;
     for (int shard = 0; shard < shardCount(); shard++) {
