@@ -18,7 +18,7 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  * <pre>{@code
  * public static void main(String[] args) {
  *   ServiceMain.run("user-service", args, runtime -> runtime.server()
- *       .addService(new UserApi(...))
+ *       .addService(new UserGrpcService(...))
  *       .build());
  * }
  * }</pre>

@@ -7,7 +7,7 @@ import org.jooq.DSLContext;
 
 /**
  * Appends to the user_events outbox, always inside the transaction of the change it records, so an event exists
- * exactly when its change committed. The feed of SubscribeToUpdates (issue 5) reads it.
+ * exactly when its change committed. {@link UserEventReader} reads it for SubscribeToUpdates.
  */
 final class UserEventLog {
   static final String CREATED = "CREATED";

@@ -31,7 +31,7 @@ public final class BucketDirectory {
     return new BucketDirectory(map, shardCount);
   }
 
-  /** An explicit layout: {@code shardOfBucket[b]} is the shard of bucket {@code b}; every shard holds a bucket. */
+  /** An explicit layout: {@code shardOfBucket[b]} is the shard of bucket {@code b}, in {@code [0, shardCount)}. */
   public static BucketDirectory of(int[] shardOfBucket, int shardCount) {
     requireNonNull(shardOfBucket, "shardOfBucket");
     if (shardOfBucket.length != ShardId.BUCKETS) {
