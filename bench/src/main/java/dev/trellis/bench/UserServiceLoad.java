@@ -3,6 +3,7 @@ package dev.trellis.bench;
 import dev.trellis.platform.auth.AuthConfig;
 import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
+import dev.trellis.platform.client.BearerToken;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardPoolSettings;
@@ -19,9 +20,7 @@ import dev.trellis.user.v1.GetUserRequest;
 import dev.trellis.user.v1.ListUsersRequest;
 import dev.trellis.user.v1.User;
 import dev.trellis.user.v1.UserServiceGrpc;
-import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
@@ -38,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -96,8 +94,8 @@ public final class UserServiceLoad {
         long[] ids = seed(rawDb, users);
         String token = DevTokens.create(AuthConfig.dev(key), Clock.systemUTC())
             .mint("1", Set.of(Principal.ADMIN), Duration.ofHours(2));
-        CallCredentials bearer = bearer(token);
-        UserServiceGrpc.UserServiceStub async = UserServiceGrpc.newStub(channel).withCallCredentials(bearer);
+        UserServiceGrpc.UserServiceStub async = UserServiceGrpc.newStub(channel)
+            .withCallCredentials(new BearerToken(token));
 
         ClosedLoopLoad grpc = ClosedLoopLoad.of(inFlight, (StreamObserver<User> observer) ->
             async.getUser(GetUserRequest.newBuilder().setId(random(ids)).build(), observer));
@@ -207,16 +205,5 @@ public final class UserServiceLoad {
 
   private static long random(long[] ids) {
     return ids[ThreadLocalRandom.current().nextInt(ids.length)];
-  }
-
-  private static CallCredentials bearer(String token) {
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        applier.apply(headers);
-      }
-    };
   }
 }

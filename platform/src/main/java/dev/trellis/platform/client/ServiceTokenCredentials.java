@@ -2,11 +2,9 @@ package dev.trellis.platform.client;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.trellis.platform.auth.AuthInterceptor;
 import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
 import io.grpc.CallCredentials;
-import io.grpc.Metadata;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,9 +35,7 @@ public final class ServiceTokenCredentials extends CallCredentials {
 
   @Override
   public void applyRequestMetadata(RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
-    Metadata headers = new Metadata();
-    headers.put(AuthInterceptor.AUTHORIZATION, "Bearer " + token());
-    applier.apply(headers);
+    applier.apply(BearerToken.headersFor(token()));
   }
 
   /** The token to send now. */

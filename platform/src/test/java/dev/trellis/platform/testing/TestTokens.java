@@ -6,6 +6,7 @@ import dev.trellis.platform.auth.AuthConfig;
 import dev.trellis.platform.auth.AuthInterceptor;
 import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
+import dev.trellis.platform.client.BearerToken;
 import io.grpc.CallCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
-import java.util.concurrent.Executor;
 
 /**
  * A matched pair for tests: the {@link AuthConfig} a test server verifies with (dev mode, HS256, its own key) and a
@@ -91,15 +91,7 @@ public final class TestTokens {
 
   /** Per-call credentials sending {@code token}: {@code stub.withCallCredentials(TestTokens.bearer(token))}. */
   public static CallCredentials bearer(String token) {
-    requireNonNull(token, "token");
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata headers = new Metadata();
-        headers.put(AuthInterceptor.AUTHORIZATION, "Bearer " + token);
-        applier.apply(headers);
-      }
-    };
+    return new BearerToken(token);
   }
 
   /** A channel-wide interceptor sending {@code token} with every call. */
