@@ -12,8 +12,6 @@ import dev.trellis.user.store.jooq.tables.records.EmailIndexRecord;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -165,7 +163,7 @@ final class EmailIndex {
   }
 
   private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(clock.instant().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
+    return UserStore.databaseNow(clock);
   }
 
   static AlreadyExistsException taken(String email) {

@@ -15,7 +15,6 @@ import dev.trellis.platform.error.NotFoundException;
 import dev.trellis.platform.error.UnavailableException;
 import dev.trellis.user.store.jooq.tables.records.UsersRecord;
 import java.time.Clock;
-import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
@@ -290,16 +289,17 @@ public final class UserStore {
   }
 
   private OffsetDateTime now() {
+    return databaseNow(clock);
+  }
+
+  /** The time on {@code clock} as PostgreSQL keeps a timestamptz: to the microsecond, so what is read back is equal. */
+  static OffsetDateTime databaseNow(Clock clock) {
     return OffsetDateTime.ofInstant(clock.instant().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
   }
 
   static StoredUser toStoredUser(UsersRecord r) {
-    return new StoredUser(r.getId(), r.getEmail(), r.getName(), List.of(r.getRoles()), instant(r.getCreatedAt()),
-        instant(r.getUpdatedAt()));
-  }
-
-  private static Instant instant(OffsetDateTime t) {
-    return t.toInstant();
+    return new StoredUser(r.getId(), r.getEmail(), r.getName(), List.of(r.getRoles()), r.getCreatedAt().toInstant(),
+        r.getUpdatedAt().toInstant());
   }
 
   private static NotFoundException notFound(long id) {
