@@ -40,9 +40,11 @@ final class LocalMesh implements AutoCloseable {
 
   private final LocalMeshSettings settings;
   private final PrintStream out;
+  // Written by start() and read by close() on the shutdown hook's thread: both hold the lock.
   private EmbeddedShards shards;
   private ServiceRuntime userRuntime;
   private TrellisServer userService;
+  private boolean closed;
 
   private LocalMesh(LocalMeshSettings settings, PrintStream out) {
     this.settings = settings;
@@ -65,13 +67,20 @@ final class LocalMesh implements AutoCloseable {
     }
     mesh.printBanner(Duration.ofNanos(System.nanoTime() - started));
     try {
-      mesh.userService.awaitTermination();
+      mesh.awaitStop();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
-  private void start(Settings processSettings) {
+  /**
+   * Starts the shards, then the services. Holds the lock throughout: a Ctrl-C meanwhile waits for the start to end,
+   * then stops whatever it started.
+   */
+  private synchronized void start(Settings processSettings) {
+    if (closed) {
+      throw new IllegalStateException("stopped before it started");
+    }
     out.println("Starting Trellis in LOCAL DEV MODE: embedded PostgreSQL, dev-signed tokens, plaintext gRPC."
         + " Nothing here is a cluster default.");
     shards = EmbeddedShards.builder(settings.stateDirectory().resolve("shards"))
@@ -156,21 +165,33 @@ final class LocalMesh implements AutoCloseable {
     return ports.toString();
   }
 
+  /** Returns when the services have stopped (after {@link #close}). */
+  private void awaitStop() throws InterruptedException {
+    TrellisServer server;
+    synchronized (this) {
+      server = userService;
+    }
+    if (server != null) {
+      server.awaitTermination();
+    }
+  }
+
   /** Stops the services gracefully, then the shards. Runs on the JVM's shutdown hook. */
   @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     if (userService != null) {
       out.println("Stopping Trellis: user-service drains its calls, then the shards stop.");
       userService.stopGracefully();
-      userService = null;
     }
     if (userRuntime != null) {
       userRuntime.close();
-      userRuntime = null;
     }
     if (shards != null) {
       shards.close();
-      shards = null;
       out.println("Trellis stopped.");
     }
     out.flush();
