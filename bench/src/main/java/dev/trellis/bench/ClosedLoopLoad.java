@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
@@ -126,6 +127,11 @@ final class ClosedLoopLoad {
       throw new IllegalStateException("calls still in flight a minute after the round ended");
     }
     return new Round(completed.get(), failed.get(), duration.toNanos() / 1e9, latencies.getIntervalHistogram());
+  }
+
+  /** One of {@code ids}, uniformly at random: how a load spreads its calls over the rows it reads. */
+  static long anyOf(long[] ids) {
+    return ids[ThreadLocalRandom.current().nextInt(ids.length)];
   }
 
   /** Runs {@code rounds} rounds of each load in turn (A, B, A, B...), so machine noise hits them alike. */

@@ -23,7 +23,6 @@ import java.time.OffsetDateTime;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 
@@ -74,8 +73,8 @@ public final class DataLayerBenchmark {
       System.err.println("raw JDBC statement: " + sql);
 
       List<ClosedLoopLoad> pointReads = List.of(
-          ClosedLoopLoad.blocking(threads, () -> store.get(random(ids))),
-          ClosedLoopLoad.blocking(threads, () -> rawGet(db, sql, random(ids))));
+          ClosedLoopLoad.blocking(threads, () -> store.get(ClosedLoopLoad.anyOf(ids))),
+          ClosedLoopLoad.blocking(threads, () -> rawGet(db, sql, ClosedLoopLoad.anyOf(ids))));
       ClosedLoopLoad.alternate(pointReads, 1, round); // warm-up
       List<List<ClosedLoopLoad.Round>> reads = ClosedLoopLoad.alternate(pointReads, rounds, round);
 
@@ -134,9 +133,5 @@ public final class DataLayerBenchmark {
             rs.getObject("updated_at", OffsetDateTime.class).toInstant());
       }
     }
-  }
-
-  private static long random(long[] ids) {
-    return ids[ThreadLocalRandom.current().nextInt(ids.length)];
   }
 }

@@ -37,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -98,8 +97,8 @@ public final class UserServiceLoad {
             .withCallCredentials(new BearerToken(token));
 
         ClosedLoopLoad grpc = ClosedLoopLoad.of(inFlight, (StreamObserver<User> observer) ->
-            async.getUser(GetUserRequest.newBuilder().setId(random(ids)).build(), observer));
-        ClosedLoopLoad jdbc = ClosedLoopLoad.blocking(inFlight, () -> pointRead(rawDb, random(ids)));
+            async.getUser(GetUserRequest.newBuilder().setId(ClosedLoopLoad.anyOf(ids)).build(), observer));
+        ClosedLoopLoad jdbc = ClosedLoopLoad.blocking(inFlight, () -> pointRead(rawDb, ClosedLoopLoad.anyOf(ids)));
         System.err.printf("warming up (%d users on %d shards, %d in flight)%n", ids.length, shards.size(), inFlight);
         ClosedLoopLoad.alternate(List.of(grpc, jdbc), 2, Duration.ofSeconds(5));
         List<List<ClosedLoopLoad.Round>> results = ClosedLoopLoad.alternate(List.of(grpc, jdbc), rounds, round);
@@ -201,9 +200,5 @@ public final class UserServiceLoad {
       }
     }
     return ids.stream().mapToLong(Long::longValue).toArray();
-  }
-
-  private static long random(long[] ids) {
-    return ids[ThreadLocalRandom.current().nextInt(ids.length)];
   }
 }
