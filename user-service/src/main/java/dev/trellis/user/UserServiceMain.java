@@ -9,6 +9,7 @@ import dev.trellis.platform.events.OutboxFeed;
 import dev.trellis.platform.server.ServiceMain;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
+import dev.trellis.platform.telemetry.ShardPoolGauges;
 import dev.trellis.user.api.UserGrpcService;
 import dev.trellis.user.store.UserEvent;
 import dev.trellis.user.store.UserEventReader;
@@ -46,6 +47,7 @@ public final class UserServiceMain {
     ShardPoolSettings pool = ShardPoolSettings.fromSettings(settings);
 
     ShardedDatabase db = runtime.closeOnStop(UserShards.open(topology, pool));
+    runtime.closeOnStop(ShardPoolGauges.register(runtime.telemetry().openTelemetry(), db));
     UserStore store = UserStore.builder(db, pageTokens).clock(runtime.clock()).settings(storeSettings).build();
     UserEventReader events = new UserEventReader(db);
     OutboxFeed<UserEvent> updates = runtime.closeOnStop(
