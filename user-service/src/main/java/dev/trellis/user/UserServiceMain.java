@@ -6,6 +6,7 @@ import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.platform.events.OutboxFeed;
+import dev.trellis.platform.events.OutboxTable;
 import dev.trellis.platform.server.ServiceMain;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
@@ -16,6 +17,7 @@ import dev.trellis.user.store.UserEventReader;
 import dev.trellis.user.store.UserShards;
 import dev.trellis.user.store.UserStore;
 import dev.trellis.user.store.UserStoreSettings;
+import dev.trellis.user.store.jooq.tables.records.UserEventsRecord;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,7 +51,7 @@ public final class UserServiceMain {
     ShardedDatabase db = runtime.closeOnStop(UserShards.open(topology, pool));
     runtime.closeOnStop(ShardPoolGauges.register(runtime.telemetry().openTelemetry(), db));
     UserStore store = UserStore.builder(db, pageTokens).clock(runtime.clock()).settings(storeSettings).build();
-    UserEventReader events = new UserEventReader(db);
+    OutboxTable<UserEventsRecord, UserEvent> events = UserEventReader.of(db);
     OutboxFeed<UserEvent> updates = runtime.closeOnStop(
         OutboxFeed.start(events, own.updatesPollInterval(), "user-updates"));
     ScheduledExecutorService purge = runtime.closeOnStop(
@@ -64,7 +66,7 @@ public final class UserServiceMain {
     return server;
   }
 
-  private static void purgeEvents(UserEventReader events, UserServiceSettings own, ServiceRuntime runtime) {
+  private static void purgeEvents(OutboxTable<?, ?> events, UserServiceSettings own, ServiceRuntime runtime) {
     try {
       int purged = events.purgeOlderThan(own.eventRetention(), runtime.clock().instant());
       if (purged > 0) {

@@ -1,0 +1,101 @@
+package dev.trellis.platform.events;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.data.ShardedDatabase;
+import dev.trellis.platform.error.UnavailableException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.Record;
+import org.jooq.RecordMapper;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A service's outbox table on every shard, read as an {@link OutboxReader}: the rows from a watermark up to the
+ * transaction-id horizon, in seq order. The table needs a bigserial {@code seq}, a
+ * {@code txid bigint NOT NULL DEFAULT pg_current_xact_id()::text::bigint} and a {@code created_at} for retention;
+ * the horizon comes from the platform's {@code trellis_txid_horizon()}, installed on every shard.
+ */
+public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
+  private static final Logger log = LoggerFactory.getLogger(OutboxTable.class);
+  private static final Field<Long> HORIZON = DSL.function("trellis_txid_horizon", SQLDataType.BIGINT);
+
+  private final ShardedDatabase db;
+  private final Table<R> table;
+  private final Field<Long> seq;
+  private final Field<Long> txid;
+  private final Field<OffsetDateTime> createdAt;
+  private final RecordMapper<? super R, ? extends E> toEvent;
+
+  private OutboxTable(ShardedDatabase db, Table<R> table, Field<Long> seq, Field<Long> txid,
+      Field<OffsetDateTime> createdAt, RecordMapper<? super R, ? extends E> toEvent) {
+    this.db = db;
+    this.table = table;
+    this.seq = seq;
+    this.txid = txid;
+    this.createdAt = createdAt;
+    this.toEvent = toEvent;
+  }
+
+  /** The outbox {@code table} of every shard of {@code db}, mapping each row to an event. */
+  public static <R extends Record, E> OutboxTable<R, E> of(ShardedDatabase db, Table<R> table, Field<Long> seq,
+      Field<Long> txid, Field<OffsetDateTime> createdAt, RecordMapper<? super R, ? extends E> toEvent) {
+    return new OutboxTable<>(requireNonNull(db, "db"), requireNonNull(table, "table"), requireNonNull(seq, "seq"),
+        requireNonNull(txid, "txid"), requireNonNull(createdAt, "createdAt"), requireNonNull(toEvent, "toEvent"));
+  }
+
+  @Override
+  public int shardCount() {
+    return db.shards().size();
+  }
+
+  @Override
+  public long horizon(int shard) {
+    return db.shard(shard).read(OutboxTable::horizon);
+  }
+
+  @Override
+  public Batch<E> readFrom(int shard, long watermark) {
+    return db.shard(shard).read(dsl -> {
+      // The horizon first: every transaction below it has ended, so the next query sees all of their rows.
+      long horizon = horizon(dsl);
+      List<Stamped<E>> events = dsl.selectFrom(table)
+          .where(txid.ge(watermark).and(txid.lt(horizon)))
+          .orderBy(seq)
+          .fetch(r -> new Stamped<>(r.get(txid), toEvent.map(r)));
+      return new Batch<>(events, horizon);
+    });
+  }
+
+  /**
+   * Deletes the rows older than {@code retention} on every reachable shard (a shard that is down is skipped and
+   * purged next time); returns how many went.
+   */
+  public int purgeOlderThan(Duration retention, Instant now) {
+    requireNonNull(retention, "retention");
+    requireNonNull(now, "now");
+    OffsetDateTime cutoff = OffsetDateTime.ofInstant(now.minus(retention), ZoneOffset.UTC);
+    int purged = 0;
+    for (int shard = 0; shard < shardCount(); shard++) {
+      try {
+        purged += db.shard(shard).read(dsl -> dsl.deleteFrom(table).where(createdAt.lt(cutoff)).execute());
+      } catch (UnavailableException e) {
+        log.warn("cannot purge the outbox {} of shard {} now: {}", table.getName(), shard, e.getMessage());
+      }
+    }
+    return purged;
+  }
+
+  private static long horizon(DSLContext dsl) {
+    return dsl.select(HORIZON).fetchSingle().value1();
+  }
+}

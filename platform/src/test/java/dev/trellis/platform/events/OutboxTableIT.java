@@ -1,0 +1,111 @@
+package dev.trellis.platform.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trellis.platform.data.ShardedDatabase;
+import dev.trellis.platform.data.TestShards;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import org.jooq.Field;
+import org.jooq.Record;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The transaction-id watermark against real PostgreSQL: transactions that commit out of order lose nothing. */
+class OutboxTableIT {
+  private static final Table<Record> EVENTS = DSL.table(DSL.name("events"));
+  private static final Field<Long> SEQ = DSL.field(DSL.name("seq"), SQLDataType.BIGINT);
+  private static final Field<Long> TXID = DSL.field(DSL.name("txid"), SQLDataType.BIGINT);
+  private static final Field<String> PAYLOAD = DSL.field(DSL.name("payload"), SQLDataType.VARCHAR);
+  private static final Field<OffsetDateTime> CREATED_AT =
+      DSL.field(DSL.name("created_at"), SQLDataType.TIMESTAMPWITHTIMEZONE);
+
+  private static ShardedDatabase db;
+  private static OutboxTable<Record, String> outbox;
+
+  @BeforeAll
+  static void start() throws Exception {
+    db = TestShards.migratedDatabase("outbox", "test");
+    for (var shard : db.shards()) {
+      try (Connection c = shard.dataSource().getConnection(); Statement s = c.createStatement()) {
+        s.execute("""
+            CREATE TABLE events (
+              seq bigserial PRIMARY KEY,
+              txid bigint NOT NULL DEFAULT pg_current_xact_id()::text::bigint,
+              payload text NOT NULL,
+              created_at timestamptz NOT NULL DEFAULT now())""");
+      }
+    }
+    outbox = OutboxTable.of(db, EVENTS, SEQ, TXID, CREATED_AT, r -> r.get(PAYLOAD));
+  }
+
+  @AfterAll
+  static void stop() {
+    db.close();
+  }
+
+  @Test
+  void aTransactionThatCommitsAfterALaterOneIsNotSkipped() throws Exception {
+    long watermark = outbox.horizon(0);
+    try (Connection slow = db.shard(0).dataSource().getConnection()) {
+      slow.setAutoCommit(false);
+      insert(slow, "slow");                                // takes the lower transaction id, stays open
+      try (Connection fast = db.shard(0).dataSource().getConnection()) {
+        insert(fast, "fast");                              // a higher id, committed first
+      }
+
+      OutboxReader.Batch<String> whileSlowRuns = outbox.readFrom(0, watermark);
+      assertThat(whileSlowRuns.events()).as("nothing is final while an older transaction runs").isEmpty();
+
+      slow.commit();
+      OutboxReader.Batch<String> after = outbox.readFrom(0, whileSlowRuns.nextWatermark());
+      assertThat(after.events()).extracting(OutboxReader.Stamped::event).containsExactly("slow", "fast");
+      assertThat(outbox.readFrom(0, after.nextWatermark()).events()).as("each row once").isEmpty();
+    }
+  }
+
+  @Test
+  void aRolledBackTransactionLeavesNothingAndDoesNotBlock() throws Exception {
+    long watermark = outbox.horizon(1);
+    try (Connection aborted = db.shard(1).dataSource().getConnection()) {
+      aborted.setAutoCommit(false);
+      insert(aborted, "never");
+      aborted.rollback();
+    }
+    try (Connection c = db.shard(1).dataSource().getConnection()) {
+      insert(c, "kept");
+    }
+
+    assertThat(outbox.readFrom(1, watermark).events()).extracting(OutboxReader.Stamped::event)
+        .containsExactly("kept");
+  }
+
+  @Test
+  void purgeDeletesOnlyRowsPastTheRetention() throws Exception {
+    try (Connection c = db.shard(2).dataSource().getConnection(); Statement s = c.createStatement()) {
+      s.execute("INSERT INTO events (payload, created_at) VALUES ('old', now() - interval '2 days'), ('new', now())");
+    }
+
+    assertThat(outbox.purgeOlderThan(Duration.ofDays(1), Instant.now())).isEqualTo(1);
+    try (Connection c = db.shard(2).dataSource().getConnection(); Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT payload FROM events")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo("new");
+      assertThat(rs.next()).isFalse();
+    }
+  }
+
+  private static void insert(Connection c, String payload) throws Exception {
+    try (var s = c.prepareStatement("INSERT INTO events (payload) VALUES (?)")) {
+      s.setString(1, payload);
+      s.executeUpdate();
+    }
+  }
+}
