@@ -1,5 +1,6 @@
 package dev.trellis.user;
 
+import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import java.time.Duration;
 
@@ -21,11 +22,13 @@ public record UserServiceSettings(Duration updatesPollInterval, int subscriberBu
   public static UserServiceSettings fromSettings(Settings settings) {
     Duration poll = settings.duration(UPDATES_POLL_INTERVAL, Duration.ofMillis(100));
     if (poll.isZero()) {
-      throw new dev.trellis.platform.config.ConfigException(UPDATES_POLL_INTERVAL + " must be more than 0");
+      throw new ConfigException(UPDATES_POLL_INTERVAL + " must be more than 0");
     }
-    return new UserServiceSettings(
-        poll,
-        settings.integer(SUBSCRIBER_BUFFER, 1000, 1, 1_000_000),
-        settings.duration(EVENT_RETENTION, Duration.ofHours(24)));
+    Duration retention = settings.duration(EVENT_RETENTION, Duration.ofHours(24));
+    if (retention.compareTo(Duration.ofMinutes(1)) < 0) {
+      // Shorter could purge updates before the feed has read them.
+      throw new ConfigException(EVENT_RETENTION + " must be at least 1m, got " + retention);
+    }
+    return new UserServiceSettings(poll, settings.integer(SUBSCRIBER_BUFFER, 1000, 1, 1_000_000), retention);
   }
 }

@@ -95,7 +95,7 @@ public final class ScatterGather {
     Connection connection = null;
     try {
       connection = shard.dataSource().getConnection();
-      if (limit == 0 || limit + 1 > fetchSize) {
+      if (limit == 0 || limit >= fetchSize) {
         // Read-only transaction: pgjdbc only streams with a cursor (fetch size) outside autocommit. A page that
         // fits in one fetch skips it: its rows are bounded by the limit anyway, and it saves a round trip.
         connection.setReadOnly(true);

@@ -45,9 +45,10 @@ public record ShardTopology(List<ShardSpec> shards) {
     if (urls.isEmpty()) {
       throw new ConfigException(URLS + " is required: comma-separated JDBC URLs, one per shard, in shard order");
     }
-    for (String url : urls) {
-      if (!url.startsWith("jdbc:postgresql://")) {
-        throw new ConfigException(URLS + " must hold jdbc:postgresql:// URLs, got '" + url + "'");
+    for (int i = 0; i < urls.size(); i++) {
+      if (!urls.get(i).startsWith("jdbc:postgresql://")) {
+        // Not echoed: a JDBC URL may carry a password.
+        throw new ConfigException(URLS + " must hold jdbc:postgresql:// URLs; entry " + (i + 1) + " does not");
       }
     }
     String user = settings.required(USER);

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class OutboxFeed<E> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OutboxFeed.class);
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
   private final OutboxReader<E> reader;
   private final Duration interval;
@@ -173,5 +174,14 @@ public final class OutboxFeed<E> implements AutoCloseable {
       subscription.close();
     }
     pollers.forEach(Thread::interrupt);
+    // Let a read in progress finish before the caller closes the pools under it.
+    for (Thread poller : pollers) {
+      try {
+        poller.join(CLOSE_WAIT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 }

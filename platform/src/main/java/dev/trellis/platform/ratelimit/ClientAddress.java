@@ -46,15 +46,26 @@ public final class ClientAddress {
     }
     InetAddress client = peer;
     for (int i = hops.size() - 1; i >= 0; i--) {
-      if (!InetAddresses.isInetAddress(hops.get(i))) {
+      String hop = withoutPort(hops.get(i));
+      if (!InetAddresses.isInetAddress(hop)) {
         break; // not written by a proxy we trust; the last trusted hop is the best we know
       }
-      client = InetAddresses.forString(hops.get(i));
+      client = InetAddresses.forString(hop);
       if (!isTrusted(client)) {
         break;
       }
     }
     return client;
+  }
+
+  /** Some proxies write {@code 203.0.113.7:41234} or {@code [2001:db8::1]:41234}; the address is what counts. */
+  static String withoutPort(String hop) {
+    if (hop.startsWith("[")) {
+      int close = hop.indexOf(']');
+      return close > 0 ? hop.substring(1, close) : hop;
+    }
+    int colon = hop.indexOf(':');
+    return colon > 0 && colon == hop.lastIndexOf(':') ? hop.substring(0, colon) : hop;
   }
 
   private boolean isTrusted(InetAddress address) {

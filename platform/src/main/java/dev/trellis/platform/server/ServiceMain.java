@@ -30,7 +30,7 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 public final class ServiceMain {
   /** The exit code of a configuration error. */
   public static final int CONFIG_ERROR = 2;
-  /** The exit code when the server cannot start (port taken). */
+  /** The exit code when the service cannot start (port taken, a dependency failing at start). */
   public static final int START_ERROR = 1;
   /** The log level of the process. */
   public static final String LOG_LEVEL = "TRELLIS_LOG_LEVEL";
@@ -61,6 +61,12 @@ public final class ServiceMain {
       return;
     } catch (IOException e) {
       exit(serviceName + ": cannot start the server: " + e.getMessage(), START_ERROR, runtime);
+      return;
+    } catch (RuntimeException e) {
+      // A dependency at start (a shard that refuses to migrate, say): the details go to the JSON log, the
+      // operator's terminal gets one line.
+      log.error("{} cannot start", serviceName, e);
+      exit(serviceName + ": cannot start: " + e.getMessage() + " (details in the log)", START_ERROR, runtime);
       return;
     }
     ServiceRuntime started = runtime;

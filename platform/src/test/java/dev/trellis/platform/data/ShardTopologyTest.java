@@ -38,8 +38,10 @@ class ShardTopologyTest {
   void missingOrWrongSettingsNameTheVariable() {
     assertThatThrownBy(() -> ShardTopology.fromSettings(Settings.of(Map.of())))
         .isInstanceOf(ConfigException.class).hasMessageStartingWith("TRELLIS_SHARD_URLS is required");
-    assertThatThrownBy(() -> ShardTopology.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_URLS", "mysql://x"))))
-        .hasMessageContaining("jdbc:postgresql://");
+    assertThatThrownBy(() -> ShardTopology.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_URLS",
+        "jdbc:postgresql://pg-0/users, mysql://root:secret@db/users"))))
+        .hasMessage("TRELLIS_SHARD_URLS must hold jdbc:postgresql:// URLs; entry 2 does not")
+        .hasMessageNotContaining("secret");
     assertThatThrownBy(() -> ShardTopology.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_URLS", URLS))))
         .hasMessage("TRELLIS_SHARD_USER is required but not set");
   }

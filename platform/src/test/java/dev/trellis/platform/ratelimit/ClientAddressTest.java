@@ -46,6 +46,15 @@ class ClientAddressTest {
     assertThat(of(v6, peer("fd00::1"), List.of("2001:db8::5"))).isEqualTo("2001:db8:0:0:0:0:0:5");
   }
 
+  @Test
+  void hopsWithPortsCountByTheirAddress() {
+    assertThat(of(peer("10.1.2.3"), List.of("203.0.113.7:41234"))).isEqualTo("203.0.113.7");
+    assertThat(of(peer("10.1.2.3"), List.of("[2001:db8::5]:41234, 192.168.1.1:80")))
+        .isEqualTo("2001:db8:0:0:0:0:0:5");
+    assertThat(of(peer("10.1.2.3"), List.of("2001:db8::5"))).as("bare IPv6 has colons but no port")
+        .isEqualTo("2001:db8:0:0:0:0:0:5");
+  }
+
   private String of(SocketAddress peer, List<String> forwardedFor) {
     return of(address, peer, forwardedFor);
   }

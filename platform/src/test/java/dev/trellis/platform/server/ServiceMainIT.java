@@ -48,6 +48,16 @@ class ServiceMainIT {
   }
 
   @Test
+  void aFailureAtStartIsOneLineAndExitCodeOne() throws Exception {
+    Result result = run(Map.of("TRELLIS_DEV_MODE", "true",
+        "TRELLIS_SAMPLE_START_FAILURE", "migrating shard-0 failed"));
+
+    assertThat(result.exitCode).isEqualTo(ServiceMain.START_ERROR);
+    assertThat(result.stderr)
+        .containsExactly("sample-service: cannot start: migrating shard-0 failed (details in the log)");
+  }
+
+  @Test
   void aMissingSettingNamesWhatToSet() throws Exception {
     Result result = run(Map.of());
 
