@@ -5,7 +5,7 @@ import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
-import dev.trellis.platform.data.embedded.EmbeddedShards;
+import dev.trellis.platform.config.StateDirectory;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,7 +20,6 @@ record DevTokenRequest(Path devKeyFile, String subject, Set<String> roles, Durat
   static final Set<String> ROLES = Set.of(Principal.USER, Principal.ADMIN, Principal.SERVICE);
 
   static DevTokenRequest fromSettings(Settings settings) {
-    Path state = settings.path(EmbeddedShards.STATE_DIR, EmbeddedShards.DEFAULT_STATE_DIR).toAbsolutePath();
     String subject = settings.optional("TRELLIS_SUB")
         .orElseThrow(() -> new ConfigException("--sub is required: a user id, or a service name"));
     Set<String> roles = new LinkedHashSet<>(settings.list("TRELLIS_ROLE"));
@@ -36,7 +35,7 @@ record DevTokenRequest(Path devKeyFile, String subject, Set<String> roles, Durat
     if (ttl.isZero() || ttl.compareTo(Duration.ofDays(30)) > 0) {
       throw new ConfigException("--ttl must be more than 0 and at most 30d, got " + ttl);
     }
-    return new DevTokenRequest(LocalMeshSettings.devKeyFileIn(state), subject, roles, ttl);
+    return new DevTokenRequest(StateDirectory.fromSettings(settings).devKeyFile(), subject, roles, ttl);
   }
 
   String mint() {

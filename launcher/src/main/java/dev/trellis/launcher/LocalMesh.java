@@ -63,7 +63,7 @@ final class LocalMesh implements AutoCloseable {
     } catch (RuntimeException e) {
       log.error("the local mesh failed to start", e);
       TrellisLauncher.fail("the local mesh failed to start: " + e.getMessage()
-          + " (details in " + settings.stateDirectory().resolve("logs") + ")", TrellisLauncher.FAILED);
+          + " (details in " + settings.state().logs() + ")", TrellisLauncher.FAILED);
     }
     mesh.printBanner(Duration.ofNanos(System.nanoTime() - started));
     try {
@@ -83,7 +83,7 @@ final class LocalMesh implements AutoCloseable {
     }
     out.println("Starting Trellis in LOCAL DEV MODE: embedded PostgreSQL, dev-signed tokens, plaintext gRPC."
         + " Nothing here is a cluster default.");
-    shards = EmbeddedShards.builder(settings.stateDirectory().resolve("shards"))
+    shards = EmbeddedShards.builder(settings.state().shards())
         .shards(settings.shards())
         .closeOnJvmExit(false) // this mesh stops its services first, then the shards
         .start();
@@ -104,7 +104,7 @@ final class LocalMesh implements AutoCloseable {
   private Settings serviceSettings(Settings processSettings, ShardTopology topology, int port) {
     Map<String, String> local = new HashMap<>(topology.toSettings());
     local.put(AuthConfig.DEV_MODE, "true");
-    local.put(AuthConfig.DEV_KEY_FILE, settings.devKeyFile().toString());
+    local.put(AuthConfig.DEV_KEY_FILE, settings.state().devKeyFile().toString());
     local.put("TRELLIS_GRPC_PORT", Integer.toString(port));
     return processSettings.with(local);
   }
@@ -126,7 +126,7 @@ final class LocalMesh implements AutoCloseable {
   }
 
   private void printBanner(Duration startup) {
-    String token = DevTokens.create(AuthConfig.dev(settings.devKeyFile()), Clock.systemUTC())
+    String token = DevTokens.create(AuthConfig.dev(settings.state().devKeyFile()), Clock.systemUTC())
         .mint("1", Set.of(Principal.ADMIN), ADMIN_TOKEN_TTL);
     String user = "127.0.0.1:" + settings.userPort();
     String curl = "npx buf curl --protocol grpc --http2-prior-knowledge -H \"Authorization: Bearer $TOKEN\"";
@@ -150,8 +150,7 @@ final class LocalMesh implements AutoCloseable {
 
         Ctrl-C stops everything; the data stays for the next ./trellis up.
         """,
-        READY, startup.toMillis() / 1000.0, settings.stateDirectory(),
-        settings.stateDirectory().resolve("logs"),
+        READY, startup.toMillis() / 1000.0, settings.state().root(), settings.state().logs(),
         user, shards.size(), ports(), ADMIN_TOKEN_TTL.toHours(), token,
         user, curl, user, curl, user, curl, user, grpcurl, user);
     out.flush();

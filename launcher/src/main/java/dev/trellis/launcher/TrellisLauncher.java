@@ -29,7 +29,7 @@ public final class TrellisLauncher {
       switch (args[0]) {
         case "up" -> {
           LocalMeshSettings mesh = LocalMeshSettings.fromSettings(settings);
-          routeLogsTo(mesh.stateDirectory().resolve("logs").resolve("trellis.jsonl"));
+          routeLogsTo(mesh.state().logs().resolve("trellis.jsonl"));
           settings.rejectUnknownFlags();
           LocalMesh.run(mesh, settings);
         }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.config.StateDirectory;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -46,7 +47,6 @@ public record AuthConfig(
     String meshTrustDomain,
     Set<String> meshServiceAccounts) {
   public static final String DEV_MODE = "TRELLIS_DEV_MODE";
-  public static final String STATE_DIR = "TRELLIS_STATE_DIR";
   public static final String DEV_KEY_FILE = "TRELLIS_DEV_KEY_FILE";
   public static final String ISSUER = "TRELLIS_JWT_ISSUER";
   public static final String AUDIENCE = "TRELLIS_JWT_AUDIENCE";
@@ -95,8 +95,7 @@ public record AuthConfig(
     if (skew.compareTo(Duration.ofMinutes(5)) > 0) {
       throw new ConfigException(CLOCK_SKEW + " must be at most 5m, got " + skew.toSeconds() + "s");
     }
-    Path stateDir = settings.path(STATE_DIR, Path.of(".trellis"));
-    Path devKeyFile = settings.path(DEV_KEY_FILE, stateDir.resolve("dev-jwt-key.json"));
+    Path devKeyFile = settings.path(DEV_KEY_FILE, StateDirectory.fromSettings(settings).devKeyFile());
     boolean mesh = settings.bool(MESH, false);
     String trustDomain = settings.string(MESH_TRUST_DOMAIN, "cluster.local");
     Set<String> accounts = Set.copyOf(settings.list(MESH_SERVICE_ACCOUNTS));

@@ -3,6 +3,7 @@ package dev.trellis.platform.data.embedded;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.config.StateDirectory;
 import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.data.ShardTopology;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -51,10 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedShards implements AutoCloseable {
   public static final int DEFAULT_SHARDS = 4;
-  /** The local state directory (shards live in its {@code shards/} folder); the launcher's keys live there too. */
-  public static final String STATE_DIR = "TRELLIS_STATE_DIR";
   public static final String SHARDS = "TRELLIS_EMBEDDED_SHARDS";
-  public static final Path DEFAULT_STATE_DIR = Path.of(".trellis");
   private static final Logger log = LoggerFactory.getLogger(EmbeddedShards.class);
   private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final String SUPERUSER = "postgres";
@@ -88,7 +86,7 @@ public final class EmbeddedShards implements AutoCloseable {
    * {@code TRELLIS_EMBEDDED_SHARDS} (default 4) servers, durable.
    */
   public static Builder fromSettings(Settings settings) {
-    return builder(settings.path(STATE_DIR, DEFAULT_STATE_DIR).resolve("shards"))
+    return builder(StateDirectory.fromSettings(settings).shards())
         .shards(settings.integer(SHARDS, DEFAULT_SHARDS, 1, 64));
   }
 
