@@ -53,6 +53,28 @@ class UserStoreIT {
   }
 
   @Test
+  void anInsertThatFailsAfterTheReservationReleasesTheEmail() {
+    int bucket = f.bucketOn(2);
+    var userShard = f.db.shardOfBucket(bucket);
+    // A trigger on the user shard refuses one name: the insert fails after the email was reserved elsewhere.
+    userShard.read(dsl -> dsl.execute("""
+        CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+        CREATE TRIGGER refuse_insert BEFORE INSERT ON users FOR EACH ROW
+          WHEN (NEW.name = 'refused') EXECUTE FUNCTION refuse_insert()"""));
+    try {
+      assertThatThrownBy(() -> store.create("released@example.com", "refused", List.of(), bucket))
+          .isInstanceOf(RuntimeException.class);
+
+      assertThat(f.allEntries()).noneMatch(e -> e.getEmail().equals(EmailIndex.keyOf("released@example.com")));
+      StoredUser retried = store.create("released@example.com", "accepted", List.of(), bucket);
+      assertThat(retried.name()).as("no grace period to wait out").isEqualTo("accepted");
+    } finally {
+      userShard.read(dsl -> dsl.execute("DROP TRIGGER refuse_insert ON users; DROP FUNCTION refuse_insert()"));
+    }
+  }
+
+  @Test
   void emailIsUniqueIgnoringCase() {
     store.create("dup@example.com", "first", List.of());
     assertThatThrownBy(() -> store.create("DUP@example.COM", "second", List.of()))
