@@ -3,12 +3,14 @@ package dev.trellis.platform.server;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Keeps track of the calls in flight so that shutdown can end the ones still open after the grace period with a
@@ -57,9 +59,14 @@ final class InFlightCalls implements ServerInterceptor {
 
   /** Closes every open call with {@code status}; returns how many it closed. */
   int closeAll(Status status) {
+    return closeAll(status, method -> true);
+  }
+
+  /** Closes the open calls of the methods {@code which} accepts with {@code status}; returns how many it closed. */
+  int closeAll(Status status, Predicate<MethodDescriptor<?, ?>> which) {
     int closed = 0;
     for (TrackedCall<?, ?> call : open) {
-      if (call.closeForShutdown(status)) {
+      if (which.test(call.getMethodDescriptor()) && call.closeForShutdown(status)) {
         closed++;
       }
     }

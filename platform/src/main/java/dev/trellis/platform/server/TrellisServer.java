@@ -11,12 +11,14 @@ import dev.trellis.platform.ratelimit.PrincipalRateLimitInterceptor;
 import dev.trellis.platform.ratelimit.RateLimitConfig;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -43,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * errors.
  *
  * <p>Shutdown is graceful ({@link #stopGracefully()}, run on SIGTERM by {@link ServiceMain}): health turns
- * NOT_SERVING at once, shutdown listeners ({@link #onShutdown}) tell long-lived streams to finish, new calls are
+ * NOT_SERVING at once (health watch streams hear it and then end with UNAVAILABLE, so they do not hold shutdown),
+ * shutdown listeners ({@link #onShutdown}) tell long-lived streams to finish, new calls are
  * refused, calls in flight get the grace period to end, and the ones still open then end with UNAVAILABLE
  * "server is shutting down" rather than a connection reset.
  *
@@ -135,7 +138,10 @@ public final class TrellisServer extends Server {
     if (!shutdownBegun.compareAndSet(false, true)) {
       return;
     }
-    health.enterTerminalState(); // NOT_SERVING everywhere, for good
+    health.enterTerminalState(); // NOT_SERVING everywhere, for good; watchers are told before this returns
+    // A health watcher has heard NOT_SERVING now; its stream would otherwise hold shutdown for the whole grace
+    // period. Ending it tells the watcher (a load balancer) to look elsewhere, as the status already said.
+    inFlight.closeAll(Status.UNAVAILABLE.withDescription(SHUTTING_DOWN), TrellisServer::isHealthWatch);
     for (Runnable listener : shutdownListeners) {
       try {
         listener.run();
@@ -143,6 +149,10 @@ public final class TrellisServer extends Server {
         log.error("shutdown listener failed", e);
       }
     }
+  }
+
+  private static boolean isHealthWatch(MethodDescriptor<?, ?> method) {
+    return method.getFullMethodName().equals(HealthGrpc.getWatchMethod().getFullMethodName());
   }
 
   @Override

@@ -93,6 +93,40 @@ class GracefulShutdownIT {
     }
   }
 
+  @Test
+  void aHealthWatcherThatKeepsWatchingIsToldNotServingThenEndedWithoutHoldingShutdown() throws Exception {
+    TrellisServer server = start(Duration.ofMinutes(10));
+    List<Object> seen = new CopyOnWriteArrayList<>();
+    CompletableFuture<Status> ended = new CompletableFuture<>();
+    HealthGrpc.newStub(channelTo(server)).watch(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
+      @Override
+      public void onNext(HealthCheckResponse response) {
+        seen.add(response.getStatus());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        ended.complete(Status.fromThrowable(t));
+      }
+
+      @Override
+      public void onCompleted() {
+        ended.complete(Status.OK);
+      }
+    });
+    await().atMost(10, TimeUnit.SECONDS).until(() -> seen.contains(ServingStatus.SERVING));
+
+    CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stopGracefully);
+
+    Status status = ended.get(20, TimeUnit.SECONDS);
+    assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(status.getDescription()).isEqualTo(TrellisServer.SHUTTING_DOWN);
+    assertThat(seen).containsExactly(ServingStatus.SERVING, ServingStatus.NOT_SERVING);
+    // The grace period is ten minutes: stopping returns now only because the watch stream no longer holds it.
+    stopping.get(20, TimeUnit.SECONDS);
+    assertThat(server.isTerminated()).isTrue();
+  }
+
   private TrellisServer start(Duration grace) throws IOException {
     return grpc.register(TrellisServer.builder(ServerConfig.defaults().withPort(0).withShutdownGrace(grace))
         .auth(tokens.authConfig())
