@@ -33,6 +33,9 @@ import java.util.Set;
 /**
  * The gRPC face of user-service: checks who may call (rules), what is valid (rules), then asks the store. Errors are
  * thrown as the platform's ApiExceptions; the interceptor chain turns them into statuses with details.
+ *
+ * <p>Order of checks: a rule that needs only the caller's role runs first, so a caller without it learns nothing
+ * about its input; a rule about a target id (a user acting on itself) runs after that id is validated.
  */
 public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
   /** Trailing metadata of ListUsers: the token of the next page, absent on the last page. */
