@@ -8,10 +8,14 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
+import dev.trellis.platform.config.ConfigException;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
 
 /**
  * OpenTelemetry for a process: the SDK configured from the standard {@code OTEL_*} variables (autoconfigure, OTLP
@@ -23,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Telemetry implements AutoCloseable {
   private static final Telemetry OFF = new Telemetry(null);
+  private static final Pattern OTEL_PROPERTY = Pattern.compile("\\botel(\\.[a-z0-9-]+)+");
 
   private final OpenTelemetrySdk sdk;
   private final ServerInterceptor serverInterceptor;
@@ -63,18 +68,30 @@ public final class Telemetry implements AutoCloseable {
     defaults.put("otel.service.name", serviceName);
     defaults.put("otel.logs.exporter", "none"); // logs go to stdout as JSON lines
     AtomicBoolean enabled = new AtomicBoolean();
-    AutoConfiguredOpenTelemetrySdk configured = AutoConfiguredOpenTelemetrySdk.builder()
-        .addPropertiesSupplier(() -> defaults)
-        .addPropertiesCustomizer(config -> overrides)
-        // Runs after the overrides: reads the switch as it finally stands.
-        .addPropertiesCustomizer(config -> {
-          enabled.set(!config.getBoolean("otel.sdk.disabled", false));
-          return Map.of();
-        })
-        // The server closes the SDK after its last call, so the last spans are flushed, not lost to a race.
-        .disableShutdownHook()
-        .build();
+    AutoConfiguredOpenTelemetrySdk configured;
+    try {
+      configured = AutoConfiguredOpenTelemetrySdk.builder()
+          .addPropertiesSupplier(() -> defaults)
+          .addPropertiesCustomizer(config -> overrides)
+          // Runs after the overrides: reads the switch as it finally stands.
+          .addPropertiesCustomizer(config -> {
+            enabled.set(!config.getBoolean("otel.sdk.disabled", false));
+            return Map.of();
+          })
+          // The server closes the SDK after its last call, so the last spans are flushed, not lost to a race.
+          .disableShutdownHook()
+          .build();
+    } catch (ConfigurationException e) {
+      // A wrong OTEL_* value is a configuration error like any other: one line naming the variable.
+      throw new ConfigException("OpenTelemetry: " + variableNames(e.getMessage()));
+    }
     return enabled.get() ? new Telemetry(configured.getOpenTelemetrySdk()) : OFF;
+  }
+
+  /** Autoconfigure names settings as properties (otel.traces.sampler); operators set variables (OTEL_TRACES_SAMPLER). */
+  static String variableNames(String message) {
+    return OTEL_PROPERTY.matcher(String.valueOf(message))
+        .replaceAll(m -> m.group().toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
   }
 
   public boolean enabled() {

@@ -1,7 +1,9 @@
 package dev.trellis.platform.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.trellis.platform.config.ConfigException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -33,5 +35,15 @@ class TelemetryTest {
       assertThat(telemetry.serverInterceptor()).isPresent();
       assertThat(telemetry.clientInterceptor()).isPresent();
     }
+  }
+
+  @Test
+  void aWrongValueIsAConfigErrorNamingTheVariable() {
+    assertThatThrownBy(() -> Telemetry.configure("telemetry-test", Map.of("otel.sdk.disabled", "false",
+        "otel.traces.exporter", "none", "otel.metrics.exporter", "none", "otel.traces.sampler", "sometimes")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("OpenTelemetry: ")
+        .hasMessageContaining("OTEL_TRACES_SAMPLER")
+        .hasMessageNotContaining("otel.traces.sampler");
   }
 }
