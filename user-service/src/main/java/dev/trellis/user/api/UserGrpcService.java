@@ -89,6 +89,10 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
     User user = request.getUser();
     UserChanges changes = UserValidation.changes(request.getId(), request.getUpdateMask().getPathsList(),
         user.getEmail(), user.getName(), user.getRolesList());
+    if (changes.changesRoles() && !caller.isAdmin()) {
+      // A full replacement (mask "*") repeats the roles the user has; only a real change of them needs admin.
+      changes = changes.withoutRolesAlreadyHeld(store.get(request.getId()).roles());
+    }
     UserAccessRules.checkUpdate(caller, request.getId(), changes.changesRoles());
     respond(response, UserMessages.toProto(store.update(request.getId(), changes)));
   }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The fields an update changes; an empty field stays as it is (the adapter fills only the update_mask paths).
@@ -30,6 +31,14 @@ public record UserChanges(Optional<String> email, Optional<String> name, Optiona
 
   public UserChanges withRoles(List<String> roles) {
     return new UserChanges(email, name, Optional.of(roles));
+  }
+
+  /** These changes without the roles, when they would set the roles the user already has (in any order). */
+  public UserChanges withoutRolesAlreadyHeld(List<String> current) {
+    if (roles.isPresent() && Set.copyOf(roles.get()).equals(Set.copyOf(current))) {
+      return new UserChanges(email, name, Optional.empty());
+    }
+    return this;
   }
 
   /** Only admins may change roles: the access rules ask this. */

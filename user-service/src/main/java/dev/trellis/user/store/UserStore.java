@@ -125,8 +125,7 @@ public final class UserStore {
     }
     StoredUser updated;
     try {
-      updated = writeUpdate(current, email, changes.name().orElse(current.name()),
-          changes.roles().orElse(current.roles()));
+      updated = writeUpdate(current, changes);
     } catch (RuntimeException e) {
       if (emailMoves) {
         emails.releaseLater(email, id);
@@ -232,15 +231,26 @@ public final class UserStore {
     return emails;
   }
 
-  private StoredUser writeUpdate(StoredUser current, String email, String name, List<String> roles) {
+  /**
+   * Writes only the changed columns: a field outside the mask is not written back from {@code current}, so two
+   * updates of different fields at the same time (a user renaming itself while an admin removes a role) both hold.
+   */
+  StoredUser writeUpdate(StoredUser current, UserChanges changes) {
     OffsetDateTime now = now();
     UsersRecord row = db.shardOfId(current.id()).transaction(tx -> {
-      UsersRecord updated = tx.update(USERS)
-          .set(USERS.EMAIL, email)
-          .set(USERS.NAME, name)
-          .set(USERS.ROLES, roles.toArray(String[]::new))
+      var update = tx.update(USERS)
           .set(USERS.UPDATED_AT, now)
-          .set(USERS.VERSION, USERS.VERSION.plus(1))
+          .set(USERS.VERSION, USERS.VERSION.plus(1));
+      if (changes.email().isPresent()) {
+        update = update.set(USERS.EMAIL, changes.email().get());
+      }
+      if (changes.name().isPresent()) {
+        update = update.set(USERS.NAME, changes.name().get());
+      }
+      if (changes.roles().isPresent()) {
+        update = update.set(USERS.ROLES, changes.roles().get().toArray(String[]::new));
+      }
+      UsersRecord updated = update
           .where(USERS.ID.eq(current.id()), USERS.EMAIL.eq(current.email()))
           .returning()
           .fetchOne();

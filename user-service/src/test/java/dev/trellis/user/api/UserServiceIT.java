@@ -208,6 +208,18 @@ class UserServiceIT {
   }
 
   @Test
+  void aUserMayReplaceItselfWholeWhenItsRolesStayAsTheyAre() {
+    User me = create("Whole", "user");
+    User replaced = as(me).updateUser(UpdateUserRequest.newBuilder().setId(me.getId())
+        .setUser(me.toBuilder().setName("Whole again")).setUpdateMask(FieldMask.newBuilder().addPaths("*")).build());
+    assertThat(replaced.getName()).isEqualTo("Whole again");
+    assertThat(replaced.getRolesList()).containsExactly("user");
+    assertThat(code(() -> as(me).updateUser(UpdateUserRequest.newBuilder().setId(me.getId())
+        .setUser(me.toBuilder().addRoles("admin")).setUpdateMask(FieldMask.newBuilder().addPaths("*")).build())))
+        .isEqualTo(Status.Code.PERMISSION_DENIED);
+  }
+
+  @Test
   void changingEmailKeepsItUniqueAndFreesTheOldOne() {
     User a = create("A");
     User b = create("B");

@@ -1,5 +1,6 @@
 package dev.trellis.user.store;
 
+import static dev.trellis.user.store.jooq.Tables.EMAIL_INDEX;
 import static dev.trellis.user.store.jooq.Tables.USERS;
 import static dev.trellis.user.store.jooq.Tables.USER_EVENTS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -153,10 +154,26 @@ class UserStoreIT {
   }
 
   @Test
+  void anUpdateWritesOnlyItsFieldsSoAConcurrentUpdateOfAnotherFieldHolds() {
+    StoredUser u = store.create("concurrent@example.com", "before", List.of("admin", "user"));
+    StoredUser seenByRename = store.get(u.id()); // a rename reads the user ...
+    store.update(u.id(), UserChanges.none().withRoles(List.of("user"))); // ... an admin demotes it meanwhile ...
+    store.writeUpdate(seenByRename, UserChanges.none().withName("after")); // ... then the rename writes
+
+    StoredUser now = store.get(u.id());
+    assertThat(now.name()).isEqualTo("after");
+    assertThat(now.roles()).as("the demotion is not undone").containsExactly("user");
+  }
+
+  @Test
   void deletedUserIsNotFoundAndItsEmailIsFree() {
     StoredUser u = store.create("bye@example.com", "bye", List.of());
     assertThat(store.delete(u.id())).isEqualTo(u);
     assertThatThrownBy(() -> store.get(u.id())).isInstanceOf(NotFoundException.class);
+    String key = EmailIndex.keyOf("bye@example.com");
+    boolean entryLeft = store.emailIndex().shardOf(key)
+        .read(dsl -> dsl.fetchExists(EMAIL_INDEX, EMAIL_INDEX.EMAIL.eq(key)));
+    assertThat(entryLeft).as("the delete removed the index entry itself").isFalse();
     assertThat(store.create("bye@example.com", "again", List.of()).id()).isNotEqualTo(u.id());
     f.assertNoOrphans();
   }
