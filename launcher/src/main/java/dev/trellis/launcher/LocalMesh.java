@@ -3,6 +3,7 @@ package dev.trellis.launcher;
 import dev.trellis.platform.auth.AuthConfig;
 import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
+import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.embedded.EmbeddedShards;
@@ -60,6 +61,8 @@ final class LocalMesh implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(new Thread(mesh::close, "trellis-up-shutdown"));
     try {
       mesh.start(processSettings);
+    } catch (ConfigException e) {
+      TrellisLauncher.fail(e.getMessage(), TrellisLauncher.CONFIG_ERROR); // says all there is: no stack trace
     } catch (RuntimeException e) {
       log.error("the local mesh failed to start", e);
       TrellisLauncher.fail("the local mesh failed to start: " + e.getMessage()

@@ -12,12 +12,14 @@ import dev.trellis.platform.data.embedded.EmbeddedShards;
  * @param userPort user-service's gRPC port ({@code --user-port})
  */
 record LocalMeshSettings(StateDirectory state, int shards, int userPort) {
+  /** The launcher's own name for the shard count, so that the flag reads {@code --shards}. */
+  static final String SHARDS = "TRELLIS_SHARDS";
   static final String USER_PORT = "TRELLIS_USER_PORT";
 
   static LocalMeshSettings fromSettings(Settings settings) {
     return new LocalMeshSettings(
         StateDirectory.fromSettings(settings),
-        settings.integer(EmbeddedShards.SHARDS, EmbeddedShards.DEFAULT_SHARDS, 1, 16),
+        settings.integer(SHARDS, EmbeddedShards.DEFAULT_SHARDS, 1, 16),
         settings.integer(USER_PORT, 50051, 1, 65535));
   }
 }

@@ -16,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies Flyway migrations to every shard of a topology, in parallel. The platform's own scripts
- * ({@value #PLATFORM_LOCATION}: the id and outbox functions, as a repeatable migration) always come along, so a service lists
+ * Applies Flyway migrations to every shard of a topology, in parallel, and checks that each shard still has the place
+ * in the topology it had when first migrated ({@link ShardClaim}). The platform's own scripts
+ * ({@value #PLATFORM_LOCATION}: the id and outbox functions and the shard claim, as repeatable migrations) always come along, so a service lists
  * only its own location, and platform and service versions never collide. Flyway's lock per database makes it
  * safe for several replicas to start at once.
  *
@@ -29,7 +30,8 @@ public final class ShardMigrator {
   /** Where the platform's migrations live on the classpath. */
   public static final String PLATFORM_LOCATION = "classpath:db/platform";
   /** The platform's migration scripts, as classpath resources (for build-time freshness checks). */
-  public static final List<String> PLATFORM_SCRIPTS = List.of("db/platform/R__trellis_functions.sql");
+  public static final List<String> PLATFORM_SCRIPTS =
+      List.of("db/platform/R__trellis_functions.sql", "db/platform/R__trellis_shard_claim.sql");
   public static final String LOCATIONS = "TRELLIS_MIGRATION_LOCATIONS";
 
   private static final Logger log = LoggerFactory.getLogger(ShardMigrator.class);
@@ -42,9 +44,17 @@ public final class ShardMigrator {
     requireNonNull(serviceLocations, "serviceLocations");
     List<String> locations = locations(serviceLocations);
     List<Future<MigrateResult>> results = new ArrayList<>();
+    int count = topology.size();
     try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (ShardSpec shard : topology.shards()) {
-        results.add(executor.submit(() -> flyway(shard, locations).migrate()));
+      for (int i = 0; i < count; i++) {
+        ShardSpec shard = topology.shards().get(i);
+        int index = i;
+        results.add(executor.submit(() -> {
+          Flyway flyway = flyway(shard, locations);
+          MigrateResult result = flyway.migrate();
+          ShardClaim.claimOrCheck(flyway.getConfiguration().getDataSource(), shard.name(), index, count);
+          return result;
+        }));
       }
     }
     for (int i = 0; i < results.size(); i++) {
@@ -53,6 +63,9 @@ public final class ShardMigrator {
         log.info("shard {} migrated: {} migrations applied, schema version {}", topology.shards().get(i).name(),
             result.migrationsExecuted, result.targetSchemaVersion);
       } catch (ExecutionException e) {
+        if (e.getCause() instanceof ConfigException config) {
+          throw config;
+        }
         throw new IllegalStateException("migrating " + topology.shards().get(i).name() + " failed", e.getCause());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -1,0 +1,38 @@
+package dev.trellis.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Settings;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The flags `./trellis help` and the README promise for `./trellis up`. */
+class LocalMeshSettingsTest {
+  @Test
+  void defaults() {
+    LocalMeshSettings mesh = LocalMeshSettings.fromSettings(Settings.of(Map.of()));
+    assertThat(mesh.shards()).isEqualTo(4);
+    assertThat(mesh.userPort()).isEqualTo(50051);
+    assertThat(mesh.state().root().getFileName()).hasToString(".trellis");
+  }
+
+  @Test
+  void theDocumentedFlagsSetEverything() {
+    Settings settings = Settings.of(Map.of(), "--state-dir", "/tmp/elsewhere", "--shards", "2", "--user-port=6000");
+    LocalMeshSettings mesh = LocalMeshSettings.fromSettings(settings);
+    settings.rejectUnknownFlags();
+
+    assertThat(mesh.shards()).isEqualTo(2);
+    assertThat(mesh.userPort()).isEqualTo(6000);
+    assertThat(mesh.state().root()).hasToString("/tmp/elsewhere");
+  }
+
+  @Test
+  void aWrongValueNamesItsFlag() {
+    assertThatThrownBy(() -> LocalMeshSettings.fromSettings(Settings.of(Map.of(), "--shards", "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TRELLIS_SHARDS");
+  }
+}
