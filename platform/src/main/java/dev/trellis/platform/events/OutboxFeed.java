@@ -109,10 +109,13 @@ public final class OutboxFeed<E> implements AutoCloseable {
         if (from == null) {
           return;
         }
-        readAndDeliver(shard, from);
+        boolean more = readAndDeliver(shard, from);
         if (failing) {
           failing = false;
           log.info("reading the outbox of shard {} works again", shard);
+        }
+        if (more) {
+          continue; // a cut batch: the rest is ready now, not one interval later
         }
       } catch (RuntimeException e) {
         // A shard that is down: keep the watermark and try again next round; say so once, not every round.
@@ -144,7 +147,8 @@ public final class OutboxFeed<E> implements AutoCloseable {
     }
   }
 
-  private void readAndDeliver(int shard, long from) {
+  /** Delivers one batch; returns whether it was cut before the horizon. */
+  private boolean readAndDeliver(int shard, long from) {
     OutboxReader.Batch<E> batch = reader.readFrom(shard, from);
     for (OutboxReader.Stamped<E> event : batch.events()) {
       for (Subscription<E> subscription : subscriptions) {
@@ -159,6 +163,7 @@ public final class OutboxFeed<E> implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+    return batch.more();
   }
 
   @Override

@@ -19,7 +19,11 @@ public interface OutboxReader<E> {
   /** The horizon on a shard now: a new subscriber starts there and sees only later changes. */
   long horizon(int shard);
 
-  /** The final events of a shard from the watermark (inclusive) up to the current horizon (exclusive). */
+  /**
+   * The final events of a shard from the watermark (inclusive) up to the current horizon (exclusive), or, when
+   * there are many, up to a transaction id before it ({@link Batch#more()}): a reader bounds its batches, so a burst
+   * of writes (or a long transaction holding the horizon back) never lands in memory at once.
+   */
   Batch<E> readFrom(int shard, long watermark);
 
   /** How many shards there are. */
@@ -27,11 +31,17 @@ public interface OutboxReader<E> {
 
   /**
    * @param events in seq order
-   * @param nextWatermark the horizon the batch was read up to
+   * @param nextWatermark the transaction id the batch was read up to (exclusive): the horizon, or less when cut
+   * @param more whether the batch was cut before the horizon, so that more events wait to be read right away
    */
-  record Batch<E>(List<Stamped<E>> events, long nextWatermark) {
+  record Batch<E>(List<Stamped<E>> events, long nextWatermark, boolean more) {
     public Batch {
       events = List.copyOf(events);
+    }
+
+    /** A batch read all the way to the horizon. */
+    public Batch(List<Stamped<E>> events, long horizon) {
+      this(events, horizon, false);
     }
   }
 

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
   private static final Logger log = LoggerFactory.getLogger(OutboxTable.class);
   private static final Field<Long> HORIZON = DSL.function("trellis_txid_horizon", SQLDataType.BIGINT);
+  public static final int DEFAULT_MAX_BATCH = 1000;
 
   private final ShardedDatabase db;
   private final Table<R> table;
@@ -35,22 +36,25 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
   private final Field<Long> txid;
   private final Field<OffsetDateTime> createdAt;
   private final RecordMapper<? super R, ? extends E> toEvent;
+  private final int maxBatch;
 
   private OutboxTable(ShardedDatabase db, Table<R> table, Field<Long> seq, Field<Long> txid,
-      Field<OffsetDateTime> createdAt, RecordMapper<? super R, ? extends E> toEvent) {
+      Field<OffsetDateTime> createdAt, RecordMapper<? super R, ? extends E> toEvent, int maxBatch) {
     this.db = db;
     this.table = table;
     this.seq = seq;
     this.txid = txid;
     this.createdAt = createdAt;
     this.toEvent = toEvent;
+    this.maxBatch = maxBatch;
   }
 
   /** The outbox {@code table} of every shard of {@code db}, mapping each row to an event. */
   public static <R extends Record, E> OutboxTable<R, E> of(ShardedDatabase db, Table<R> table, Field<Long> seq,
       Field<Long> txid, Field<OffsetDateTime> createdAt, RecordMapper<? super R, ? extends E> toEvent) {
     return new OutboxTable<>(requireNonNull(db, "db"), requireNonNull(table, "table"), requireNonNull(seq, "seq"),
-        requireNonNull(txid, "txid"), requireNonNull(createdAt, "createdAt"), requireNonNull(toEvent, "toEvent"));
+        requireNonNull(txid, "txid"), requireNonNull(createdAt, "createdAt"), requireNonNull(toEvent, "toEvent"),
+        DEFAULT_MAX_BATCH);
   }
 
   @Override
@@ -63,17 +67,48 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
     return db.shard(shard).read(OutboxTable::horizon);
   }
 
+  /** The same table read in batches of at most about {@code maxBatch} rows (default {@value #DEFAULT_MAX_BATCH}). */
+  public OutboxTable<R, E> withMaxBatch(int maxBatch) {
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+    }
+    return new OutboxTable<>(db, table, seq, txid, createdAt, toEvent, maxBatch);
+  }
+
   @Override
   public Batch<E> readFrom(int shard, long watermark) {
     return db.shard(shard).read(dsl -> {
       // The horizon first: every transaction below it has ended, so the next query sees all of their rows.
       long horizon = horizon(dsl);
+      long upTo = batchEnd(dsl, watermark, horizon);
       List<Stamped<E>> events = dsl.selectFrom(table)
-          .where(txid.ge(watermark).and(txid.lt(horizon)))
+          .where(txid.ge(watermark).and(txid.lt(upTo)))
           .orderBy(seq)
           .fetch(r -> new Stamped<>(r.get(txid), toEvent.map(r)));
-      return new Batch<>(events, horizon);
+      return new Batch<>(events, upTo, upTo < horizon);
     });
+  }
+
+  /**
+   * Where a batch from {@code watermark} ends (exclusive): the horizon, or the transaction id of the row just past
+   * {@code maxBatch} rows. A batch ends on a transaction boundary, never inside one, so the next batch starts at a
+   * transaction id none of whose rows was read yet; one transaction with more rows than that comes whole.
+   */
+  private long batchEnd(DSLContext dsl, long watermark, long horizon) {
+    Long past = dsl.select(txid).from(table)
+        .where(txid.ge(watermark).and(txid.lt(horizon)))
+        .orderBy(txid).offset(maxBatch).limit(1)
+        .fetchOne(txid);
+    if (past == null) {
+      return horizon;
+    }
+    if (past > watermark) {
+      return past;
+    }
+    Long next = dsl.select(DSL.min(txid)).from(table)
+        .where(txid.gt(watermark).and(txid.lt(horizon)))
+        .fetchOne(DSL.min(txid));
+    return next == null ? horizon : next;
   }
 
   /**

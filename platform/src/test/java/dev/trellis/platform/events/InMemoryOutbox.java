@@ -1,8 +1,10 @@
 package dev.trellis.platform.events;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * An outbox with PostgreSQL's visibility rules in miniature, to test the feed's logic apart from SQL: a transaction
@@ -14,6 +16,8 @@ final class InMemoryOutbox implements OutboxReader<String> {
   private final List<TreeSet<Long>> running = new ArrayList<>();
   private final boolean[] down;
   private long nextTxid = 100;
+  private int maxBatch = Integer.MAX_VALUE;
+  private volatile CountDownLatch readGate = new CountDownLatch(0);
 
   InMemoryOutbox(int shards) {
     for (int i = 0; i < shards; i++) {
@@ -48,12 +52,40 @@ final class InMemoryOutbox implements OutboxReader<String> {
     return running.get(shard).isEmpty() ? nextTxid : running.get(shard).first();
   }
 
+  /** Cuts batches after {@code maxBatch} events (one event per transaction here), as the real outbox does. */
+  synchronized void setMaxBatch(int maxBatch) {
+    this.maxBatch = maxBatch;
+  }
+
+  /** Reads wait until {@link #releaseReads()}: a test arranges rows while the feed's reader stands at the door. */
+  void holdReads() {
+    readGate = new CountDownLatch(1);
+  }
+
+  void releaseReads() {
+    readGate.countDown();
+  }
+
   @Override
-  public synchronized Batch<String> readFrom(int shard, long watermark) {
+  public Batch<String> readFrom(int shard, long watermark) {
+    try {
+      readGate.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+    return readNow(shard, watermark);
+  }
+
+  private synchronized Batch<String> readNow(int shard, long watermark) {
     long horizon = horizon(shard);
     List<Stamped<String>> events = committed.get(shard).stream()
         .filter(e -> e.txid() >= watermark && e.txid() < horizon)
+        .sorted(Comparator.comparingLong(Stamped::txid))
         .toList();
+    if (events.size() > maxBatch) {
+      return new Batch<>(events.subList(0, maxBatch), events.get(maxBatch).txid(), true);
+    }
     return new Batch<>(events, horizon);
   }
 

@@ -83,6 +83,23 @@ class OutboxFeedTest {
   }
 
   @Test
+  void aCutBatchIsFollowedAtOnceNotOneIntervalLater() {
+    InMemoryOutbox bursty = new InMemoryOutbox(1);
+    bursty.setMaxBatch(2);
+    bursty.holdReads();
+    try (OutboxFeed<String> hourly = OutboxFeed.start(bursty, Duration.ofHours(1), "test")) {
+      Subscription<String> sub = hourly.subscribe(e -> true, 100, () -> { });
+      for (int i = 1; i <= 5; i++) {
+        bursty.write(0, "e" + i);
+      }
+      bursty.releaseReads();
+
+      // Five events in batches of two: the second and third batch come at once, not an hour later.
+      assertThat(drainUntil(sub, 5)).containsExactly("e1", "e2", "e3", "e4", "e5");
+    }
+  }
+
+  @Test
   void closingASubscriptionRemovesIt() {
     Subscription<String> sub = feed.subscribe(e -> true, 3, () -> { });
     assertThat(feed.subscriberCount()).isEqualTo(1);

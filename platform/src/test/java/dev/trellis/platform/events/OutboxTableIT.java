@@ -9,6 +9,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.Table;
@@ -85,6 +87,40 @@ class OutboxTableIT {
 
     assertThat(outbox.readFrom(1, watermark).events()).extracting(OutboxReader.Stamped::event)
         .containsExactly("kept");
+  }
+
+  @Test
+  void batchesAreBoundedAndEndOnTransactionBoundaries() throws Exception {
+    OutboxTable<Record, String> smallBatches = outbox.withMaxBatch(3);
+    long watermark = smallBatches.horizon(3);
+    try (Connection c = db.shard(3).dataSource().getConnection()) {
+      for (int i = 1; i <= 7; i++) {
+        insert(c, "single-" + i);
+      }
+      c.setAutoCommit(false); // one transaction with more rows than a batch holds: it comes whole
+      for (int i = 1; i <= 4; i++) {
+        insert(c, "multi-" + i);
+      }
+      c.commit();
+      c.setAutoCommit(true);
+      insert(c, "last");
+    }
+
+    List<List<String>> batches = new ArrayList<>();
+    OutboxReader.Batch<String> batch;
+    do {
+      batch = smallBatches.readFrom(3, watermark);
+      batches.add(batch.events().stream().map(OutboxReader.Stamped::event).toList());
+      watermark = batch.nextWatermark();
+    } while (batch.more());
+
+    assertThat(batches).containsExactly(
+        List.of("single-1", "single-2", "single-3"),
+        List.of("single-4", "single-5", "single-6"),
+        List.of("single-7"),
+        List.of("multi-1", "multi-2", "multi-3", "multi-4"),
+        List.of("last"));
+    assertThat(smallBatches.readFrom(3, watermark).events()).as("each row once").isEmpty();
   }
 
   @Test
