@@ -39,7 +39,7 @@ import java.util.Set;
 /**
  * Verifies bearer JWTs with Nimbus JOSE+JWT (signature, exp, nbf, iss, aud, within a small clock skew) and turns
  * them into a {@link Principal}. Each distinct token is verified once: the verdict is cached, bounded, until the
- * token expires (a rejection for a few seconds), because a signature check per call cost about half of the whole
+ * token expires or for at most five minutes (a rejection for a few seconds), because a signature check per call cost about half of the whole
  * interceptor chain in a probe. Failure messages say what is wrong ("token expired", "wrong audience") and never
  * echo the token or the key.
  */
@@ -47,6 +47,11 @@ public final class JwtVerifier {
   static final String ROLES_CLAIM = "roles";
   private static final Set<String> KNOWN_ROLES = Set.of(Principal.USER, Principal.ADMIN, Principal.SERVICE);
   private static final Set<JWSAlgorithm> CLUSTER_ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256);
+  /**
+   * How long an acceptance is remembered at most, when the token lives longer: a key removed from the JWKS (a
+   * rotation after a leak) stops a token it signed within this time plus Nimbus's own JWKS cache time.
+   */
+  private static final Duration ACCEPTANCE_MEMORY = Duration.ofMinutes(5);
   /** How long a rejection is remembered: long enough to absorb a retry storm, short enough for nbf to pass. */
   private static final Duration REJECTION_MEMORY = Duration.ofSeconds(5);
   /** Verdicts are weighed by token length: at most this many characters of tokens are kept. */
@@ -137,7 +142,9 @@ public final class JwtVerifier {
     if (subject == null || subject.isBlank()) {
       return rejected("token has no subject", now);
     }
-    Instant acceptedUntil = claims.getExpirationTime().toInstant().plus(clockSkew);
+    Instant expires = claims.getExpirationTime().toInstant().plus(clockSkew);
+    Instant recheck = now.plus(ACCEPTANCE_MEMORY);
+    Instant acceptedUntil = expires.isBefore(recheck) ? expires : recheck;
     return new Verdict.Accepted(new Principal(subject, new HashSet<>(roles)), acceptedUntil);
   }
 

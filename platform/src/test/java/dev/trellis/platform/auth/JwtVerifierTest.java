@@ -93,6 +93,18 @@ class JwtVerifierTest {
   }
 
   @Test
+  void aLongLivedTokenIsVerifiedAgainAfterFiveMinutesSoARemovedKeyStopsIt() throws Exception {
+    String token = sign(new RSASSASigner(rsa), JWSAlgorithm.RS256, "rsa-1", claims("42")); // lives 10 minutes
+    Principal first = verifier.verify(token);
+
+    clock.advance(Duration.ofMinutes(4));
+    assertThat(verifier.verify(token)).as("still remembered").isSameAs(first);
+    clock.advance(Duration.ofMinutes(2));
+    Principal again = verifier.verify(token);
+    assertThat(again).as("verified anew").isNotSameAs(first).isEqualTo(first);
+  }
+
+  @Test
   void acceptsWithinTheClockSkewAndRefusesAfterIt() throws Exception {
     String token = sign(new RSASSASigner(rsa), JWSAlgorithm.RS256, "rsa-1", claims("42")); // exp = now + 10 min
 
