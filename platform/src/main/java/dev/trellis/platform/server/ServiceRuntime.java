@@ -8,10 +8,13 @@ import dev.trellis.platform.client.ClientConfig;
 import dev.trellis.platform.client.ResilientCalls;
 import dev.trellis.platform.client.ServiceChannels;
 import dev.trellis.platform.client.ServiceTokenCredentials;
+import dev.trellis.platform.client.TokenFileCredentials;
+import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.ratelimit.RateLimitConfig;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.CallCredentials;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -32,7 +35,8 @@ public final class ServiceRuntime implements AutoCloseable {
   private final AuthConfig authConfig;
   private final RateLimitConfig rateLimitConfig;
   private final ClientConfig clientConfig;
-  private final ServiceChannels channels;
+  private final Optional<CallCredentials> credentials;
+  private ServiceChannels channels; // guarded by this; opened on first use
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
   private ServiceRuntime(String serviceName, Settings settings, Telemetry telemetry, Clock clock) {
@@ -44,7 +48,7 @@ public final class ServiceRuntime implements AutoCloseable {
     this.authConfig = AuthConfig.from(settings);
     this.rateLimitConfig = RateLimitConfig.from(settings);
     this.clientConfig = ClientConfig.from(settings);
-    this.channels = new ServiceChannels(telemetry, ownCredentials());
+    this.credentials = ownCredentials();
   }
 
   /** The runtime of a process: its settings, telemetry from the {@code OTEL_*} variables, the system clock. */
@@ -66,8 +70,21 @@ public final class ServiceRuntime implements AutoCloseable {
         .clock(clock);
   }
 
-  /** Channels to other services, carrying this service's identity, request ids and traces. */
-  public ServiceChannels channels() {
+  /**
+   * Channels to other services, carrying this service's identity, request ids and traces.
+   *
+   * @throws ConfigException when this service has no identity to call with (a cluster without mesh identity and
+   *     without a token file): better at start than UNAUTHENTICATED on every call
+   */
+  public synchronized ServiceChannels channels() {
+    if (channels == null) {
+      if (credentials.isEmpty() && !authConfig.mesh()) {
+        throw new ConfigException(serviceName + " calls other services, so it needs an identity: set "
+            + TokenFileCredentials.VARIABLE + " (a JWT with role service, mounted from a Secret) or "
+            + AuthConfig.MESH + "=true (the mesh's mTLS identity)");
+      }
+      channels = new ServiceChannels(telemetry, credentials);
+    }
     return channels;
   }
 
@@ -128,12 +145,23 @@ public final class ServiceRuntime implements AutoCloseable {
     telemetry.close();
   }
 
-  /** A dev token locally; none in mesh mode, where the sidecar proves who this service is. */
+  /**
+   * What this service attaches to prove who it is on outgoing calls: a token file when configured; nothing in mesh
+   * mode, where the sidecar proves it; a dev token locally; nothing either without any of them (see
+   * {@link #channels()}).
+   */
   private Optional<CallCredentials> ownCredentials() {
-    if (!authConfig.devMode() || authConfig.mesh()) {
+    Optional<Path> tokenFile = settings.optional(TokenFileCredentials.VARIABLE).map(Path::of);
+    if (tokenFile.isPresent()) {
+      return Optional.of(TokenFileCredentials.open(tokenFile.get(), clock));
+    }
+    if (authConfig.mesh()) {
       return Optional.empty();
     }
-    return Optional.of(new ServiceTokenCredentials(DevTokens.create(authConfig, clock), serviceName,
-        ServiceTokenCredentials.DEFAULT_TTL, clock));
+    if (authConfig.devMode()) {
+      return Optional.of(new ServiceTokenCredentials(DevTokens.create(authConfig, clock), serviceName,
+          ServiceTokenCredentials.DEFAULT_TTL, clock));
+    }
+    return Optional.empty();
   }
 }
