@@ -108,7 +108,9 @@ public final class DataLayerBenchmark {
   private static void page(ShardedDatabase db, List<Shard> shards) {
     int n = 0;
     try (MergedCursor<Long> cursor = db.scatterGather().stream(shards,
-        dsl -> dsl.selectFrom(USERS).orderBy(USERS.ID), r -> r.getId(), Comparator.naturalOrder(), PAGE)) {
+        (dsl, after) -> dsl.selectFrom(USERS).where(after.map(USERS.ID::gt).orElse(DSL.noCondition()))
+            .orderBy(USERS.ID),
+        r -> r.getId(), Comparator.naturalOrder(), PAGE)) {
       while (cursor.hasNext()) {
         cursor.next();
         n++;

@@ -8,10 +8,12 @@ import java.util.PriorityQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The merged, ordered stream of a {@link ScatterGather}: a lazy iterator that fetches from the shards only as it
- * is consumed, so a consumer with flow control (a gRPC stream that sends only while the client is ready) holds at
- * most a fetch of rows per shard. It may be consumed from different threads one after another, never at once.
- * Close it when done; it also closes itself (releasing every connection) when exhausted or when the limit is met.
+ * The merged, ordered stream of a {@link ScatterGather}: a lazy iterator that fetches a shard's next batch only when
+ * the merge needs its next row, on the consuming thread. Between batches it holds no connection, only at most a
+ * batch of rows per shard, so a consumer with flow control (a gRPC stream that sends only while the client is ready)
+ * may stall for as long as its client does without taking anything from the shard pools. It may be consumed from
+ * different threads one after another, never at once. Close it when done to drop the buffered rows; it also closes
+ * itself when exhausted or when the limit is met.
  */
 public final class MergedCursor<T> implements Iterator<T>, AutoCloseable {
   private final List<ShardCursor<T>> sources;
@@ -94,7 +96,7 @@ public final class MergedCursor<T> implements Iterator<T>, AutoCloseable {
     }
   }
 
-  /** At the limit, remember whether rows remain and release the shards at once. */
+  /** At the limit, remember whether rows remain and drop every shard's rows at once. */
   private void settleLimit() {
     if (limit > 0 && emitted >= limit && !closed) {
       moreAfterLimit = !heads.isEmpty();

@@ -12,7 +12,8 @@ import org.jooq.impl.SQLDataType;
 /**
  * One physical shard as the code sees it: its HikariCP pool and a jOOQ {@link DSLContext} on that pool. Work runs
  * through {@link #read} or {@link #transaction}, which turn connection failures into UNAVAILABLE (see
- * {@link ShardFailures}); nothing else talks to the pool directly except streaming reads and benchmarks.
+ * {@link ShardFailures}); nothing else talks to the pool directly except tests and benchmarks (a
+ * scatter-gather reads each batch through {@link #read} too).
  */
 public final class Shard {
   private final int index;
@@ -80,14 +81,9 @@ public final class Shard {
     return dsl.select(DSL.function("trellis_next_id", SQLDataType.BIGINT, DSL.val(bucket))).fetchSingle().value1();
   }
 
-  /** The pool itself, for streaming cursors, migrations and raw-JDBC comparisons. */
+  /** The pool itself, for tests and raw-JDBC comparisons. */
   public DataSource dataSource() {
     return pool;
-  }
-
-  /** The failure translation of this shard, for code that uses {@link #dataSource()} directly. */
-  RuntimeException translate(Throwable failure) {
-    return failures.translate(name, failure);
   }
 
   ShardPoolSnapshot poolSnapshot() {

@@ -1,44 +1,77 @@
 package dev.trellis.platform.data;
 
-import java.sql.Connection;
-import java.sql.SQLException;
-import org.jooq.Cursor;
-import org.jooq.Record;
-import org.jooq.RecordMapper;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
-/** One shard's open cursor in a merge: its connection, its lazily fetched rows, and its current head value. */
+/**
+ * One shard's stream in a merge: the values of its current batch, its head value, and what it takes to fetch the
+ * next batch. It holds no connection: each batch is one query that returns its connection before the values are
+ * read from here.
+ */
 final class ShardCursor<T> {
-  private final Shard shard;
-  private final Connection connection;
-  private final Cursor<? extends Record> cursor;
-  private final RecordMapper<Record, ? extends T> mapper;
-  private T head;
-  private boolean closed;
-
-  @SuppressWarnings("unchecked")
-  <R extends Record> ShardCursor(Shard shard, Connection connection, Cursor<R> cursor,
-      RecordMapper<? super R, ? extends T> mapper) {
-    this.shard = shard;
-    this.connection = connection;
-    this.cursor = cursor;
-    this.mapper = (RecordMapper<Record, ? extends T>) mapper;
+  /** Fetches up to {@code max} values of one shard, in order, after {@code after} (empty: from the start). */
+  @FunctionalInterface
+  interface Batches<T> {
+    List<? extends T> fetch(Optional<T> after, int max);
   }
 
-  /** Moves to the next row; false (and closed) at the end. Fetches from the shard when its buffer is empty. */
+  private final int shardIndex;
+  private final Batches<T> batches;
+  private final Comparator<? super T> order;
+  private final int fetchSize;
+  /** How many more values this shard may return: the limit + 1 in all, or unbounded. */
+  private long budget;
+  private List<? extends T> batch = List.of();
+  private int position;
+  /** Whether the last batch came back full, so that the shard may hold more; true before the first batch. */
+  private boolean mayHaveMore = true;
+  private T head;
+
+  /**
+   * @param fetchSize the most values per batch
+   * @param limit the most values the merge will emit, or 0 for all: a shard then returns at most limit + 1 values
+   */
+  ShardCursor(int shardIndex, Batches<T> batches, Comparator<? super T> order, int fetchSize, int limit) {
+    this.shardIndex = shardIndex;
+    this.batches = batches;
+    this.order = order;
+    this.fetchSize = fetchSize;
+    this.budget = limit > 0 ? limit + 1L : Long.MAX_VALUE;
+  }
+
+  /**
+   * Moves to the next value; false at the end. When the current batch is used up and was full, fetches the next
+   * one after the head, on the calling thread.
+   */
   boolean advance() {
-    try {
-      Record next = cursor.fetchNext();
-      if (next == null) {
-        head = null;
+    if (position == batch.size()) {
+      if (mayHaveMore && budget > 0) {
+        fetchAfter(Optional.ofNullable(head));
+      }
+      if (position == batch.size()) {
         close();
         return false;
       }
-      head = mapper.map(next);
-      return true;
-    } catch (RuntimeException e) {
-      close();
-      throw shard.translate(e);
     }
+    T next = Objects.requireNonNull(batch.get(position++), "the scatter-gather mapper returned null");
+    if (head != null && order.compare(head, next) >= 0) {
+      throw new IllegalStateException("shard " + shardIndex + " returned a value that does not come strictly after"
+          + " the one before it: the query's ORDER BY and its continuation after the last value must agree with"
+          + " the stream's order, and that order must be strict on each shard");
+    }
+    head = next;
+    return true;
+  }
+
+  private void fetchAfter(Optional<T> after) {
+    int max = (int) Math.min(fetchSize, budget);
+    List<? extends T> rows = batches.fetch(after, max);
+    budget -= rows.size();
+    mayHaveMore = rows.size() >= max;
+    batch = rows;
+    position = 0;
   }
 
   T head() {
@@ -46,39 +79,14 @@ final class ShardCursor<T> {
   }
 
   int shardIndex() {
-    return shard.index();
+    return shardIndex;
   }
 
+  /** Drops the buffered values; no more batches are fetched. */
   void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
     head = null;
-    try {
-      cursor.close();
-    } catch (RuntimeException ignored) {
-      // The connection may be dead already; releasing it below is what matters.
-    }
-    release(connection);
-  }
-
-  /** Ends the read-only transaction and returns the connection to its pool, whatever state it is in. */
-  static void release(Connection connection) {
-    if (connection == null) {
-      return;
-    }
-    try {
-      if (!connection.getAutoCommit()) {
-        connection.rollback();
-      }
-    } catch (SQLException ignored) {
-      // A broken connection: HikariCP evicts it on close.
-    }
-    try {
-      connection.close();
-    } catch (SQLException ignored) {
-      // Nothing more to release.
-    }
+    batch = List.of();
+    position = 0;
+    mayHaveMore = false;
   }
 }

@@ -13,7 +13,8 @@ import java.time.Duration;
  *     connections than the database can run at once only queue inside PostgreSQL instead of in the pool
  * @param connectionTimeout how long a call waits for a connection before the shard counts as unavailable; short,
  *     so that a dead shard fails fast instead of holding request threads
- * @param fetchSize rows per round trip when streaming with a cursor (scatter-gather)
+ * @param fetchSize rows per batch when a scatter-gather reads a shard: each batch is one query, and a stream holds
+ *     at most this many rows of each shard
  */
 public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fetchSize) {
   public static final String POOL_SIZE = "TRELLIS_SHARD_POOL_SIZE";
@@ -33,7 +34,7 @@ public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fet
     }
   }
 
-  /** cores * 2 + 1 connections per shard, 2 s connection timeout, 256 rows per fetch. */
+  /** cores * 2 + 1 connections per shard, 2 s connection timeout, 256 rows per batch. */
   public static ShardPoolSettings defaults() {
     return new ShardPoolSettings(Runtime.getRuntime().availableProcessors() * 2 + 1, Duration.ofSeconds(2), 256);
   }

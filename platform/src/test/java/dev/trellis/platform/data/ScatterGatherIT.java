@@ -1,27 +1,37 @@
 package dev.trellis.platform.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trellis.platform.data.filter.FilterFields;
 import dev.trellis.platform.data.filter.FilterParser;
 import dev.trellis.platform.data.filter.Operator;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
 import org.jooq.Condition;
-import org.jooq.Record1;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class ScatterGatherIT {
   private static final int ROWS = 1000;
+  /** Ids held by several shards at once (see {@link #holdsTie}), apart from 1..ROWS. */
+  private static final long TIE_FIRST = 3001;
+  private static final long TIE_LAST = 3300;
+  /** Rows per batch of {@link #tiny}: a shard's 250-odd rows take some 80 batches. */
+  private static final int TINY_FETCH = 3;
+  /** Pools of 4 connections, batches of 64 rows. */
   private static ShardedDatabase db;
+  /** The same databases through other pools of 4, with batches of {@value #TINY_FETCH} rows. */
+  private static ShardedDatabase tiny;
   private static final FilterFields FIELDS = FilterFields.builder()
       .text("name", Operator.HAS, Items.NAME::contains)
       .text("name", Operator.EQUALS, Items.NAME::eq)
@@ -29,7 +39,11 @@ class ScatterGatherIT {
 
   @BeforeAll
   static void fill() {
-    db = TestShards.migratedDatabase("scatter", "test", Items.MIGRATIONS);
+    ShardTopology topology = TestShards.newDatabase("scatter");
+    ShardMigrator.migrate(topology, Items.MIGRATIONS);
+    db = ShardedDatabase.builder(topology).kind("test").pool(TestShards.smallPools()).build();
+    tiny = ShardedDatabase.builder(topology).kind("test")
+        .pool(new ShardPoolSettings(4, Duration.ofSeconds(2), TINY_FETCH)).build();
     // Ids 1..1000 scattered so that neighbours usually sit on different shards, unevenly (shard 3 gets fewer).
     for (Shard shard : db.shards()) {
       shard.transaction(dsl -> {
@@ -44,6 +58,21 @@ class ScatterGatherIT {
     Items.insert(db.shard(1), 5001, "x' OR 1=1 --");
     Items.insert(db.shard(2), 5002, "50% off_sale");
     Items.insert(db.shard(3), 5003, "500 offXsale");
+    // Ids that several shards hold at once, a different subset on each, for ties across shards.
+    for (Shard shard : db.shards()) {
+      shard.transaction(dsl -> {
+        for (long id = TIE_FIRST; id <= TIE_LAST; id++) {
+          if (holdsTie(shard.index(), id)) {
+            dsl.insertInto(Items.TABLE).set(Items.ID, id).set(Items.NAME, "tie " + shard.index()).execute();
+          }
+        }
+        return null;
+      });
+    }
+  }
+
+  private static boolean holdsTie(int shard, long id) {
+    return id % (shard + 2) != 0;
   }
 
   private static int shardFor(long id) {
@@ -53,12 +82,26 @@ class ScatterGatherIT {
   @AfterAll
   static void close() {
     db.close();
+    tiny.close();
   }
 
-  private MergedCursor<Long> stream(Condition where, int limit) {
-    return db.scatterGather().stream(db.shards(),
-        dsl -> dsl.select(Items.ID).from(Items.TABLE).where(where).orderBy(Items.ID),
+  private static MergedCursor<Long> stream(Condition where, int limit) {
+    return stream(db, where, limit);
+  }
+
+  private static MergedCursor<Long> stream(ShardedDatabase on, Condition where, int limit) {
+    return on.scatterGather().stream(on.shards(),
+        (dsl, after) -> dsl.select(Items.ID).from(Items.TABLE).where(where, after(after)).orderBy(Items.ID),
         r -> r.get(Items.ID), Comparator.naturalOrder(), limit);
+  }
+
+  /** The continuation of a stream ordered by id. */
+  private static Condition after(Optional<Long> last) {
+    return last.map(Items.ID::gt).orElse(DSL.noCondition());
+  }
+
+  private static List<Long> allIds() {
+    return LongStream.rangeClosed(1, ROWS).boxed().toList();
   }
 
   private static List<Long> drain(MergedCursor<Long> cursor) {
@@ -74,8 +117,37 @@ class ScatterGatherIT {
     for (Shard shard : db.shards()) {
       assertThat(Items.count(shard)).isGreaterThan(100);
     }
-    assertThat(drain(stream(Items.ID.le((long) ROWS), 0)))
-        .containsExactlyElementsOf(LongStream.rangeClosed(1, ROWS).boxed().toList());
+    assertThat(drain(stream(Items.ID.le((long) ROWS), 0))).containsExactlyElementsOf(allIds());
+  }
+
+  @Test
+  void batchesOfThreeRowsMergeIntoTheSameOrderWithNoGapOrDuplicate() {
+    assertThat(drain(stream(tiny, Items.ID.le((long) ROWS), 0))).containsExactlyElementsOf(allIds());
+  }
+
+  @Test
+  void tiesAcrossShardsComeOutInShardOrderAcrossBatchBoundaries() {
+    record Tagged(long id, int shard) {}
+    List<Tagged> expected = new ArrayList<>();
+    for (long id = TIE_FIRST; id <= TIE_LAST; id++) {
+      for (int shard = 0; shard < TestShards.SHARDS; shard++) {
+        if (holdsTie(shard, id)) {
+          expected.add(new Tagged(id, shard));
+        }
+      }
+    }
+    List<Tagged> streamed = new ArrayList<>();
+    try (MergedCursor<Tagged> cursor = tiny.scatterGather().stream(tiny.shards(),
+        (dsl, after) -> dsl.select(Items.ID, Items.NAME).from(Items.TABLE)
+            .where(Items.ID.between(TIE_FIRST, TIE_LAST), after.map(last -> Items.ID.gt(last.id()))
+                .orElse(DSL.noCondition()))
+            .orderBy(Items.ID),
+        r -> new Tagged(r.value1(), Integer.parseInt(r.value2().substring("tie ".length()))),
+        Comparator.comparingLong(Tagged::id), 0)) {
+      cursor.forEachRemaining(streamed::add);
+    }
+    assertThat(expected).hasSizeGreaterThan(600);
+    assertThat(streamed).containsExactlyElementsOf(expected);
   }
 
   @Test
@@ -86,22 +158,40 @@ class ScatterGatherIT {
   }
 
   @Test
+  void withALimitOfNEachShardIsAskedForAtMostNPlusOneRows() {
+    AtomicInteger mapped = new AtomicInteger();
+    MergedCursor<Long> page = db.scatterGather().stream(db.shards(),
+        (dsl, after) -> dsl.select(Items.ID).from(Items.TABLE).where(after(after)).orderBy(Items.ID),
+        r -> {
+          mapped.incrementAndGet();
+          return r.get(Items.ID);
+        },
+        Comparator.naturalOrder(), 10);
+    assertThat(drain(page)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    assertThat(page.moreAfterLimit()).isTrue();
+    // One batch of min(64, 10 + 1) rows per shard, not a whole fetch of 64.
+    assertThat(mapped).hasValue(4 * 11);
+  }
+
+  @Test
   void pagesCoverEveryRowOnceAndTheLastPageSaysNoMoreEvenOnAnExactBoundary() {
-    List<Long> all = new ArrayList<>();
-    long after = 0;
-    int pages = 0;
-    while (true) {
-      MergedCursor<Long> page = stream(Items.ID.le((long) ROWS).and(Items.ID.gt(after)), 100);
-      List<Long> ids = drain(page);
-      pages++;
-      all.addAll(ids);
-      if (!page.moreAfterLimit()) {
-        break;
+    for (ShardedDatabase on : List.of(db, tiny)) {
+      List<Long> all = new ArrayList<>();
+      long after = 0;
+      int pages = 0;
+      while (true) {
+        MergedCursor<Long> page = stream(on, Items.ID.le((long) ROWS).and(Items.ID.gt(after)), 100);
+        List<Long> ids = drain(page);
+        pages++;
+        all.addAll(ids);
+        if (!page.moreAfterLimit()) {
+          break;
+        }
+        after = ids.getLast();
       }
-      after = ids.getLast();
+      assertThat(pages).isEqualTo(10); // 1000 rows, pages of 100: no empty 11th page
+      assertThat(all).containsExactlyElementsOf(allIds());
     }
-    assertThat(pages).isEqualTo(10); // 1000 rows, pages of 100: no empty 11th page
-    assertThat(all).containsExactlyElementsOf(LongStream.rangeClosed(1, ROWS).boxed().toList());
   }
 
   @Test
@@ -114,10 +204,11 @@ class ScatterGatherIT {
   @Test
   void cursorCanBeConsumedByTurnsFromDifferentThreads() throws Exception {
     List<Long> out = new ArrayList<>();
-    try (MergedCursor<Long> cursor = stream(Items.ID.le((long) ROWS), 0);
+    try (MergedCursor<Long> cursor = stream(tiny, Items.ID.le((long) ROWS), 0);
         ExecutorService first = Executors.newSingleThreadExecutor();
         ExecutorService second = Executors.newSingleThreadExecutor()) {
-      // Like a gRPC stream pulling on onReady callbacks: batches on whichever thread, one at a time.
+      // Like a gRPC stream pulling on onReady callbacks: turns on whichever thread, one at a time, each turn
+      // fetching the shards' next batches of 3 on its own thread.
       for (int batch = 0; out.size() < ROWS; batch++) {
         ExecutorService turn = batch % 2 == 0 ? first : second;
         turn.submit(() -> {
@@ -128,7 +219,7 @@ class ScatterGatherIT {
       }
       assertThat(cursor.hasNext()).isFalse();
     }
-    assertThat(out).containsExactlyElementsOf(LongStream.rangeClosed(1, ROWS).boxed().toList());
+    assertThat(out).containsExactlyElementsOf(allIds());
   }
 
   @Test
@@ -139,23 +230,72 @@ class ScatterGatherIT {
   }
 
   @Test
-  void streamReadsThroughAServerSideCursorAndClosingEarlyReleasesEveryConnection() {
-    Queue<Long> portalsSeen = new ConcurrentLinkedQueue<>();
-    MergedCursor<Long> cursor = db.scatterGather().<Record1<Long>, Long>stream(db.shards(),
-        dsl -> dsl.select(Items.ID).from(Items.TABLE).orderBy(Items.ID),
-        r -> {
-          // On the cursor's own connection: the query is an open portal, fetched in batches, not a loaded result.
-          portalsSeen.add(((Number) r.configuration().dsl().fetchValue("select count(*) from pg_cursors")).longValue());
-          return r.get(Items.ID);
-        },
-        Comparator.naturalOrder(), 0);
+  void aStreamStalledMidwayHoldsNoConnectionAndThenReadsOnWithoutGapOrDuplicate() {
+    List<Long> out = new ArrayList<>();
+    MergedCursor<Long> cursor = stream(Items.ID.le((long) ROWS), 0);
+    // 500 rows: past the first batch of 64 on every shard (shards 1 and 3 hold a sixth of the ids, 0 and 2 a third).
+    for (int i = 0; i < 500; i++) {
+      out.add(cursor.next());
+    }
+    // The consumer stops here, as a gRPC client that does not read: the stream keeps rows, not connections.
+    assertThat(db.poolSnapshots()).allSatisfy(p -> assertThat(p.active()).isZero());
+    cursor.forEachRemaining(out::add);
+    assertThat(out).containsExactlyElementsOf(allIds());
+    assertThat(cursor.hasNext()).isFalse();
+  }
+
+  @Test
+  void closingEarlyEndsTheStream() {
+    MergedCursor<Long> cursor = stream(tiny, Items.ID.le((long) ROWS), 0);
     assertThat(cursor.next()).isEqualTo(1L);
-    // Mapped so far: the head row of each of the 4 shards, then the next row of the shard that gave 1.
-    assertThat(portalsSeen).hasSize(5).allSatisfy(n -> assertThat(n).isPositive());
-    assertThat(db.poolSnapshots()).allSatisfy(p -> assertThat(p.active()).isEqualTo(1));
     cursor.close();
     assertThat(cursor.hasNext()).isFalse();
-    assertThat(db.poolSnapshots()).allSatisfy(p -> assertThat(p.active()).isZero());
+    assertThat(tiny.poolSnapshots()).allSatisfy(p -> assertThat(p.active()).isZero());
+  }
+
+  @Test
+  void moreStalledStreamsThanPoolConnectionsDoNotHoldUpAPointRead() {
+    List<MergedCursor<Long>> stalled = new ArrayList<>();
+    List<List<Long>> read = new ArrayList<>();
+    long timeoutsBefore = db.poolSnapshots().stream().mapToLong(ShardPoolSnapshot::connectionTimeouts).sum();
+    try {
+      // Three times as many open streams as each shard pool has connections, each stopped mid-stream.
+      for (int s = 0; s < 3 * db.poolSnapshots().getFirst().max(); s++) {
+        MergedCursor<Long> cursor = stream(Items.ID.le((long) ROWS), 0);
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < 100 + s; i++) {
+          ids.add(cursor.next());
+        }
+        stalled.add(cursor);
+        read.add(ids);
+      }
+      for (Shard shard : db.shards()) {
+        boolean found = shard.read(dsl -> dsl.fetchExists(Items.TABLE, Items.ID.eq(7L)));
+        assertThat(found).isEqualTo(shardFor(7) == shard.index());
+      }
+      assertThat(db.poolSnapshots()).allSatisfy(p -> {
+        assertThat(p.active()).isZero();
+        assertThat(p.pending()).isZero();
+      });
+      assertThat(db.poolSnapshots().stream().mapToLong(ShardPoolSnapshot::connectionTimeouts).sum())
+          .isEqualTo(timeoutsBefore);
+      for (int s = 0; s < stalled.size(); s++) {
+        stalled.get(s).forEachRemaining(read.get(s)::add);
+        assertThat(read.get(s)).containsExactlyElementsOf(allIds());
+      }
+    } finally {
+      stalled.forEach(MergedCursor::close);
+    }
+  }
+
+  @Test
+  void aQueryThatIgnoresTheLastValueFailsTheStreamInsteadOfRepeatingRows() {
+    MergedCursor<Long> cursor = tiny.scatterGather().stream(tiny.shards(),
+        (dsl, after) -> dsl.select(Items.ID).from(Items.TABLE).where(Items.ID.le((long) ROWS)).orderBy(Items.ID),
+        r -> r.get(Items.ID), Comparator.naturalOrder(), 0);
+    assertThatThrownBy(() -> drain(cursor)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("strictly after");
+    assertThat(cursor.hasNext()).isFalse();
   }
 
   @Test

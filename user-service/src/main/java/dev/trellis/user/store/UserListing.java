@@ -7,8 +7,10 @@ import java.util.Optional;
 
 /**
  * One ListUsers page as a lazy, closeable stream in ascending id across all shards. Pull users only as fast as the
- * client takes them; after the last one, {@link #nextPageToken()} tells whether another page exists. Close it in a
- * finally (or try-with-resources): an abandoned listing holds a connection per shard until closed.
+ * client takes them: the listing reads each shard in short batches and holds no connection between them, so a
+ * client that stops reading costs its buffered users, never a pool connection. After the last user,
+ * {@link #nextPageToken()} tells whether another page exists. Close it in a finally (or try-with-resources) to drop
+ * the buffered users at once.
  */
 public final class UserListing implements Iterator<StoredUser>, AutoCloseable {
   private final MergedCursor<StoredUser> cursor;

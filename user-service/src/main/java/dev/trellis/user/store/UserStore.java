@@ -21,6 +21,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
 import java.util.List;
 import org.jooq.Condition;
+import org.jooq.impl.DSL;
 
 /**
  * Users on the sharded database. A user lives on the shard of its id's bucket, chosen at random at creation to
@@ -187,7 +188,9 @@ public final class UserStore {
     }
     Condition condition = where;
     MergedCursor<StoredUser> cursor = db.scatterGather().stream(db.shards(),
-        dsl -> dsl.selectFrom(USERS).where(condition).orderBy(USERS.ID),
+        (dsl, after) -> dsl.selectFrom(USERS)
+            .where(condition, after.map(last -> USERS.ID.gt(last.id())).orElse(DSL.noCondition()))
+            .orderBy(USERS.ID),
         UserStore::toStoredUser, Comparator.comparingLong(StoredUser::id), pageSize);
     return new UserListing(cursor, pageTokens, filterKey);
   }

@@ -15,12 +15,16 @@ import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** ListUsers across 4 shards: one ascending stream, filters, pages with the token in the trailers. */
+/**
+ * ListUsers across 4 shards: one ascending stream, filters, pages with the token in the trailers; each shard read in
+ * batches of a few users.
+ */
 class ListUsersIT {
   private static final int USERS = 60;
   private static UserServiceFixture fixture;
@@ -30,7 +34,8 @@ class ListUsersIT {
   @BeforeAll
   static void start() {
     fixture = new UserServiceFixture("list_users_it");
-    fixture.start();
+    // Batches of 4 users: each shard's 15-odd users take several, so every listing continues after the last id.
+    fixture.start(Map.of("TRELLIS_SHARD_FETCH_SIZE", "4"));
     admin = fixture.blocking(fixture.admin());
     for (int i = 0; i < USERS; i++) {
       String name = (i % 3 == 0 ? "Fizz " : "Buzz ") + i;

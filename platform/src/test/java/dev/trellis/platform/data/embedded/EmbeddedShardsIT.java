@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.trellis.platform.data.MergedCursor;
 import dev.trellis.platform.data.ScatterGatherFaults;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardMigrator;
@@ -115,6 +116,35 @@ class EmbeddedShardsIT {
       loading.set(false);
       load.close();
     }
+  }
+
+  @Test
+  void shardStoppedMidStreamFailsTheStreamWithUnavailableAtItsNextBatch() {
+    for (Shard shard : db.shards()) {
+      shard.transaction(dsl -> {
+        for (long id = 2001; id <= 2200; id++) {
+          if (id % 2 == shard.index()) {
+            dsl.insertInto(ITEMS).set(ID, id).set(NAME, "streamed").onConflictDoNothing().execute();
+          }
+        }
+        return null;
+      });
+    }
+    try (MergedCursor<Long> cursor = ScatterGatherFaults.streamIds(db, ITEMS)) {
+      // Batches of 16: 40 rows in, each shard has been asked at least twice and has more to give.
+      for (int i = 0; i < 40; i++) {
+        cursor.next();
+      }
+      shards.stop(1);
+      assertThatThrownBy(() -> cursor.forEachRemaining(id -> { }))
+          .isInstanceOfSatisfying(UnavailableException.class,
+              e -> assertThat(e.getMessage()).isEqualTo("a test shard is unavailable; retry later"));
+      assertThat(cursor.hasNext()).isFalse();
+    } finally {
+      shards.start(1);
+    }
+    await().atMost(Duration.ofSeconds(30)).ignoreException(UnavailableException.class)
+        .until(() -> count(db.shard(1)) >= 0);
   }
 
   @Test
