@@ -25,7 +25,7 @@ export async function freePort() {
   });
 }
 
-/** Runs `./trellis up` and resolves once it prints its ready line; rejects if it exits first. */
+/** Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. */
 export async function up(stateDir, userPort, { timeoutMs = 180_000 } = {}) {
   const started = Date.now();
   const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(userPort)], {
@@ -39,7 +39,7 @@ export async function up(stateDir, userPort, { timeoutMs = 180_000 } = {}) {
       timeoutMs);
     const onData = (chunk) => {
       output += chunk.toString();
-      if (output.includes('Trellis is up')) {
+      if (output.includes('Ctrl-C stops everything')) { // the banner's last line
         clearTimeout(timer);
         resolve();
       }

@@ -3,13 +3,11 @@
 // then the mesh is stopped with Ctrl-C, started again on the same state directory, and the user is still there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { execSync } from 'node:child_process';
 import grpc from '@grpc/grpc-js';
 import { GrpcReflection } from 'grpc-js-reflection-client';
 import { ROOT, freePort, newStateDir, token, up } from './mesh.mjs';
 
-const BUF = join(ROOT, 'node_modules', '.bin', 'buf');
 
 async function userServiceClient(address) {
   const reflection = new GrpcReflection(address, grpc.credentials.createInsecure());
@@ -76,11 +74,22 @@ test('a grpc-js client uses user-service through reflection, and the data surviv
   assert.deepEqual(last.messages.map((u) => u.id), [second.id]);
   assert.deepEqual(last.trailers().get('x-next-page-token'), [], 'no token on the last page');
 
-  // The command `./trellis up` prints works as printed (buf curl is the grpcurl stand-in here).
-  const curl = JSON.parse(execFileSync(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge',
-    '-H', `Authorization: Bearer ${admin}`, '-d', JSON.stringify({ id: created.id }),
-    `http://${address}/trellis.user.v1.UserService/GetUser`], { encoding: 'utf8' }));
-  assert.equal(curl.email, email);
+  // The banner: dev mode said out loud, the endpoint, a token, and commands that work as printed (buf curl is the
+  // grpcurl stand-in here; the grpcurl line is checked for its shape).
+  const banner = mesh.output();
+  assert.match(banner, /LOCAL DEV MODE/);
+  assert.match(banner, new RegExp(`user-service\\s+${address.replaceAll('.', '\\.')}\\s`));
+  const printedToken = banner.match(/export TOKEN=(\S+)/)?.[1];
+  assert.ok(printedToken, 'the banner prints an admin token');
+  const printed = (rpc) => banner.split('\n').map((l) => l.trim())
+    .find((l) => l.startsWith('npx buf curl') && l.endsWith(`/trellis.user.v1.UserService/${rpc}`));
+  const run = (command) => JSON.parse(execSync(command,
+    { cwd: ROOT, shell: '/bin/bash', encoding: 'utf8', env: { ...process.env, TOKEN: printedToken } }));
+  const ada = run(printed('CreateUser'));
+  assert.equal(ada.email, 'ada@example.com');
+  assert.equal(run(printed('GetUser').replace('<id from above>', ada.id)).name, 'Ada Lovelace');
+  assert.match(banner, new RegExp(`grpcurl -plaintext .* ${address.replaceAll('.', '\\.')} `
+    + 'trellis\\.user\\.v1\\.UserService/CreateUser'));
 
   const denied = await unary(client, 'GetUser', { id: second.id }, metadata(token(stateDir, created.id, 'user')))
     .then(() => null, (e) => e);
