@@ -48,7 +48,7 @@ public final class UserServiceMain {
     UserStoreSettings storeSettings = UserStoreSettings.fromSettings(settings);
     ShardPoolSettings pool = ShardPoolSettings.fromSettings(settings);
 
-    ShardedDatabase db = runtime.closeOnStop(UserShards.open(topology, pool));
+    ShardedDatabase db = runtime.closeOnStop(UserShards.open(settings, topology, pool));
     runtime.closeOnStop(ShardPoolGauges.register(runtime.telemetry().openTelemetry(), db));
     UserStore store = UserStore.builder(db, pageTokens).clock(runtime.clock()).settings(storeSettings).build();
     OutboxTable<UserEventsRecord, UserEvent> events = UserEventReader.of(db);

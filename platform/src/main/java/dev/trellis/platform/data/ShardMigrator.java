@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * only its own location, and platform and service versions never collide. Flyway's lock per database makes it
  * safe for several replicas to start at once.
  *
- * <p>Services migrate at start; clusters may instead run this class as a job:
+ * <p>Services migrate at start ({@link #atStart}); clusters may instead run this class as a job, and start the
+ * services with {@value #ON_START}=false so they only check the schema:
  * {@code java -cp service.jar dev.trellis.platform.data.ShardMigrator --migration-locations=classpath:db/migration/users}
  * with the {@link ShardTopology#fromSettings shard settings} in the environment.
  */
@@ -33,6 +35,8 @@ public final class ShardMigrator {
   public static final List<String> PLATFORM_SCRIPTS =
       List.of("db/platform/R__trellis_functions.sql", "db/platform/R__trellis_shard_claim.sql");
   public static final String LOCATIONS = "TRELLIS_MIGRATION_LOCATIONS";
+  /** Whether a service migrates its shards at start (default) or only checks that a migration job did. */
+  public static final String ON_START = "TRELLIS_MIGRATE_ON_START";
 
   private static final Logger log = LoggerFactory.getLogger(ShardMigrator.class);
 
@@ -71,6 +75,41 @@ public final class ShardMigrator {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while migrating", e);
       }
+    }
+  }
+
+  /**
+   * What a service does with its shards at start, as {@value #ON_START} says: migrate them (the default, and what
+   * the local mesh does), or, when a migration job owns the schema, only check that every shard is migrated and
+   * still at its place, so that a service never runs against an old schema.
+   */
+  public static void atStart(Settings settings, ShardTopology topology, String... serviceLocations) {
+    if (settings.bool(ON_START, true)) {
+      migrate(topology, serviceLocations);
+    } else {
+      check(topology, serviceLocations);
+    }
+  }
+
+  /**
+   * Checks that every shard has all migrations applied and is at its place in the topology.
+   *
+   * @throws ConfigException when a shard has migrations pending (run the migration job first) or moved
+   */
+  public static void check(ShardTopology topology, String... serviceLocations) {
+    requireNonNull(topology, "topology");
+    List<String> locations = locations(serviceLocations);
+    for (int i = 0; i < topology.size(); i++) {
+      ShardSpec shard = topology.shards().get(i);
+      Flyway flyway = flyway(shard, locations);
+      long pending = Arrays.stream(flyway.info().pending())
+          .filter(migration -> migration.getVersion() != null) // repeatables re-run at every change: not a gap
+          .count();
+      if (pending > 0) {
+        throw new ConfigException("shard " + shard.name() + " has " + pending + " migration(s) pending and "
+            + ON_START + " is false: run the migration job first");
+      }
+      ShardClaim.claimOrCheck(flyway.getConfiguration().getDataSource(), shard.name(), i, topology.size());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.trellis.user.store;
 
+import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.ShardMigrator;
 import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardTopology;
@@ -20,6 +21,16 @@ public final class UserShards {
   /** Migrates (platform and user scripts) and opens; UNAVAILABLE messages say "a user shard". */
   public static ShardedDatabase open(ShardTopology topology, ShardPoolSettings pool) {
     ShardMigrator.migrate(topology, MIGRATIONS);
+    return openMigrated(topology, pool);
+  }
+
+  /** Migrates or checks the shards as the settings say (see {@link ShardMigrator#atStart}), then opens. */
+  public static ShardedDatabase open(Settings settings, ShardTopology topology, ShardPoolSettings pool) {
+    ShardMigrator.atStart(settings, topology, MIGRATIONS);
+    return openMigrated(topology, pool);
+  }
+
+  private static ShardedDatabase openMigrated(ShardTopology topology, ShardPoolSettings pool) {
     return ShardedDatabase.builder(topology).kind("user").pool(pool).build();
   }
 }
