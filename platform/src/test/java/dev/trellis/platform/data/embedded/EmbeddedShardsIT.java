@@ -15,12 +15,15 @@ import dev.trellis.platform.error.UnavailableException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.stream.Stream;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.Table;
@@ -70,16 +73,17 @@ class EmbeddedShardsIT {
     AtomicLong healthyReads = new AtomicLong();
     AtomicBoolean loading = new AtomicBoolean(true);
     ExecutorService load = Executors.newVirtualThreadPerTaskExecutor();
+    List<Future<?>> loaders = new ArrayList<>();
     try {
       for (int t = 0; t < 2; t++) {
-        load.submit(() -> {
+        loaders.add(load.submit(() -> {
           while (loading.get()) {
             count(healthy);
             healthyReads.incrementAndGet();
           }
           return null;
-        });
-        load.submit(() -> {
+        }));
+        loaders.add(load.submit(() -> {
           while (loading.get()) {
             try {
               count(victim);
@@ -88,7 +92,7 @@ class EmbeddedShardsIT {
             }
           }
           return null;
-        });
+        }));
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> healthyReads.get() > 100);
 
@@ -112,6 +116,10 @@ class EmbeddedShardsIT {
       await().atMost(Duration.ofSeconds(30)).ignoreException(UnavailableException.class)
           .until(() -> count(victim) >= 0);
       assertThat(ScatterGatherFaults.countAll(db, ITEMS)).isNotNegative();
+      loading.set(false);
+      for (Future<?> loader : loaders) {
+        loader.get(); // the healthy shard's readers never failed; the victim's failed only with UNAVAILABLE
+      }
     } finally {
       loading.set(false);
       load.close();
