@@ -1,7 +1,9 @@
 package dev.trellis.user.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.testing.FirstResponse;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.ImportUsersResponse;
@@ -9,11 +11,17 @@ import dev.trellis.user.v1.ImportUsersResponse.ImportError;
 import dev.trellis.user.v1.ListUsersRequest;
 import dev.trellis.user.v1.User;
 import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,6 +86,69 @@ class ImportUsersIT {
 
     assertThat(response.getCreatedCount()).isEqualTo(300);
     assertThat(response.getErrorsList()).isEmpty();
+  }
+
+  @Test
+  void aClientFasterThanTheDatabaseIsHeldBackByFlowControl() throws Exception {
+    List<Connection> locks = lockUsersOnEveryShard(); // creates wait on the lock: the database is "slow"
+    FirstResponse<ImportUsersResponse> result = new FirstResponse<>();
+    ClientCallStreamObserver<CreateUserRequest> requests =
+        (ClientCallStreamObserver<CreateUserRequest>) fixture.async(fixture.admin()).importUsers(result);
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(requests::isReady);
+      requests.onNext(item("held-back@example.com", "Held back")); // its insert waits on the lock
+      // Then items of 4 KB (invalid ones, which need no database) whenever the call is ready, until it stays not
+      // ready. With the server asking for one item at a time, that happens once the stream's flow-control window
+      // (1 MiB) is full; a server that queued items in memory would keep the call ready until all 2,000 went.
+      String bulky = "x".repeat(4096);
+      int sent = 1;
+      while (sent < 2000 && readyWithin(requests, Duration.ofSeconds(2))) {
+        requests.onNext(item(bulky, "Bulky"));
+        sent++;
+      }
+      assertThat(sent).as("backpressure held the client back while the database held the first item")
+          .isLessThan(2000);
+
+      release(locks);
+      requests.onCompleted();
+      ImportUsersResponse response = result.future().get(60, TimeUnit.SECONDS);
+      assertThat(response.getCreatedCount()).isEqualTo(1);
+      assertThat(response.getErrorsList()).hasSize(Math.min(sent - 1, UserImport.MAX_LISTED_ERRORS));
+    } finally {
+      release(locks);
+    }
+  }
+
+  private static boolean readyWithin(ClientCallStreamObserver<?> call, Duration wait) {
+    try {
+      await().atMost(wait).pollInterval(Duration.ofMillis(5)).until(call::isReady);
+      return true;
+    } catch (ConditionTimeoutException notReady) {
+      return false;
+    }
+  }
+
+  /** Locks the users table of every shard against writes, in open transactions; {@link #release} ends them. */
+  private static List<Connection> lockUsersOnEveryShard() throws Exception {
+    List<Connection> locks = new ArrayList<>();
+    for (ShardSpec shard : fixture.topology.shards()) {
+      Connection c = DriverManager.getConnection(shard.jdbcUrl(), shard.user(), shard.password());
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute("LOCK TABLE users IN SHARE MODE");
+      }
+      locks.add(c);
+    }
+    return locks;
+  }
+
+  private static void release(List<Connection> locks) throws Exception {
+    for (Connection c : locks) {
+      if (!c.isClosed()) {
+        c.rollback();
+        c.close();
+      }
+    }
   }
 
   @Test
