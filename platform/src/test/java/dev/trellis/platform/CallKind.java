@@ -3,10 +3,12 @@ package dev.trellis.platform;
 import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.grpc.testing.protobuf.SimpleRequest;
+import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -20,6 +22,16 @@ public enum CallKind {
 
   /** How a call ended: its status, response headers and trailers, and the messages that arrived. */
   public record Outcome(Status status, Metadata headers, Metadata trailers, List<String> messages) {}
+
+  /** The SimpleService method a call of this kind goes to. */
+  public MethodDescriptor<SimpleRequest, SimpleResponse> method() {
+    return switch (this) {
+      case UNARY -> SimpleServiceGrpc.getUnaryRpcMethod();
+      case CLIENT_STREAMING -> SimpleServiceGrpc.getClientStreamingRpcMethod();
+      case SERVER_STREAMING -> SimpleServiceGrpc.getServerStreamingRpcMethod();
+      case BIDI_STREAMING -> SimpleServiceGrpc.getBidiStreamingRpcMethod();
+    };
+  }
 
   /**
    * Makes one call of this kind sending {@code message} (once), with {@code credentials} if not null, and waits

@@ -54,6 +54,7 @@ public final class ScriptedService extends SimpleServiceGrpc.SimpleServiceImplBa
   @Override
   public void serverStreamingRpc(SimpleRequest request, StreamObserver<SimpleResponse> responses) {
     String command = request.getRequestMessage();
+    obeyStreamed(command);
     responses.onNext(response(command + "-0"));
     if (command.equals("throw-after-first")) {
       throw new IllegalStateException(SECRET);
@@ -70,9 +71,7 @@ public final class ScriptedService extends SimpleServiceGrpc.SimpleServiceImplBa
 
       @Override
       public void onNext(SimpleRequest request) {
-        if (request.getRequestMessage().equals("throw-internal")) {
-          throw new IllegalStateException(SECRET);
-        }
+        obeyStreamed(request.getRequestMessage());
         count++;
       }
 
@@ -91,9 +90,7 @@ public final class ScriptedService extends SimpleServiceGrpc.SimpleServiceImplBa
     return new StreamObserver<>() {
       @Override
       public void onNext(SimpleRequest request) {
-        if (request.getRequestMessage().equals("throw-internal")) {
-          throw new IllegalStateException(SECRET);
-        }
+        obeyStreamed(request.getRequestMessage());
         responses.onNext(response(request.getRequestMessage()));
       }
 
@@ -105,6 +102,15 @@ public final class ScriptedService extends SimpleServiceGrpc.SimpleServiceImplBa
         responses.onCompleted();
       }
     };
+  }
+
+  /** What the streaming handlers do with a request before answering it: fail on purpose, or demand a role. */
+  private static void obeyStreamed(String command) {
+    switch (command) {
+      case "throw-internal" -> throw new IllegalStateException(SECRET);
+      case "admin-only" -> CallContext.requireRole(Principal.ADMIN);
+      default -> {}
+    }
   }
 
   public static SimpleRequest request(String message) {

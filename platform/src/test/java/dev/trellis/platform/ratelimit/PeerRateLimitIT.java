@@ -10,6 +10,7 @@ import dev.trellis.platform.testing.ErrorDetails;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.MutableClock;
 import dev.trellis.platform.testing.TestTokens;
+import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
@@ -24,6 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The per-address limit over real Netty on loopback, where the peer is a real IP address. */
 class PeerRateLimitIT {
@@ -31,22 +34,27 @@ class PeerRateLimitIT {
   private final MutableClock clock = MutableClock.startingNow();
   private final TestTokens tokens = TestTokens.create(clock);
 
-  @Test
-  void floodsAreRefusedBeforeAuthWithRetryInfo() throws IOException {
+  @ParameterizedTest
+  @EnumSource(CallKind.class)
+  void floodsAreRefusedBeforeAuthWithRetryInfo(CallKind kind) throws IOException {
     Channel channel = start(List.of());
+    CallCredentials forged = TestTokens.bearer(TestTokens.create(clock).user(42));
 
-    // No token: auth refuses the first two, the third never reaches auth.
-    assertThat(call(channel).status().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
-    assertThat(call(channel).status().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
-    CallKind.Outcome refused = call(channel);
+    // No token, then a forged one: auth refuses both, and both count; the third never reaches auth.
+    assertThat(kind.call(channel, null, "whoami").status().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(kind.call(channel, forged, "whoami").status().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    CallKind.Outcome refused = kind.call(channel, null, "whoami");
 
     assertThat(refused.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(refused.status().getDescription()).isEqualTo("too many requests from this address; retry later");
+    assertThat(refused.messages()).isEmpty();
     Duration delay = ErrorDetails.retryDelay(refused.status(), refused.trailers());
     assertThat(delay).isEqualTo(Duration.ofMillis(500));
 
-    clock.advance(delay);
-    assertThat(call(channel).status().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    clock.advance(delay.minusMillis(1));
+    assertThat(kind.call(channel, null, "whoami").status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    clock.advance(Duration.ofMillis(1));
+    assertThat(kind.call(channel, null, "whoami").status().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
   }
 
   @Test

@@ -1,9 +1,12 @@
 package dev.trellis.platform.telemetry;
 
+import static io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR;
+import static io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_UNSET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
+import dev.trellis.platform.CallKind;
 import dev.trellis.platform.LogCapture;
 import dev.trellis.platform.RelayService;
 import dev.trellis.platform.ScriptedService;
@@ -14,6 +17,7 @@ import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.MutableClock;
 import dev.trellis.platform.testing.TestTokens;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
@@ -26,10 +30,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Traces over the real OTLP/gRPC exporter into a stand-in collector: test client, front service, back service, each
- * hop a client span and a server span in one trace, each span the parent of the next.
+ * hop a client span and a server span in one trace, each span the parent of the next; and so for every call kind,
+ * streaming ones included, each server span ending with the status of its call.
  */
 class TracingIT {
   @RegisterExtension final GrpcCleanup grpc = new GrpcCleanup();
@@ -84,15 +91,65 @@ class TracingIT {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(CallKind.class)
+  void everyCallKindHasItsServerSpanUnderItsClientSpan(CallKind kind) throws IOException {
+    Span server = serverSpanOfACall(kind, "traced", Status.Code.OK);
+
+    assertThat(server.getStatus().getCode()).isEqualTo(STATUS_CODE_UNSET);
+  }
+
+  @ParameterizedTest
+  @EnumSource(CallKind.class)
+  void aFailedCallOfEveryKindEndsItsServerSpanWithItsStatus(CallKind kind) throws IOException {
+    Span server = serverSpanOfACall(kind, "throw-internal", Status.Code.INTERNAL);
+
+    assertThat(server.getStatus().getCode()).isEqualTo(STATUS_CODE_ERROR);
+  }
+
   @Test
   void serverCallDurationsAreExportedAsMetrics() throws IOException {
-    ServiceChannels channels = new ServiceChannels(telemetry, Optional.of(TestTokens.bearer(tokens.user(1))));
-    ManagedChannel channel = grpc.register(channels.openInProcess(start(new ScriptedService())));
+    ManagedChannel channel = userChannelToScriptedService();
 
     SimpleServiceGrpc.newBlockingStub(channel).unaryRpc(ScriptedService.request("measured"));
 
     await().atMost(Duration.ofSeconds(10)).until(() -> collector.metricNames().stream()
         .anyMatch(name -> name.startsWith("rpc.server.") && name.contains("duration")));
+  }
+
+  /** A traced channel, sending a user token, to a server of its own with the ScriptedService. */
+  private ManagedChannel userChannelToScriptedService() throws IOException {
+    ServiceChannels channels = new ServiceChannels(telemetry, Optional.of(TestTokens.bearer(tokens.user(1))));
+    return grpc.register(channels.openInProcess(start(new ScriptedService())));
+  }
+
+  /**
+   * Makes a call of {@code kind}, which must end with {@code code}, and returns its server span, after checking that
+   * it is the child of the one client span, in its trace, named for the method, and that both spans recorded
+   * {@code code}.
+   */
+  private Span serverSpanOfACall(CallKind kind, String command, Status.Code code) throws IOException {
+    assertThat(kind.call(userChannelToScriptedService(), null, command).status().getCode()).isEqualTo(code);
+
+    await("a client span and a server span").atMost(10, TimeUnit.SECONDS)
+        .until(() -> collector.spans().size() >= 2);
+    List<Span> spans = collector.spans();
+    Span client = only(spans, Span.SpanKind.SPAN_KIND_CLIENT, ByteString.EMPTY);
+    Span server = only(spans, Span.SpanKind.SPAN_KIND_SERVER, client.getSpanId());
+    assertThat(server.getTraceId()).isEqualTo(client.getTraceId());
+    assertThat(server.getName()).isEqualTo(kind.method().getFullMethodName());
+    assertThat(statusCode(client)).as("status code of the client span").isEqualTo(code.value());
+    assertThat(statusCode(server)).as("status code of the server span").isEqualTo(code.value());
+    return server;
+  }
+
+  /** The gRPC status code a span recorded when its call ended. */
+  private static long statusCode(Span span) {
+    return span.getAttributesList().stream()
+        .filter(attribute -> attribute.getKey().equals("rpc.grpc.status_code"))
+        .mapToLong(attribute -> attribute.getValue().getIntValue())
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no rpc.grpc.status_code in " + span));
   }
 
   private String start(io.grpc.BindableService service) throws IOException {
