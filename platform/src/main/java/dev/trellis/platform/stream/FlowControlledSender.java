@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Streams a lazy source (a database cursor, a merge of shard cursors) to a client, pulling the next item only
+ * Streams a lazy source (a merge of keyset-batched shard reads, any lazy iterator) to a client, pulling the next item only
  * while the client is ready to take it. A slow client therefore holds back the database instead of filling the
  * server's memory, which is what gRPC's isReady/onReady contract is for.
  *
