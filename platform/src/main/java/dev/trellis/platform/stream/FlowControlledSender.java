@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Streams a lazy source (a merge of keyset-batched shard reads, any lazy iterator) to a client, pulling the next item only
- * while the client is ready to take it. A slow client therefore holds back the database instead of filling the
+ * Streams a lazy source (such as the keyset-batched merge of shard reads) to a client, pulling the next item only
+ * while the client is ready to take it. A slow client therefore holds back the reads instead of filling the
  * server's memory, which is what gRPC's isReady/onReady contract is for.
  *
  * <p>Pumping happens in the call's own callbacks (the handler, then each onReady), which gRPC runs one at a time,
