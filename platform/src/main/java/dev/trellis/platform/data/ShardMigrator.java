@@ -12,21 +12,23 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies Flyway migrations to every shard of a topology, in parallel, and checks that each shard still has the place
- * in the topology it had when first migrated ({@link ShardClaim}). The platform's own scripts
- * ({@value #PLATFORM_LOCATION}: the id and outbox functions and the shard claim, as repeatable migrations) always come along, so a service lists
- * only its own location, and platform and service versions never collide. Flyway's lock per database makes it
- * safe for several replicas to start at once.
+ * Applies Flyway migrations to every shard of a topology, in parallel, and checks that each shard still has the
+ * place in the topology it had when first migrated ({@link ShardClaim}). The platform's own scripts
+ * ({@value #PLATFORM_LOCATION}: the id and outbox functions and the shard claim, as repeatable migrations) always
+ * come along, so a service lists only its own location, and platform and service versions never collide. Flyway's
+ * lock per database makes it safe for several replicas to start at once.
  *
  * <p>Services migrate at start ({@link #atStart}); clusters may instead run this class as a job, and start the
- * services with {@value #ON_START}=false so they only check the schema:
- * {@code java -cp service.jar dev.trellis.platform.data.ShardMigrator --migration-locations=classpath:db/migration/users}
- * with the {@link ShardTopology#fromSettings shard settings} in the environment.
+ * services with {@value #ON_START}=false so they only check the schema, reading only:
+ * {@code java -cp service.jar dev.trellis.platform.data.ShardMigrator
+ * --migration-locations=classpath:db/migration/users} with the {@link ShardTopology#fromSettings shard settings} in
+ * the environment.
  */
 public final class ShardMigrator {
   /** Where the platform's migrations live on the classpath. */
@@ -42,23 +44,18 @@ public final class ShardMigrator {
 
   private ShardMigrator() {}
 
-  /** Migrates every shard to the latest version; fails if any shard fails. */
+  /**
+   * Migrates every shard to the latest version, in parallel, then checks (and on first use records) each shard's
+   * place in the topology; fails if any shard fails.
+   */
   public static void migrate(ShardTopology topology, String... serviceLocations) {
     requireNonNull(topology, "topology");
     requireNonNull(serviceLocations, "serviceLocations");
-    List<String> locations = locations(serviceLocations);
+    List<Flyway> flyways = flyways(topology, locations(serviceLocations));
     List<Future<MigrateResult>> results = new ArrayList<>();
-    int count = topology.size();
     try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (int i = 0; i < count; i++) {
-        ShardSpec shard = topology.shards().get(i);
-        int index = i;
-        results.add(executor.submit(() -> {
-          Flyway flyway = flyway(shard, locations);
-          MigrateResult result = flyway.migrate();
-          ShardClaim.claimOrCheck(flyway.getConfiguration().getDataSource(), shard.name(), index, count);
-          return result;
-        }));
+      for (Flyway flyway : flyways) {
+        results.add(executor.submit(flyway::migrate));
       }
     }
     for (int i = 0; i < results.size(); i++) {
@@ -67,15 +64,13 @@ public final class ShardMigrator {
         log.info("shard {} migrated: {} migrations applied, schema version {}", topology.shards().get(i).name(),
             result.migrationsExecuted, result.targetSchemaVersion);
       } catch (ExecutionException e) {
-        if (e.getCause() instanceof ConfigException config) {
-          throw config;
-        }
         throw new IllegalStateException("migrating " + topology.shards().get(i).name() + " failed", e.getCause());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while migrating", e);
       }
     }
+    ShardClaim.checkAll(members(topology, flyways), true);
   }
 
   /**
@@ -92,25 +87,26 @@ public final class ShardMigrator {
   }
 
   /**
-   * Checks that every shard has all migrations applied and is at its place in the topology.
+   * Checks that every shard has all migrations applied and is at its recorded place in the topology; reads only.
    *
-   * @throws ConfigException when a shard has migrations pending (run the migration job first) or moved
+   * @throws ConfigException when a shard has migrations pending or no recorded place (run the migration job
+   *     first), or was first used at another place
    */
   public static void check(ShardTopology topology, String... serviceLocations) {
     requireNonNull(topology, "topology");
-    List<String> locations = locations(serviceLocations);
-    for (int i = 0; i < topology.size(); i++) {
-      ShardSpec shard = topology.shards().get(i);
-      Flyway flyway = flyway(shard, locations);
-      long pending = Arrays.stream(flyway.info().pending())
-          .filter(migration -> migration.getVersion() != null) // repeatables re-run at every change: not a gap
+    List<Flyway> flyways = flyways(topology, locations(serviceLocations));
+    for (int i = 0; i < flyways.size(); i++) {
+      // PENDING: never applied, versioned or repeatable. A repeatable changed since it ran is OUTDATED instead:
+      // the job re-runs it, and the old one still serves meanwhile.
+      long pending = Arrays.stream(flyways.get(i).info().all())
+          .filter(migration -> migration.getState() == MigrationState.PENDING)
           .count();
       if (pending > 0) {
-        throw new ConfigException("shard " + shard.name() + " has " + pending + " migration(s) pending and "
-            + ON_START + " is false: run the migration job first");
+        throw new ConfigException("shard " + topology.shards().get(i).name() + " has " + pending
+            + " migration(s) pending and " + ON_START + " is false: run the migration job first");
       }
-      ShardClaim.claimOrCheck(flyway.getConfiguration().getDataSource(), shard.name(), i, topology.size());
     }
+    ShardClaim.checkAll(members(topology, flyways), false);
   }
 
   /** The locations Flyway reads: the platform's, then the service's. */
@@ -136,6 +132,19 @@ public final class ShardMigrator {
       System.err.println(e.getMessage());
       System.exit(2);
     }
+  }
+
+  private static List<Flyway> flyways(ShardTopology topology, List<String> locations) {
+    return topology.shards().stream().map(shard -> flyway(shard, locations)).toList();
+  }
+
+  private static List<ShardClaim.Member> members(ShardTopology topology, List<Flyway> flyways) {
+    List<ShardClaim.Member> members = new ArrayList<>();
+    for (int i = 0; i < flyways.size(); i++) {
+      members.add(new ShardClaim.Member(topology.shards().get(i).name(),
+          flyways.get(i).getConfiguration().getDataSource(), new ShardClaim.Place(i, flyways.size())));
+    }
+    return members;
   }
 
   private static Flyway flyway(ShardSpec shard, List<String> locations) {

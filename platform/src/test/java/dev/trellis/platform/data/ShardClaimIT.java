@@ -34,4 +34,26 @@ class ShardClaimIT {
         .hasMessageContaining("TRELLIS_SHARD_URLS")
         .hasMessageNotContaining("jdbc:");
   }
+
+  @Test
+  void aRefusedStartLeavesTheNewShardsUnclaimed() {
+    ShardTopology four = TestShards.newDatabase("claim_grown");
+    ShardMigrator.migrate(four, MIGRATIONS);
+    ShardTopology fresh = TestShards.newDatabase("claim_fresh");
+
+    // The list grows from 4 to 6 shards: refused, because the first four were claimed "of 4" ...
+    List<ShardSpec> six = new ArrayList<>(four.shards());
+    six.add(renamed(fresh.shards().get(0), "shard-4"));
+    six.add(renamed(fresh.shards().get(1), "shard-5"));
+    assertThatThrownBy(() -> ShardMigrator.migrate(new ShardTopology(six), MIGRATIONS))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("was number 1 of 4");
+
+    // ... and the two new databases were not claimed as numbers 5 and 6 of 6 on the way.
+    assertThatCode(() -> ShardMigrator.migrate(fresh, MIGRATIONS)).doesNotThrowAnyException();
+  }
+
+  private static ShardSpec renamed(ShardSpec spec, String name) {
+    return new ShardSpec(name, spec.jdbcUrl(), spec.user(), spec.password());
+  }
 }
