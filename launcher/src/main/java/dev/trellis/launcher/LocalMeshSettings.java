@@ -19,7 +19,8 @@ record LocalMeshSettings(StateDirectory state, int shards, int userPort) {
   static LocalMeshSettings fromSettings(Settings settings) {
     return new LocalMeshSettings(
         StateDirectory.fromSettings(settings),
-        settings.integer(SHARDS, EmbeddedShards.DEFAULT_SHARDS, 1, 16),
+        // TRELLIS_EMBEDDED_SHARDS, the services' own name for it, still counts when the flag is not given.
+        settings.integer(SHARDS, settings.integer(EmbeddedShards.SHARDS, EmbeddedShards.DEFAULT_SHARDS, 1, 16), 1, 16),
         settings.integer(USER_PORT, 50051, 1, 65535));
   }
 }

@@ -30,6 +30,14 @@ class LocalMeshSettingsTest {
   }
 
   @Test
+  void theServicesVariableForTheShardCountStillCounts() {
+    assertThat(LocalMeshSettings.fromSettings(Settings.of(Map.of("TRELLIS_EMBEDDED_SHARDS", "2"))).shards())
+        .isEqualTo(2);
+    assertThat(LocalMeshSettings.fromSettings(Settings.of(Map.of("TRELLIS_EMBEDDED_SHARDS", "2"), "--shards", "3"))
+        .shards()).isEqualTo(3);
+  }
+
+  @Test
   void aWrongValueNamesItsFlag() {
     assertThatThrownBy(() -> LocalMeshSettings.fromSettings(Settings.of(Map.of(), "--shards", "0")))
         .isInstanceOf(ConfigException.class)

@@ -2,6 +2,7 @@ package dev.trellis.platform.data.embedded;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.config.StateDirectory;
 import dev.trellis.platform.data.ShardSpec;
@@ -196,15 +197,19 @@ public final class EmbeddedShards implements AutoCloseable {
         servers[i] = null;
       }
     }
+    releaseLock();
+    if (deleteOnClose) {
+      deleteRecursively(stateDirectory);
+    }
+  }
+
+  private void releaseLock() {
     if (lockFile != null) {
       try {
         lockFile.close();
       } catch (IOException e) {
         log.warn("cannot release the lock of {}: {}", stateDirectory, e.toString());
       }
-    }
-    if (deleteOnClose) {
-      deleteRecursively(stateDirectory);
     }
   }
 
@@ -237,8 +242,29 @@ public final class EmbeddedShards implements AutoCloseable {
     }
   }
 
+  /**
+   * A state directory keeps the shard count it was made with: ids route by it. Each shard also records its place
+   * when migrated (ShardMigrator); this catches a changed count before any server starts, for every database on
+   * the shards at once.
+   */
+  private void requireSameShardCount() {
+    long existing;
+    try (var entries = Files.list(stateDirectory)) {
+      existing = entries.filter(p -> p.getFileName().toString().startsWith("shard-")
+          && Files.isDirectory(p.resolve("pgdata"))).count();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + stateDirectory + ": " + e, e);
+    }
+    if (existing > 0 && existing != servers.length) {
+      releaseLock(); // nothing started, nothing to stop; the state stays as it was
+      throw new ConfigException("the state directory " + stateDirectory + " holds " + existing + " shards, not "
+          + servers.length + ": ids route by the shard count, so it cannot change (use another state directory)");
+    }
+  }
+
   private void startAll() {
     lockStateDirectory();
+    requireSameShardCount();
     List<Future<EmbeddedPostgres>> starting = new ArrayList<>();
     try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < servers.length; i++) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.data.MergedCursor;
 import dev.trellis.platform.data.ScatterGatherFaults;
 import dev.trellis.platform.data.Shard;
@@ -177,6 +178,10 @@ class EmbeddedShardsIT {
     db.close();
     shards.close();
 
+    // Another shard count on the same state would route ids to the wrong shards: refused before anything starts.
+    assertThatThrownBy(() -> EmbeddedShards.builder(stateDir).shards(3).durable(false).start())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("holds 2 shards, not 3");
     shards = EmbeddedShards.builder(stateDir).shards(2).durable(false).start();
     assertThat(shards.port(0)).isEqualTo(port0);
     assertThat(shards.port(1)).isEqualTo(port1);
