@@ -21,7 +21,8 @@ $$;
 -- Outbox support. A change's outbox row carries the id of its transaction, as bigint:
 --   txid bigint NOT NULL DEFAULT pg_current_xact_id()::text::bigint
 -- Every transaction below the horizon has ended, so outbox rows below it are final; a feed reads
--- [watermark, horizon) and moves its watermark to the horizon (see dev.trellis.platform.events.OutboxReader).
+-- [watermark, horizon), or a bounded part of it ending on a transaction boundary, and moves its watermark to where
+-- it stopped (see dev.trellis.platform.events.OutboxReader).
 CREATE OR REPLACE FUNCTION trellis_txid_horizon() RETURNS bigint
   LANGUAGE sql VOLATILE AS $$
   SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint

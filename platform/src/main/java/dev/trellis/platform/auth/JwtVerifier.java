@@ -39,17 +39,18 @@ import java.util.Set;
 /**
  * Verifies bearer JWTs with Nimbus JOSE+JWT (signature, exp, nbf, iss, aud, within a small clock skew) and turns
  * them into a {@link Principal}. Each distinct token is verified once: the verdict is cached, bounded, until the
- * token expires or for at most five minutes (a rejection for a few seconds), because a signature check per call cost about half of the whole
- * interceptor chain in a probe. Failure messages say what is wrong ("token expired", "wrong audience") and never
- * echo the token or the key.
+ * token expires or for at most five minutes (a rejection for a few seconds), because a signature check per call
+ * cost about half of the whole interceptor chain in a probe. Failure messages say what is wrong ("token expired",
+ * "wrong audience") and never echo the token or the key.
  */
 public final class JwtVerifier {
   static final String ROLES_CLAIM = "roles";
   private static final Set<String> KNOWN_ROLES = Set.of(Principal.USER, Principal.ADMIN, Principal.SERVICE);
   private static final Set<JWSAlgorithm> CLUSTER_ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256);
   /**
-   * How long an acceptance is remembered at most, when the token lives longer: a key removed from the JWKS (a
-   * rotation after a leak) stops a token it signed within this time plus Nimbus's own JWKS cache time.
+   * How long an acceptance is remembered at most, when the token lives longer: a key removed from the JWKS URL's
+   * set (a rotation after a leak) stops a token it signed within this time plus Nimbus's own JWKS cache time. A
+   * JWKS file is read at start: changing it takes a restart (a rolling one, in a cluster).
    */
   private static final Duration ACCEPTANCE_MEMORY = Duration.ofMinutes(5);
   /** How long a rejection is remembered: long enough to absorb a retry storm, short enough for nbf to pass. */

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * A service's own credentials in a cluster without mesh identity: a JWT (sub = the service name, role service)
  * signed by the cluster's issuer and mounted from a Secret ({@value #VARIABLE}). The file is read again every
  * {@link #REREAD} (a tiny file), so a rotated Secret takes effect without a restart; while a re-read fails, the
- * last good token is kept.
+ * last good token is kept. It replaces the mesh's identity, not its encryption: calls go in plaintext to the
+ * sidecar ({@link ServiceChannels}), so the network beyond must be encrypted by the mesh.
  */
 public final class TokenFileCredentials extends CallCredentials {
   /** The setting naming the token file. */

@@ -73,6 +73,9 @@ public final class ServiceRuntime implements AutoCloseable {
   /**
    * Channels to other services, carrying this service's identity, request ids and traces.
    *
+   * <p>Call it while building the service (open the channels it needs at start), so that a missing identity stops
+   * the start rather than failing the first call that needs it.
+   *
    * @throws ConfigException when this service has no identity to call with (a cluster without mesh identity and
    *     without a token file): better at start than UNAUTHENTICATED on every call
    */

@@ -123,6 +123,7 @@ public final class TrellisServer extends Server {
   public TrellisServer shutdown() {
     beginShutdown();
     server.shutdown();
+    endHealthWatches(); // again: a watch that came in while the listeners ran
     return this;
   }
 
@@ -139,9 +140,7 @@ public final class TrellisServer extends Server {
       return;
     }
     health.enterTerminalState(); // NOT_SERVING everywhere, for good; watchers are told before this returns
-    // A health watcher has heard NOT_SERVING now; its stream would otherwise hold shutdown for the whole grace
-    // period. Ending it tells the watcher (a load balancer) to look elsewhere, as the status already said.
-    inFlight.closeAll(Status.UNAVAILABLE.withDescription(SHUTTING_DOWN), TrellisServer::isHealthWatch);
+    endHealthWatches();
     for (Runnable listener : shutdownListeners) {
       try {
         listener.run();
@@ -149,6 +148,14 @@ public final class TrellisServer extends Server {
         log.error("shutdown listener failed", e);
       }
     }
+  }
+
+  /**
+   * A health watcher has heard NOT_SERVING by now; its stream would otherwise hold shutdown for the whole grace
+   * period. Ending it tells the watcher (a load balancer) to look elsewhere, as the status already said.
+   */
+  private void endHealthWatches() {
+    inFlight.closeAll(Status.UNAVAILABLE.withDescription(SHUTTING_DOWN), TrellisServer::isHealthWatch);
   }
 
   private static boolean isHealthWatch(MethodDescriptor<?, ?> method) {

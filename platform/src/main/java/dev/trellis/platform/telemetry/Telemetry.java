@@ -2,6 +2,7 @@ package dev.trellis.platform.telemetry;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.config.ConfigException;
 import io.grpc.ClientInterceptor;
 import io.grpc.ServerInterceptor;
 import io.opentelemetry.api.OpenTelemetry;
@@ -9,7 +10,6 @@ import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
-import dev.trellis.platform.config.ConfigException;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  */
 public final class Telemetry implements AutoCloseable {
   private static final Telemetry OFF = new Telemetry(null);
-  private static final Pattern OTEL_PROPERTY = Pattern.compile("\\botel(\\.[a-z0-9-]+)+");
+  /** A property name, not a value that merely contains "otel." (a host such as http://otel.monitoring.svc). */
+  private static final Pattern OTEL_PROPERTY = Pattern.compile("(?<![\\w./:-])otel(\\.[a-z0-9-]+)+");
 
   private final OpenTelemetrySdk sdk;
   private final ServerInterceptor serverInterceptor;
@@ -88,7 +89,7 @@ public final class Telemetry implements AutoCloseable {
     return enabled.get() ? new Telemetry(configured.getOpenTelemetrySdk()) : OFF;
   }
 
-  /** Autoconfigure names settings as properties (otel.traces.sampler); operators set variables (OTEL_TRACES_SAMPLER). */
+  /** Autoconfigure names settings as properties (otel.traces.sampler); operators set OTEL_TRACES_SAMPLER. */
   static String variableNames(String message) {
     return OTEL_PROPERTY.matcher(String.valueOf(message))
         .replaceAll(m -> m.group().toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));

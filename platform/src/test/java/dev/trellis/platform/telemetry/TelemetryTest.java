@@ -46,4 +46,11 @@ class TelemetryTest {
         .hasMessageContaining("OTEL_TRACES_SAMPLER")
         .hasMessageNotContaining("otel.traces.sampler");
   }
+
+  @Test
+  void onlyPropertyNamesBecomeVariableNamesNotValuesThatLookLikeThem() {
+    assertThat(Telemetry.variableNames("Invalid value for property otel.exporter.otlp.endpoint="
+        + "http://otel.monitoring.svc:4317/x"))
+        .isEqualTo("Invalid value for property OTEL_EXPORTER_OTLP_ENDPOINT=http://otel.monitoring.svc:4317/x");
+  }
 }

@@ -67,7 +67,8 @@ class ImportUsersIT {
 
     assertThat(response.getCreatedCount()).isEqualTo(3);
     assertThat(response.getErrorsList()).extracting(ImportError::getIndex).containsExactly(1, 2, 4);
-    assertThat(response.getErrorsList().get(0).getReason()).isEqualTo("email: must be an email address such as name@example.com");
+    assertThat(response.getErrorsList().get(0).getReason())
+        .isEqualTo("email: must be an email address such as name@example.com");
     assertThat(response.getErrorsList().get(1).getReason()).isEqualTo("name: is required");
     assertThat(response.getErrorsList().get(2).getReason()).contains("already");
     List<User> users = new ArrayList<>();
@@ -106,8 +107,9 @@ class ImportUsersIT {
         requests.onNext(item(bulky, "Bulky"));
         sent++;
       }
+      // About 1 MiB / 4 KB = 256 items, plus what the client buffers before it reports not ready.
       assertThat(sent).as("backpressure held the client back while the database held the first item")
-          .isLessThan(2000);
+          .isLessThan(600);
 
       release(locks);
       requests.onCompleted();
