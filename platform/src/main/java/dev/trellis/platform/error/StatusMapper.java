@@ -42,6 +42,7 @@ public final class StatusMapper {
           .setResourceType(exists.resourceType()).setResourceName(exists.resourceName()).build()));
       case ResourceExhaustedException exhausted -> status.addDetails(retryInfo(exhausted.retryDelay()));
       case UnavailableException unavailable -> status.addDetails(retryInfo(unavailable.retryDelay()));
+      case AbortedException aborted -> aborted.retryDelay().ifPresent(delay -> status.addDetails(retryInfo(delay)));
       default -> { }
     }
     return StatusProto.toStatusRuntimeException(status.build());
