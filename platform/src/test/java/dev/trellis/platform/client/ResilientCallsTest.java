@@ -122,6 +122,25 @@ class ResilientCallsTest {
   }
 
   @Test
+  void aNotFoundBetweenFailuresCountsAsASuccessForTheBreaker() {
+    ResilientCalls calls = calls().withRetries(false).withCircuitBreaker(3, Duration.ofMinutes(1)).build();
+    // Two failures, an answer (NOT_FOUND), two failures: never three failures in a row, so the circuit stays closed.
+    dependency.fail(Status.UNAVAILABLE, Status.UNAVAILABLE, Status.NOT_FOUND, Status.UNAVAILABLE,
+        Status.UNAVAILABLE);
+    List<Status.Code> codes = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      codes.add(codeOf(() -> calls.unary(() -> stub.unaryRpc(ScriptedService.request("x")))));
+    }
+
+    String answer = calls.unary(() -> stub.unaryRpc(ScriptedService.request("still closed"))).getResponseMessage();
+
+    assertThat(codes).containsExactly(Status.Code.UNAVAILABLE, Status.Code.UNAVAILABLE, Status.Code.NOT_FOUND,
+        Status.Code.UNAVAILABLE, Status.Code.UNAVAILABLE);
+    assertThat(answer).isEqualTo("still closed");
+    assertThat(dependency.attempts.get()).isEqualTo(6);
+  }
+
+  @Test
   void aFullBulkheadIsResourceExhausted() throws Exception {
     ResilientCalls calls = calls().withBulkhead(1, Duration.ZERO).build();
     CompletableFuture<SimpleResponse> first = CompletableFuture.supplyAsync(
