@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.trellis.platform.LogCapture;
 import dev.trellis.platform.ScriptedService;
 import dev.trellis.platform.testing.GrpcCleanup;
 import io.grpc.Context;
@@ -91,6 +92,7 @@ class ResilientCallsTest {
     ResilientCalls calls = calls().withRetries(false).withCircuitBreaker(5, Duration.ofMillis(200)).build();
     dependency.fail(Status.UNAVAILABLE, Status.UNAVAILABLE, Status.UNAVAILABLE, Status.UNAVAILABLE,
         Status.UNAVAILABLE);
+    LogCapture breakerLog = LogCapture.of(FailsafeCalls.class);
     for (int i = 0; i < 5; i++) {
       codeOf(() -> calls.unary(() -> stub.unaryRpc(ScriptedService.request("x"))));
     }
@@ -108,6 +110,11 @@ class ResilientCallsTest {
         assertThat(calls.unary(() -> stub.unaryRpc(ScriptedService.request("back"))).getResponseMessage())
             .isEqualTo("back"));
     assertThat(dependency.attempts.get()).isEqualTo(6);
+    breakerLog.close();
+    assertThat(breakerLog.lines()).extracting(line -> line.get("message").asText()).containsExactly(
+        "circuit breaker for user-service opened after 5 failures in a row; calls fail fast for 200 ms",
+        "circuit breaker for user-service half-open: a trial call goes through",
+        "circuit breaker for user-service closed");
   }
 
   @Test
