@@ -1,0 +1,183 @@
+package dev.trellis.order.api;
+
+import static dev.trellis.order.OrderServiceFixture.order;
+import static dev.trellis.order.store.jooq.Tables.ORDERS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.trellis.order.OrderServiceFixture;
+import dev.trellis.order.v1.CancelOrderRequest;
+import dev.trellis.order.v1.Order;
+import dev.trellis.order.v1.OrderEvent;
+import dev.trellis.order.v1.OrderStatus;
+import dev.trellis.order.v1.TrackOrdersRequest;
+import dev.trellis.order.v1.WatchOrderRequest;
+import dev.trellis.platform.testing.FirstResponse;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WatchOrder and TrackOrders on one replica see every change an order goes through on another: they read the
+ * order-events outbox, not the memory of the replica that made the change.
+ */
+class OrderStreamsIT {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static OrderServiceFixture fixture;
+  /** Runs the sagas, slowly: each partner takes a while, so every change is its own event. */
+  private static OrderServiceFixture.Instance replicaA;
+  /** Only watches. */
+  private static OrderServiceFixture.Instance replicaB;
+
+  @BeforeAll
+  static void start() {
+    fixture = new OrderServiceFixture("order_streams_it");
+    replicaA = fixture.start(Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "300ms",
+        "TRELLIS_ORDER_SIM_SHIPMENT_LATENCY", "300ms", "TRELLIS_ORDER_SIM_NOTIFIER_LATENCY", "300ms"));
+    replicaB = fixture.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    fixture.close();
+  }
+
+  @Test
+  void watchOrderOnAnotherReplicaSeesEveryChangeAndEndsWithTheTerminalOne() throws Exception {
+    long user = fixture.createUser();
+    String owner = fixture.tokens.user(user);
+    FirstResponse<Order> placing = new FirstResponse<>();
+    replicaA.ordersAsync(owner).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .createOrder(order(user, fixture.newSku(5, 100)).build(), placing);
+    long orderId = awaitOrderOf(user);
+
+    Events watched = new Events();
+    replicaB.ordersAsync(owner).watchOrder(WatchOrderRequest.newBuilder().setId(orderId).build(), watched);
+    Order confirmed = placing.future().get(60, TimeUnit.SECONDS);
+    await().atMost(WAIT).until(() -> watched.last().map(e -> e.getStatus() == OrderStatus.ORDER_STATUS_CONFIRMED)
+        .orElse(false));
+    replicaA.orders(owner).cancelOrder(CancelOrderRequest.newBuilder().setId(orderId).setReason("no").build());
+    watched.done.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    List<OrderEvent> events = watched.events;
+    // The first is the state when the watch began; after it, one event per change, none missed or repeated.
+    assertThat(events.getFirst().getStatus()).isEqualTo(OrderStatus.ORDER_STATUS_PENDING);
+    assertThat(events).extracting(e -> e.getOrder().getUpdatedAt()).isSorted();
+    assertThat(events).extracting(OrderEvent::getOrderId).containsOnly(orderId);
+    List<OrderStatus> statuses = events.stream().map(OrderEvent::getStatus).distinct().toList();
+    assertThat(statuses).containsExactly(OrderStatus.ORDER_STATUS_PENDING, OrderStatus.ORDER_STATUS_CONFIRMED,
+        OrderStatus.ORDER_STATUS_CANCELLED);
+    assertThat(events).filteredOn(e -> e.getStatus() == OrderStatus.ORDER_STATUS_CONFIRMED).singleElement()
+        .satisfies(e -> assertThat(e.getOrder()).isEqualTo(confirmed));
+    assertThat(events.getLast().getReason()).isEqualTo("no");
+    // After the first state, every change and only changes: payment taken, shipment booked, confirmed, cancelled.
+    List<Integer> stages = events.stream().map(OrderStreamsIT::stage).toList();
+    assertThat(stages.getLast()).isEqualTo(5);
+    for (int i = 1; i < stages.size(); i++) {
+      assertThat(stages.get(i)).as("event %d of %s", i, stages).isEqualTo(stages.get(i - 1) + 1);
+    }
+  }
+
+  /** Where an event stands in the life of an order that is confirmed and then cancelled. */
+  private static int stage(OrderEvent event) {
+    Order order = event.getOrder();
+    return switch (event.getStatus()) {
+      case ORDER_STATUS_CANCELLED -> 5;
+      case ORDER_STATUS_CONFIRMED -> 4;
+      default -> !order.getShipmentId().isEmpty() ? 3 : !order.getPaymentId().isEmpty() ? 2 : 1;
+    };
+  }
+
+  @Test
+  void trackOrdersFollowsTheOrdersItAddsUntilItRemovesThemAndEndsAfterHalfCloseOnceAllEnded() throws Exception {
+    long user = fixture.createUser();
+    String owner = fixture.tokens.user(user);
+    Order first = replicaA.orders(owner).createOrder(order(user, fixture.newSku(5, 100)).build());
+    Order second = replicaA.orders(owner).createOrder(order(user, fixture.newSku(5, 100)).build());
+    Events tracked = new Events();
+    StreamObserver<TrackOrdersRequest> requests = replicaB.ordersAsync(owner).trackOrders(tracked);
+
+    requests.onNext(TrackOrdersRequest.newBuilder().setAddOrderId(first.getId()).build());
+    requests.onNext(TrackOrdersRequest.newBuilder().setAddOrderId(second.getId()).build());
+    await().atMost(WAIT).until(() -> tracked.events.size() == 2);
+    requests.onNext(TrackOrdersRequest.newBuilder().setRemoveOrderId(second.getId()).build());
+    // A remove takes effect in order with the adds; a cancel made after it is not sent.
+    replicaA.orders(owner).cancelOrder(CancelOrderRequest.newBuilder().setId(second.getId()).build());
+    replicaA.orders(owner).cancelOrder(CancelOrderRequest.newBuilder().setId(first.getId()).build());
+    requests.onCompleted();
+    tracked.done.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    assertThat(tracked.events.subList(0, 2)).extracting(OrderEvent::getOrder).containsExactlyInAnyOrder(first,
+        second);
+    assertThat(tracked.events.subList(2, tracked.events.size()))
+        .extracting(OrderEvent::getOrderId).containsOnly(first.getId());
+    assertThat(tracked.events.getLast().getStatus()).isEqualTo(OrderStatus.ORDER_STATUS_CANCELLED);
+  }
+
+  @Test
+  void aUserCannotWatchAnotherUsersOrder() throws Exception {
+    long user = fixture.createUser();
+    Order order = replicaA.orders(fixture.admin()).createOrder(order(user, fixture.newSku(5, 100)).build());
+    Events watched = new Events();
+
+    replicaB.ordersAsync(fixture.tokens.user(fixture.createUser()))
+        .watchOrder(WatchOrderRequest.newBuilder().setId(order.getId()).build(), watched);
+
+    Throwable failure = watched.done.handle((ok, e) -> e).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(Status.fromThrowable(failure).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(watched.events).isEmpty();
+  }
+
+  @Test
+  void watchingAnEndedOrderSendsItsStateAndEnds() throws Exception {
+    long user = fixture.createUser();
+    Order rejected = replicaA.orders(fixture.admin()).createOrder(order(user, fixture.newSku(5, 100))
+        .setPaymentToken("tok_decline").build());
+    Events watched = new Events();
+
+    replicaB.ordersAsync(fixture.admin()).watchOrder(WatchOrderRequest.newBuilder().setId(rejected.getId()).build(),
+        watched);
+
+    watched.done.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(watched.events).extracting(OrderEvent::getOrder).containsExactly(rejected);
+  }
+
+  private static long awaitOrderOf(long user) {
+    return await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> fixture.orderDb.shardOfId(user)
+        .read(dsl -> dsl.select(ORDERS.ID).from(ORDERS).where(ORDERS.USER_ID.eq(user)).fetchOne(ORDERS.ID)),
+        id -> id != null);
+  }
+
+  /** Collects a stream's events; {@code done} completes when it ends. */
+  private static final class Events implements StreamObserver<OrderEvent> {
+    final List<OrderEvent> events = new CopyOnWriteArrayList<>();
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    @Override
+    public void onNext(OrderEvent event) {
+      events.add(event);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      done.complete(null);
+    }
+
+    java.util.Optional<OrderEvent> last() {
+      return events.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(events.getLast());
+    }
+  }
+}
