@@ -115,8 +115,9 @@ public final class SagaRunner implements AutoCloseable {
     if (saga.isEmpty()) {
       return CompletableFuture.failedFuture(new IllegalStateException("no saga for order " + orderId));
     }
-    log.info("{} resumed at {} ({})", kv("saga_id", saga.get().saga().sagaId()),
-        kv("step", saga.get().saga().currentStep()), kv("saga_status", saga.get().saga().status()));
+    StoredSaga state = saga.get().saga();
+    log.info("{} resumed at {} ({})", kv("saga_id", state.sagaId()),
+        kv("step", state.currentStep().isEmpty() ? "the end" : state.currentStep()), kv("saga_status", state.status()));
     return start(saga.get(), spans.startRecovered(orderId), Context.ROOT);
   }
 

@@ -39,8 +39,8 @@ public record SagaSettings(Duration stepTimeout, Duration lease, Duration recove
     Duration lease = positive(settings, LEASE, Duration.ofSeconds(60));
     if (lease.compareTo(step.plus(backoff)) <= 0) {
       throw new ConfigException(LEASE + " must be longer than " + STEP_TIMEOUT + " plus "
-          + COMPENSATION_BACKOFF_MAX + " (" + step.plus(backoff) + "), got " + lease
-          + ": a replica must not lose a saga while it runs a step");
+          + COMPENSATION_BACKOFF_MAX + " (" + step.plus(backoff).toMillis() + "ms), got " + lease.toMillis()
+          + "ms: a replica must not lose a saga while it runs a step");
     }
     return new SagaSettings(step, lease, positive(settings, RECOVERY_INTERVAL, Duration.ofSeconds(10)), backoff,
         positive(settings, AWAIT_TIMEOUT, Duration.ofSeconds(10)));
