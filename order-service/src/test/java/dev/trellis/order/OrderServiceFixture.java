@@ -66,6 +66,8 @@ public final class OrderServiceFixture implements AutoCloseable {
   private final Path keyFile;
   private final ShardTopology userTopology;
   private final Map<String, String> defaults;
+  private final Telemetry userTelemetry;
+  private final Telemetry orderTelemetry;
   private final List<Instance> instances = new ArrayList<>();
   private Instance userService;
   private int userServicePort;
@@ -74,6 +76,14 @@ public final class OrderServiceFixture implements AutoCloseable {
    * @param defaults settings every order-service instance of this fixture gets (an instance may add more)
    */
   public OrderServiceFixture(String name, Map<String, String> defaults) {
+    this(name, defaults, Telemetry.off(), Telemetry.off());
+  }
+
+  /** With telemetry for each service (both services of a trace). */
+  public OrderServiceFixture(String name, Map<String, String> defaults, Telemetry userTelemetry,
+      Telemetry orderTelemetry) {
+    this.userTelemetry = userTelemetry;
+    this.orderTelemetry = orderTelemetry;
     orderTopology = TestShards.newDatabase(name);
     userTopology = TestShards.newDatabase(name + "_users");
     try {
@@ -116,7 +126,8 @@ public final class OrderServiceFixture implements AutoCloseable {
 
   /** Starts an order-service instance (a replica) with extra settings; the first one is {@link #first()}. */
   public Instance start(Map<String, String> extra) {
-    Instance instance = startService(OrderServiceMain.NAME, orderSettings(extra), OrderServiceMain::create);
+    Instance instance = startService(OrderServiceMain.NAME, orderSettings(extra), orderTelemetry,
+        OrderServiceMain::create);
     instances.add(instance);
     return instance;
   }
@@ -148,12 +159,12 @@ public final class OrderServiceFixture implements AutoCloseable {
     env.put("TRELLIS_SHUTDOWN_GRACE", "1s");
     env.put("TRELLIS_RATE_LIMIT_SERVICE", "100000/100000");
     env.put("TRELLIS_RATE_LIMIT_PEER", "100000/100000");
-    return startService(UserServiceMain.NAME, env, UserServiceMain::create);
+    return startService(UserServiceMain.NAME, env, userTelemetry, UserServiceMain::create);
   }
 
-  private static Instance startService(String name, Map<String, String> env,
+  private static Instance startService(String name, Map<String, String> env, Telemetry telemetry,
       java.util.function.Function<ServiceRuntime, TrellisServer> create) {
-    ServiceRuntime runtime = ServiceRuntime.create(name, Settings.of(env), Telemetry.off(), Clock.systemUTC());
+    ServiceRuntime runtime = ServiceRuntime.create(name, Settings.of(env), telemetry, Clock.systemUTC());
     try {
       TrellisServer server = create.apply(runtime).start();
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
