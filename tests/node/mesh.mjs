@@ -25,10 +25,15 @@ export async function freePort() {
   });
 }
 
-/** Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. */
-export async function up(stateDir, userPort, { timeoutMs = 180_000 } = {}) {
+/**
+ * Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. order-service
+ * gets a free port unless one is given, so that tests running at the same time never collide on 50052.
+ */
+export async function up(stateDir, userPort, { timeoutMs = 180_000, orderPort } = {}) {
   const started = Date.now();
-  const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(userPort)], {
+  const orders = orderPort ?? await freePort();
+  const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(userPort),
+    '--order-port', String(orders)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,6 +58,7 @@ export async function up(stateDir, userPort, { timeoutMs = 180_000 } = {}) {
   });
   return {
     readyMs: Date.now() - started,
+    orderPort: orders,
     output: () => output,
     /** Ctrl-C, as a user stops it; resolves with the exit code. */
     async stop() {

@@ -7,6 +7,9 @@ import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.embedded.EmbeddedShards;
+import dev.trellis.order.OrderServiceMain;
+import dev.trellis.order.OrderServiceSettings;
+import dev.trellis.order.store.OrderShards;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
 import dev.trellis.user.UserServiceMain;
@@ -45,6 +48,8 @@ final class LocalMesh implements AutoCloseable {
   private EmbeddedShards shards;
   private ServiceRuntime userRuntime;
   private TrellisServer userService;
+  private ServiceRuntime orderRuntime;
+  private TrellisServer orderService;
   private boolean closed;
 
   private LocalMesh(LocalMeshSettings settings, PrintStream out) {
@@ -101,6 +106,23 @@ final class LocalMesh implements AutoCloseable {
           + " (taken? choose another with --user-port)", e);
     }
     awaitServing(settings.userPort(), "trellis.user.v1.UserService");
+
+    // order-service reaches user-service over the network, as in a cluster.
+    orderRuntime = ServiceRuntime.create(OrderServiceMain.NAME, serviceSettings(processSettings,
+        shards.topology(OrderShards.DATABASE), settings.orderPort())
+        .with(Map.of(OrderServiceSettings.USER_SERVICE, "127.0.0.1:" + settings.userPort())));
+    orderService = OrderServiceMain.create(orderRuntime);
+    try {
+      orderService.start();
+    } catch (IOException e) {
+      throw new IllegalStateException("order-service cannot listen on port " + settings.orderPort()
+          + " (taken? choose another with --order-port)", e);
+    }
+    awaitServing(settings.orderPort(), "trellis.order.v1.OrderService");
+    int seeded = DemoCatalog.seed(settings.orderPort(), adminToken());
+    if (seeded > 0) {
+      log.info("seeded the demo catalog: {} SKUs", seeded);
+    }
   }
 
   /** A service's settings: the process environment, then dev mode, its port and its shards. */
@@ -128,10 +150,15 @@ final class LocalMesh implements AutoCloseable {
     }
   }
 
-  private void printBanner(Duration startup) {
-    String token = DevTokens.create(AuthConfig.dev(settings.state().devKeyFile()), Clock.systemUTC())
+  private String adminToken() {
+    return DevTokens.create(AuthConfig.dev(settings.state().devKeyFile()), Clock.systemUTC())
         .mint("1", Set.of(Principal.ADMIN), ADMIN_TOKEN_TTL);
+  }
+
+  private void printBanner(Duration startup) {
+    String token = adminToken();
     String user = "127.0.0.1:" + settings.userPort();
+    String order = "127.0.0.1:" + settings.orderPort();
     String curl = "npx buf curl --protocol grpc --http2-prior-knowledge -H \"Authorization: Bearer $TOKEN\"";
     String grpcurl = "grpcurl -plaintext -H \"authorization: Bearer $TOKEN\"";
     out.printf("""
@@ -139,6 +166,7 @@ final class LocalMesh implements AutoCloseable {
         %s in %.1f s (state in %s, logs in %s)
 
           user-service   %s   gRPC with reflection and grpc.health.v1
+          order-service  %s   orders as sagas; InventoryService; demo catalog: %s
           shards         %d embedded PostgreSQL servers on localhost ports %s
 
         An admin token (valid %d h; more with ./trellis token --sub ID --role user|admin|service):
@@ -151,11 +179,21 @@ final class LocalMesh implements AutoCloseable {
           %s -d '{"page_size":10}' http://%s/trellis.user.v1.UserService/ListUsers
           %s -d '{"email":"grace@example.com","name":"Grace Hopper"}' %s trellis.user.v1.UserService/CreateUser
 
+        Place an order for that user, then watch it (payment tok_visa is charged; tok_decline, tok_flaky and
+        tok_timeout act as their names say; the carrier refuses country XX; watching ends once the order is
+        cancelled or rejected, Ctrl-C stops it before):
+          %s -d '{"user_id":"<id from CreateUser>","items":[{"sku":"mug-classic","quantity":2}],\
+        "payment_token":"tok_visa","shipping_address":{"recipient":"Ada Lovelace","line1":"12 St James Square",\
+        "city":"London","country_code":"GB"},"request_id":"demo-order-1"}' \
+        http://%s/trellis.order.v1.OrderService/CreateOrder
+          %s -d '{"id":"<order id from above>"}' http://%s/trellis.order.v1.OrderService/WatchOrder
+          %s -d '{"sku":"mug-classic"}' http://%s/trellis.order.v1.InventoryService/GetStock
+
         Ctrl-C stops everything; the data stays for the next ./trellis up.
         """,
         READY, startup.toMillis() / 1000.0, settings.state().root(), settings.state().logs(),
-        user, shards.size(), ports(), ADMIN_TOKEN_TTL.toHours(), token,
-        user, curl, user, curl, user, curl, user, grpcurl, user);
+        user, order, DemoCatalog.describe(), shards.size(), ports(), ADMIN_TOKEN_TTL.toHours(), token,
+        user, curl, user, curl, user, curl, user, grpcurl, user, curl, order, curl, order, curl, order);
     out.flush();
   }
 
@@ -169,12 +207,17 @@ final class LocalMesh implements AutoCloseable {
 
   /** Returns when the services have stopped (after {@link #close}). */
   private void awaitStop() throws InterruptedException {
-    TrellisServer server;
+    TrellisServer users;
+    TrellisServer orders;
     synchronized (this) {
-      server = userService;
+      users = userService;
+      orders = orderService;
     }
-    if (server != null) {
-      server.awaitTermination();
+    if (orders != null) {
+      orders.awaitTermination();
+    }
+    if (users != null) {
+      users.awaitTermination();
     }
   }
 
@@ -185,8 +228,15 @@ final class LocalMesh implements AutoCloseable {
       return;
     }
     closed = true;
+    // order-service first: its sagas may still call user-service while they drain.
+    if (orderService != null) {
+      out.println("Stopping Trellis: order-service and user-service drain their calls, then the shards stop.");
+      orderService.stopGracefully();
+    }
+    if (orderRuntime != null) {
+      orderRuntime.close();
+    }
     if (userService != null) {
-      out.println("Stopping Trellis: user-service drains its calls, then the shards stop.");
       userService.stopGracefully();
     }
     if (userRuntime != null) {

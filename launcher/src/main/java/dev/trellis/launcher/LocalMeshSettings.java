@@ -10,17 +10,20 @@ import dev.trellis.platform.data.embedded.EmbeddedShards;
  * @param state shards, the dev signing key and logs; kept across runs ({@code --state-dir})
  * @param shards embedded PostgreSQL servers ({@code --shards})
  * @param userPort user-service's gRPC port ({@code --user-port})
+ * @param orderPort order-service's gRPC port ({@code --order-port})
  */
-record LocalMeshSettings(StateDirectory state, int shards, int userPort) {
+record LocalMeshSettings(StateDirectory state, int shards, int userPort, int orderPort) {
   /** The launcher's own name for the shard count, so that the flag reads {@code --shards}. */
   static final String SHARDS = "TRELLIS_SHARDS";
   static final String USER_PORT = "TRELLIS_USER_PORT";
+  static final String ORDER_PORT = "TRELLIS_ORDER_PORT";
 
   static LocalMeshSettings fromSettings(Settings settings) {
     return new LocalMeshSettings(
         StateDirectory.fromSettings(settings),
         // TRELLIS_EMBEDDED_SHARDS, the services' own name for it, still counts when the flag is not given.
         settings.integer(SHARDS, settings.integer(EmbeddedShards.SHARDS, EmbeddedShards.DEFAULT_SHARDS, 1, 16), 1, 16),
-        settings.integer(USER_PORT, 50051, 1, 65535));
+        settings.integer(USER_PORT, 50051, 1, 65535),
+        settings.integer(ORDER_PORT, 50052, 1, 65535));
   }
 }

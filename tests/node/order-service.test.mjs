@@ -1,0 +1,92 @@
+// Cross-language proof for order-service on the running local mesh: a Node.js client (@grpc/grpc-js, schema
+// through server reflection) reads the demo catalog, places an order as its user, watches it, cancels it and sees
+// the watch end; and the CreateOrder command the banner prints works as printed, twice (the second is a replay).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execSync } from 'node:child_process';
+import grpc from '@grpc/grpc-js';
+import { GrpcReflection } from 'grpc-js-reflection-client';
+import { ROOT, freePort, newStateDir, token, up } from './mesh.mjs';
+
+async function client(address, service) {
+  const reflection = new GrpcReflection(address, grpc.credentials.createInsecure());
+  const descriptor = await reflection.getDescriptorBySymbol(service);
+  const pkg = descriptor.getPackageObject({ keepCase: true, longs: String, enums: String, defaults: true });
+  const [, , , name] = service.split('.');
+  return new pkg.trellis.order.v1[name](address, grpc.credentials.createInsecure());
+}
+
+function metadata(bearer) {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${bearer}`);
+  return md;
+}
+
+function unary(stub, method, request, md) {
+  return new Promise((resolve, reject) =>
+    stub[method](request, md, (err, response) => (err ? reject(err) : resolve(response))));
+}
+
+test('a grpc-js client places, watches and cancels an order on the local mesh', async (t) => {
+  const stateDir = newStateDir();
+  const userPort = await freePort();
+  const mesh = await up(stateDir, userPort);
+  t.after(() => mesh.stop());
+  const orderAddress = `127.0.0.1:${mesh.orderPort}`;
+  const banner = mesh.output();
+  assert.match(banner, new RegExp(`order-service\\s+${orderAddress.replaceAll('.', '\\.')}\\s`));
+  assert.match(banner, /demo catalog: mug-classic \$12\.50/);
+
+  // The banner's own commands, as printed: a user, then an order for it, then the same order again.
+  const printedToken = banner.match(/export TOKEN=(\S+)/)[1];
+  const printed = (suffix) => banner.split('\n').map((l) => l.trim())
+    .find((l) => l.startsWith('npx buf curl') && l.endsWith(suffix));
+  const run = (command) => JSON.parse(execSync(command,
+    { cwd: ROOT, shell: '/bin/bash', encoding: 'utf8', env: { ...process.env, TOKEN: printedToken } }));
+  const ada = run(printed('/trellis.user.v1.UserService/CreateUser'));
+  const createOrder = printed('/trellis.order.v1.OrderService/CreateOrder').replace('<id from CreateUser>', ada.id);
+  const placedByCurl = run(createOrder);
+  assert.equal(placedByCurl.status, 'ORDER_STATUS_CONFIRMED');
+  assert.deepEqual(run(createOrder), placedByCurl, 'the same request_id replays the first order');
+
+  const orders = await client(orderAddress, 'trellis.order.v1.OrderService');
+  const inventory = await client(orderAddress, 'trellis.order.v1.InventoryService');
+  const asAda = metadata(token(stateDir, ada.id, 'user'));
+  const stock = await unary(inventory, 'GetStock', { sku: 'tee-black-m' }, asAda);
+  assert.equal(stock.unit_price_cents, '2500');
+
+  const order = await unary(orders, 'CreateOrder', {
+    user_id: ada.id,
+    items: [{ sku: 'tee-black-m', quantity: 1 }],
+    payment_token: 'tok_visa',
+    shipping_address: { recipient: 'Ada Lovelace', line1: '12 St James Square', city: 'London', country_code: 'GB' },
+    request_id: `node-${Date.now()}`,
+  }, asAda);
+  assert.equal(order.status, 'ORDER_STATUS_CONFIRMED');
+  assert.equal(order.total_cents, '2500');
+  assert.match(order.payment_id, /^pay_/);
+
+  const events = [];
+  const watched = new Promise((resolve, reject) => {
+    const call = orders.WatchOrder({ id: order.id }, asAda);
+    call.on('data', (event) => {
+      events.push(event);
+      if (event.status === 'ORDER_STATUS_CONFIRMED') {
+        unary(orders, 'CancelOrder', { id: order.id, reason: 'from node' }, asAda).catch(reject);
+      }
+    });
+    call.on('error', reject);
+    call.on('end', resolve);
+  });
+  await watched;
+  assert.deepEqual(events.map((e) => e.status), ['ORDER_STATUS_CONFIRMED', 'ORDER_STATUS_CANCELLED']);
+  assert.equal(events.at(-1).reason, 'from node');
+  const after = await unary(inventory, 'GetStock', { sku: 'tee-black-m' }, asAda);
+  assert.equal(after.available, stock.available, 'the cancelled order returned its unit');
+
+  const stranger = await unary(orders, 'GetOrder', { id: order.id }, metadata(token(stateDir, 42, 'user')))
+    .then(() => null, (e) => e);
+  assert.equal(stranger?.code, grpc.status.PERMISSION_DENIED);
+  orders.close();
+  inventory.close();
+});
