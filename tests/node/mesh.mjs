@@ -1,10 +1,12 @@
-// Starts and stops the real local mesh (`./trellis up`) for the Node tests, the way a user does.
+// Starts and stops the real local mesh (`./trellis up`) for the Node tests, the way a user does, and the small
+// grpc-js helpers the tests share.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import grpc from '@grpc/grpc-js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TRELLIS = join(ROOT, 'trellis');
@@ -77,4 +79,17 @@ export function token(stateDir, sub, role) {
     throw new Error(`./trellis token printed more than a token: ${JSON.stringify(out)}`);
   }
   return out.trim();
+}
+
+/** Call metadata that carries a bearer token. */
+export function metadata(bearer) {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${bearer}`);
+  return md;
+}
+
+/** A unary call of a grpc-js client as a promise. */
+export function unary(client, method, request, md) {
+  return new Promise((resolve, reject) =>
+    client[method](request, md, (err, response) => (err ? reject(err) : resolve(response))));
 }

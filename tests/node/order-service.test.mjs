@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import grpc from '@grpc/grpc-js';
 import { GrpcReflection } from 'grpc-js-reflection-client';
-import { ROOT, freePort, newStateDir, token, up } from './mesh.mjs';
+import { ROOT, freePort, metadata, newStateDir, token, unary, up } from './mesh.mjs';
 
 async function client(address, service) {
   const reflection = new GrpcReflection(address, grpc.credentials.createInsecure());
@@ -16,16 +16,6 @@ async function client(address, service) {
   return new pkg.trellis.order.v1[name](address, grpc.credentials.createInsecure());
 }
 
-function metadata(bearer) {
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${bearer}`);
-  return md;
-}
-
-function unary(stub, method, request, md) {
-  return new Promise((resolve, reject) =>
-    stub[method](request, md, (err, response) => (err ? reject(err) : resolve(response))));
-}
 
 test('a grpc-js client places, watches and cancels an order on the local mesh', async (t) => {
   const stateDir = newStateDir();
