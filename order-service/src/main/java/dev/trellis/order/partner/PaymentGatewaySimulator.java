@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jooq.impl.DSL;
 
 /**
  * A stand-in for a payment provider, with its failure modes chosen by the payment token, as a provider's test mode
@@ -47,18 +48,19 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
       }
       default -> { }
     }
-    SimPaymentsRecord charge = ledger.write(idempotencyKey, dsl -> {
-      dsl.insertInto(SIM_PAYMENTS)
-          .set(SIM_PAYMENTS.IDEMPOTENCY_KEY, idempotencyKey)
-          .set(SIM_PAYMENTS.PAYMENT_ID, "pay_" + UUID.randomUUID().toString().replace("-", ""))
-          .set(SIM_PAYMENTS.TOKEN, paymentToken)
-          .set(SIM_PAYMENTS.AMOUNT_CENTS, amountCents)
-          .set(SIM_PAYMENTS.CURRENCY, currency)
-          .set(SIM_PAYMENTS.STATE, "CHARGED")
-          .onConflictDoNothing()
-          .execute();
-      return dsl.selectFrom(SIM_PAYMENTS).where(SIM_PAYMENTS.IDEMPOTENCY_KEY.eq(idempotencyKey)).fetchSingle();
-    });
+    // Once per key: a repeat finds the first row (the no-op update makes RETURNING give it back).
+    SimPaymentsRecord charge = ledger.write(idempotencyKey, dsl -> dsl.insertInto(SIM_PAYMENTS)
+        .set(SIM_PAYMENTS.IDEMPOTENCY_KEY, idempotencyKey)
+        .set(SIM_PAYMENTS.PAYMENT_ID, "pay_" + UUID.randomUUID().toString().replace("-", ""))
+        .set(SIM_PAYMENTS.TOKEN, paymentToken)
+        .set(SIM_PAYMENTS.AMOUNT_CENTS, amountCents)
+        .set(SIM_PAYMENTS.CURRENCY, currency)
+        .set(SIM_PAYMENTS.STATE, "CHARGED")
+        .onConflict(SIM_PAYMENTS.IDEMPOTENCY_KEY)
+        .doUpdate()
+        .set(SIM_PAYMENTS.IDEMPOTENCY_KEY, DSL.excluded(SIM_PAYMENTS.IDEMPOTENCY_KEY))
+        .returning()
+        .fetchSingle());
     if (charge.getState().equals(SimulatorLedger.VOIDED)) {
       throw new PartnerRefusedException("the payment was refunded before it was taken");
     }

@@ -10,6 +10,7 @@ import dev.trellis.platform.data.ShardedDatabase;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import org.jooq.impl.DSL;
 
 /**
  * A stand-in for a carrier: books shipments to any country but {@value #REFUSED_COUNTRY} (a reserved ISO code the
@@ -34,16 +35,17 @@ public final class ShipmentServiceSimulator implements ShipmentService {
     if (address.countryCode().equals(REFUSED_COUNTRY)) {
       throw new PartnerRefusedException("the carrier does not ship to " + REFUSED_COUNTRY);
     }
-    SimShipmentsRecord shipment = ledger.write(idempotencyKey, dsl -> {
-      dsl.insertInto(SIM_SHIPMENTS)
-          .set(SIM_SHIPMENTS.IDEMPOTENCY_KEY, idempotencyKey)
-          .set(SIM_SHIPMENTS.SHIPMENT_ID, "shp_" + UUID.randomUUID().toString().replace("-", ""))
-          .set(SIM_SHIPMENTS.COUNTRY, address.countryCode())
-          .set(SIM_SHIPMENTS.STATE, "CREATED")
-          .onConflictDoNothing()
-          .execute();
-      return dsl.selectFrom(SIM_SHIPMENTS).where(SIM_SHIPMENTS.IDEMPOTENCY_KEY.eq(idempotencyKey)).fetchSingle();
-    });
+    // Once per key: a repeat finds the first row (the no-op update makes RETURNING give it back).
+    SimShipmentsRecord shipment = ledger.write(idempotencyKey, dsl -> dsl.insertInto(SIM_SHIPMENTS)
+        .set(SIM_SHIPMENTS.IDEMPOTENCY_KEY, idempotencyKey)
+        .set(SIM_SHIPMENTS.SHIPMENT_ID, "shp_" + UUID.randomUUID().toString().replace("-", ""))
+        .set(SIM_SHIPMENTS.COUNTRY, address.countryCode())
+        .set(SIM_SHIPMENTS.STATE, "CREATED")
+        .onConflict(SIM_SHIPMENTS.IDEMPOTENCY_KEY)
+        .doUpdate()
+        .set(SIM_SHIPMENTS.IDEMPOTENCY_KEY, DSL.excluded(SIM_SHIPMENTS.IDEMPOTENCY_KEY))
+        .returning()
+        .fetchSingle());
     if (shipment.getState().equals(SimulatorLedger.VOIDED)) {
       throw new PartnerRefusedException("the shipment was cancelled before it was booked");
     }

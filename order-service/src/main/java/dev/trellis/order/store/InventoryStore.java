@@ -13,8 +13,11 @@ import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jooq.CommonTableExpression;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
 
 /**
  * Stock per SKU on the shard of hash(sku), and what each order holds of it.
@@ -172,23 +175,32 @@ public final class InventoryStore {
     });
   }
 
-  /** Turns an order's reserved units of a SKU into sold ones, once. */
+  /** Turns an order's reserved units of a SKU into sold ones, once: one statement, so atomic in one round trip. */
   public void confirm(long orderId, String sku) {
     OffsetDateTime now = OrderRows.databaseNow(clock);
-    db.shardOfKey(sku).transaction(tx -> {
-      InventoryReservationsRecord held = lock(tx, orderId, sku);
-      if (held == null || held.getState().equals(RELEASED)) {
-        throw new IllegalStateException("order " + orderId + " holds no reservation of " + sku + " to confirm");
-      }
-      if (held.getState().equals(RESERVED)) {
-        long units = held.getQuantity();
-        tx.update(INVENTORY)
-            .set(INVENTORY.RESERVED, INVENTORY.RESERVED.minus(units))
-            .set(INVENTORY.SOLD, INVENTORY.SOLD.plus(units))
-            .set(INVENTORY.UPDATED_AT, now)
-            .where(INVENTORY.SKU.eq(sku))
-            .execute();
-        setState(tx, orderId, sku, SOLD, now);
+    db.shardOfKey(sku).read(dsl -> {
+      CommonTableExpression<InventoryReservationsRecord> sold = DSL.name("r").as(dsl.update(INVENTORY_RESERVATIONS)
+          .set(INVENTORY_RESERVATIONS.STATE, SOLD)
+          .set(INVENTORY_RESERVATIONS.UPDATED_AT, now)
+          .where(INVENTORY_RESERVATIONS.ORDER_ID.eq(orderId), INVENTORY_RESERVATIONS.SKU.eq(sku),
+              INVENTORY_RESERVATIONS.STATE.eq(RESERVED))
+          .returning());
+      Field<Long> units = sold.field(INVENTORY_RESERVATIONS.QUANTITY).cast(SQLDataType.BIGINT);
+      int moved = dsl.with(sold).update(INVENTORY)
+          .set(INVENTORY.RESERVED, INVENTORY.RESERVED.minus(units))
+          .set(INVENTORY.SOLD, INVENTORY.SOLD.plus(units))
+          .set(INVENTORY.UPDATED_AT, now)
+          .from(sold)
+          .where(INVENTORY.SKU.eq(sku))
+          .execute();
+      if (moved == 0) {
+        // Nothing reserved to sell: confirmed before (a repeat), or a bug if the order never held the SKU.
+        String state = dsl.select(INVENTORY_RESERVATIONS.STATE).from(INVENTORY_RESERVATIONS)
+            .where(INVENTORY_RESERVATIONS.ORDER_ID.eq(orderId), INVENTORY_RESERVATIONS.SKU.eq(sku))
+            .fetchOne(INVENTORY_RESERVATIONS.STATE);
+        if (!SOLD.equals(state)) {
+          throw new IllegalStateException("order " + orderId + " holds no reservation of " + sku + " to confirm");
+        }
       }
       return null;
     });

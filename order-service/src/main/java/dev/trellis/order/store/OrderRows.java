@@ -10,14 +10,18 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import dev.trellis.order.store.jooq.tables.records.OrderEventsRecord;
+import dev.trellis.order.store.jooq.tables.records.OrdersRecord;
+import org.jooq.CommonTableExpression;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.impl.DSL;
 
 /**
  * Reads orders from rows of {@code orders} and of {@code order_events} (which copies the order's columns under the
- * same names), and appends to the outbox, always inside the transaction of the change it records, so an event
- * exists exactly when its change committed.
+ * same names), and appends to the outbox, always in the statement of the change it records, so an event exists
+ * exactly when its change committed.
  */
 final class OrderRows {
   /** The columns of orders, and the same-named columns of order_events they are copied to. */
@@ -27,11 +31,15 @@ final class OrderRows {
 
   private OrderRows() {}
 
-  /** Copies the order as it now is (in this transaction) into the outbox. */
-  static void appendEvent(DSLContext tx, long orderId) {
-    tx.insertInto(ORDER_EVENTS).columns(EVENT_FIELDS)
-        .select(tx.select(ORDER_FIELDS).from(ORDERS).where(ORDERS.ID.eq(orderId)))
-        .execute();
+  /**
+   * The outbox insert of an order change, as a part of the statement that makes the change: the rows that
+   * {@code orders} (an INSERT or UPDATE of orders ... RETURNING *) wrote, copied as they now are.
+   */
+  static CommonTableExpression<OrderEventsRecord> eventOf(DSLContext dsl,
+      CommonTableExpression<OrdersRecord> orders) {
+    return DSL.name("e").as(dsl.insertInto(ORDER_EVENTS).columns(EVENT_FIELDS)
+        .select(DSL.select(ORDER_FIELDS.stream().map(orders::field).toList()).from(orders))
+        .returning(ORDER_EVENTS.SEQ));
   }
 
   /** An order from a row of orders or order_events. */

@@ -5,30 +5,36 @@ import static dev.trellis.order.store.jooq.Tables.ORDERS;
 import static dev.trellis.order.store.jooq.Tables.ORDER_SAGAS;
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.order.store.jooq.tables.records.IdempotencyKeysRecord;
 import dev.trellis.order.store.jooq.tables.records.OrderSagasRecord;
 import dev.trellis.order.store.jooq.tables.records.OrdersRecord;
-import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.route.ShardId;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
+import org.jooq.CommonTableExpression;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.JSONB;
 import org.jooq.Record;
+import org.jooq.UpdateResultStep;
 import org.jooq.UpdateSetMoreStep;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 
 /**
- * Every write of a saga, each in one transaction on the order's shard with the local effect it records: the order
- * and its saga and idempotency key and first event when the saga begins; the saga row with the order's visible
- * change and its event after each step; the saga row after each compensation; the final states of saga and order
- * with their event at the end.
+ * Every write of a saga, each atomic on the order's shard with the local effect it records: the order and its saga
+ * and idempotency key and first event when the saga begins; the saga row with the order's visible change and its
+ * event after each step; the saga row after each compensation; the final states of saga and order with their event
+ * at the end. Each is a single statement (data-modifying CTEs), so atomic without a transaction and one round trip:
+ * a saga makes a dozen of them, and round trips are most of its cost.
  *
  * <p>Leases: a saga is driven by the replica named in {@code lease_owner} until {@code lease_until} (database time,
  * so replicas' clocks do not matter). Every write by the driver renews the lease and is conditional on still holding
@@ -84,58 +90,69 @@ public final class SagaJournal {
     return insert(draft, OrderStatus.REJECTED, reason, SagaStatus.FAILED, context, List.of(), "", false).order();
   }
 
+  /**
+   * One statement, so one round trip and atomic without a transaction: the key first (its order id made by
+   * {@code trellis_next_id} in the user's bucket), then the order, its saga and its event only if the key was new.
+   * Foreign keys are checked at the end of the statement, when every row is there.
+   */
   private SagaRecord insert(OrderDraft draft, OrderStatus status, String reason, SagaStatus sagaStatus,
       SagaContext context, List<String> completed, String nextStep, boolean leased) {
     int bucket = ShardId.bucketOf(draft.userId());
     OffsetDateTime now = OrderRows.databaseNow(clock);
-    return db.shardOfBucket(bucket).transaction(tx -> {
-      long id = Shard.nextId(tx, bucket);
-      OrdersRecord order = tx.insertInto(ORDERS)
-          .set(ORDERS.ID, id)
-          .set(ORDERS.USER_ID, draft.userId())
-          .set(ORDERS.STATUS, status.name())
-          .set(ORDERS.REASON, reason)
-          .set(ORDERS.SKUS, OrderRows.skus(draft.lines()))
-          .set(ORDERS.QUANTITIES, OrderRows.quantities(draft.lines()))
-          .set(ORDERS.UNIT_PRICES, OrderRows.prices(draft.lines()))
-          .set(ORDERS.TOTAL_CENTS, draft.totalCents())
-          .set(ORDERS.CURRENCY, CURRENCY)
-          .set(ORDERS.SHIP_RECIPIENT, draft.address().recipient())
-          .set(ORDERS.SHIP_LINE1, draft.address().line1())
-          .set(ORDERS.SHIP_LINE2, draft.address().line2())
-          .set(ORDERS.SHIP_CITY, draft.address().city())
-          .set(ORDERS.SHIP_POSTAL_CODE, draft.address().postalCode())
-          .set(ORDERS.SHIP_COUNTRY, draft.address().countryCode())
-          .set(ORDERS.CREATED_AT, now)
-          .set(ORDERS.UPDATED_AT, now)
-          .returning()
-          .fetchSingle();
-      OrderSagasRecord saga = tx.insertInto(ORDER_SAGAS)
-          .set(ORDER_SAGAS.ORDER_ID, id)
-          .set(ORDER_SAGAS.STATUS, sagaStatus.name())
-          .set(ORDER_SAGAS.CURRENT_STEP, nextStep)
-          .set(ORDER_SAGAS.COMPLETED_STEPS, completed.toArray(String[]::new))
-          .set(ORDER_SAGAS.CONTEXT, context.toJsonb())
-          .set(ORDER_SAGAS.FAILURE, reason)
-          .set(ORDER_SAGAS.LEASE_OWNER, leased ? owner : null)
-          .set(ORDER_SAGAS.LEASE_UNTIL, leased ? leaseEnd : DSL.inline(null, SQLDataType.TIMESTAMPWITHTIMEZONE))
-          .set(ORDER_SAGAS.CREATED_AT, now)
-          .set(ORDER_SAGAS.UPDATED_AT, now)
-          .returning()
-          .fetchSingle();
-      int keys = tx.insertInto(IDEMPOTENCY_KEYS)
+    return db.shardOfBucket(bucket).read(dsl -> {
+      CommonTableExpression<IdempotencyKeysRecord> key = DSL.name("k").as(dsl.insertInto(IDEMPOTENCY_KEYS)
           .set(IDEMPOTENCY_KEYS.USER_ID, draft.userId())
           .set(IDEMPOTENCY_KEYS.IDEMPOTENCY_KEY, draft.idempotencyKey())
           .set(IDEMPOTENCY_KEYS.REQUEST_HASH, draft.requestHash())
-          .set(IDEMPOTENCY_KEYS.ORDER_ID, id)
+          .set(IDEMPOTENCY_KEYS.ORDER_ID, DSL.function("trellis_next_id", SQLDataType.BIGINT, DSL.val(bucket)))
           .set(IDEMPOTENCY_KEYS.CREATED_AT, now)
           .onConflictDoNothing()
-          .execute();
-      if (keys == 0) {
-        throw new IdempotencyKeyTakenException(draft.userId(), draft.idempotencyKey()); // rolls it all back
+          .returning());
+      Map<Field<?>, Field<?>> order = new LinkedHashMap<>();
+      order.put(ORDERS.ID, key.field(IDEMPOTENCY_KEYS.ORDER_ID));
+      order.put(ORDERS.USER_ID, DSL.val(draft.userId(), ORDERS.USER_ID));
+      order.put(ORDERS.STATUS, DSL.val(status.name(), ORDERS.STATUS));
+      order.put(ORDERS.REASON, DSL.val(reason, ORDERS.REASON));
+      order.put(ORDERS.SKUS, DSL.val(OrderRows.skus(draft.lines()), ORDERS.SKUS));
+      order.put(ORDERS.QUANTITIES, DSL.val(OrderRows.quantities(draft.lines()), ORDERS.QUANTITIES));
+      order.put(ORDERS.UNIT_PRICES, DSL.val(OrderRows.prices(draft.lines()), ORDERS.UNIT_PRICES));
+      order.put(ORDERS.TOTAL_CENTS, DSL.val(draft.totalCents(), ORDERS.TOTAL_CENTS));
+      order.put(ORDERS.CURRENCY, DSL.val(CURRENCY, ORDERS.CURRENCY));
+      order.put(ORDERS.SHIP_RECIPIENT, DSL.val(draft.address().recipient(), ORDERS.SHIP_RECIPIENT));
+      order.put(ORDERS.SHIP_LINE1, DSL.val(draft.address().line1(), ORDERS.SHIP_LINE1));
+      order.put(ORDERS.SHIP_LINE2, DSL.val(draft.address().line2(), ORDERS.SHIP_LINE2));
+      order.put(ORDERS.SHIP_CITY, DSL.val(draft.address().city(), ORDERS.SHIP_CITY));
+      order.put(ORDERS.SHIP_POSTAL_CODE, DSL.val(draft.address().postalCode(), ORDERS.SHIP_POSTAL_CODE));
+      order.put(ORDERS.SHIP_COUNTRY, DSL.val(draft.address().countryCode(), ORDERS.SHIP_COUNTRY));
+      order.put(ORDERS.CREATED_AT, DSL.val(now, ORDERS.CREATED_AT));
+      order.put(ORDERS.UPDATED_AT, DSL.val(now, ORDERS.UPDATED_AT));
+      CommonTableExpression<OrdersRecord> orders = DSL.name("o").as(dsl.insertInto(ORDERS)
+          .columns(order.keySet())
+          .select(DSL.select(order.values()).from(key))
+          .returning());
+      Map<Field<?>, Field<?>> saga = new LinkedHashMap<>();
+      saga.put(ORDER_SAGAS.ORDER_ID, orders.field(ORDERS.ID));
+      saga.put(ORDER_SAGAS.STATUS, DSL.val(sagaStatus.name(), ORDER_SAGAS.STATUS));
+      saga.put(ORDER_SAGAS.CURRENT_STEP, DSL.val(nextStep, ORDER_SAGAS.CURRENT_STEP));
+      saga.put(ORDER_SAGAS.COMPLETED_STEPS, DSL.val(completed.toArray(String[]::new), ORDER_SAGAS.COMPLETED_STEPS));
+      saga.put(ORDER_SAGAS.CONTEXT, DSL.val(context.toJsonb(), ORDER_SAGAS.CONTEXT));
+      saga.put(ORDER_SAGAS.FAILURE, DSL.val(reason, ORDER_SAGAS.FAILURE));
+      saga.put(ORDER_SAGAS.LEASE_OWNER, DSL.val(leased ? owner : null, ORDER_SAGAS.LEASE_OWNER));
+      saga.put(ORDER_SAGAS.LEASE_UNTIL, leased ? leaseEnd : DSL.val(null, ORDER_SAGAS.LEASE_UNTIL));
+      saga.put(ORDER_SAGAS.CREATED_AT, DSL.val(now, ORDER_SAGAS.CREATED_AT));
+      saga.put(ORDER_SAGAS.UPDATED_AT, DSL.val(now, ORDER_SAGAS.UPDATED_AT));
+      CommonTableExpression<OrderSagasRecord> sagas = DSL.name("s").as(dsl.insertInto(ORDER_SAGAS)
+          .columns(saga.keySet())
+          .select(DSL.select(saga.values()).from(orders))
+          .returning());
+      Record row = dsl.with(key, orders, sagas, OrderRows.eventOf(dsl, orders))
+          .select(orders.fields()).select(sagas.fields())
+          .from(orders).crossJoin(sagas)
+          .fetchOne();
+      if (row == null) {
+        throw new IdempotencyKeyTakenException(draft.userId(), draft.idempotencyKey());
       }
-      OrderRows.appendEvent(tx, id);
-      return new SagaRecord(OrderRows.toOrder(order), toSaga(saga));
+      return new SagaRecord(OrderRows.toOrder(row.into(orders.fields())), toSaga(row.into(sagas.fields())));
     });
   }
 
@@ -154,33 +171,25 @@ public final class SagaJournal {
    *
    * @throws LeaseLostException when this replica no longer drives the saga
    */
-  public SagaRecord stepCompleted(SagaRecord record, String step, Map<String, String> result,
-      String nextStep, OrderChange change) {
-    long id = record.order().id();
-    OffsetDateTime now = OrderRows.databaseNow(clock);
-    return db.shardOfId(id).transaction(tx -> {
-      OrderSagasRecord saga = updateLeased(tx, record.saga(), SagaStatus.IN_PROGRESS, u -> u
-          .set(ORDER_SAGAS.COMPLETED_STEPS, DSL.arrayAppend(ORDER_SAGAS.COMPLETED_STEPS, DSL.val(step)))
-          .set(ORDER_SAGAS.CONTEXT, DSL.field("{0} || {1}", ORDER_SAGAS.CONTEXT.getDataType(), ORDER_SAGAS.CONTEXT,
-              DSL.val(SagaContext.entryJsonb(step, result))))
-          .set(ORDER_SAGAS.CURRENT_STEP, nextStep)
-          .set(ORDER_SAGAS.UPDATED_AT, now));
-      StoredOrder order = record.order();
-      if (!change.isEmpty()) {
-        var update = tx.update(ORDERS)
-            .set(ORDERS.VERSION, ORDERS.VERSION.plus(1))
-            .set(ORDERS.UPDATED_AT, now);
-        if (change.paymentId().isPresent()) {
-          update = update.set(ORDERS.PAYMENT_ID, change.paymentId().get());
-        }
-        if (change.shipmentId().isPresent()) {
-          update = update.set(ORDERS.SHIPMENT_ID, change.shipmentId().get());
-        }
-        order = OrderRows.toOrder(update.where(ORDERS.ID.eq(id)).returning().fetchSingle());
-        OrderRows.appendEvent(tx, id);
-      }
-      return new SagaRecord(order, toSaga(saga));
-    });
+  public SagaRecord stepCompleted(SagaRecord record, String step, Map<String, String> result, String nextStep,
+      OrderChange change) {
+    Optional<UnaryOperator<UpdateSetMoreStep<OrdersRecord>>> orderChange = change.isEmpty() ? Optional.empty()
+        : Optional.of(u -> {
+          UpdateSetMoreStep<OrdersRecord> update = u;
+          if (change.paymentId().isPresent()) {
+            update = update.set(ORDERS.PAYMENT_ID, change.paymentId().get());
+          }
+          if (change.shipmentId().isPresent()) {
+            update = update.set(ORDERS.SHIPMENT_ID, change.shipmentId().get());
+          }
+          return update;
+        });
+    return write(record, SagaStatus.IN_PROGRESS, DSL.noCondition(), u -> u
+        .set(ORDER_SAGAS.COMPLETED_STEPS, DSL.arrayAppend(ORDER_SAGAS.COMPLETED_STEPS, DSL.val(step)))
+        .set(ORDER_SAGAS.CONTEXT, DSL.field("{0} || {1}", ORDER_SAGAS.CONTEXT.getDataType(), ORDER_SAGAS.CONTEXT,
+            DSL.val(SagaContext.entryJsonb(step, result), ORDER_SAGAS.CONTEXT)))
+        .set(ORDER_SAGAS.CURRENT_STEP, nextStep), orderChange)
+        .orElseThrow(() -> new LeaseLostException(record.saga().sagaId()));
   }
 
   /**
@@ -189,14 +198,12 @@ public final class SagaJournal {
    * @throws LeaseLostException when this replica no longer drives the saga
    */
   public SagaRecord beginCompensation(SagaRecord record, String failure, List<String> plan) {
-    OffsetDateTime now = OrderRows.databaseNow(clock);
-    return record.with(toSaga(db.shardOfId(record.order().id()).transaction(tx ->
-        updateLeased(tx, record.saga(), SagaStatus.IN_PROGRESS, u -> u
-            .set(ORDER_SAGAS.STATUS, SagaStatus.COMPENSATING.name())
-            .set(ORDER_SAGAS.FAILURE, failure)
-            .set(ORDER_SAGAS.COMPENSATION_PLAN, plan.toArray(String[]::new))
-            .set(ORDER_SAGAS.CURRENT_STEP, plan.isEmpty() ? "" : plan.getFirst())
-            .set(ORDER_SAGAS.UPDATED_AT, now)))));
+    return write(record, SagaStatus.IN_PROGRESS, DSL.noCondition(), u -> u
+        .set(ORDER_SAGAS.STATUS, SagaStatus.COMPENSATING.name())
+        .set(ORDER_SAGAS.FAILURE, failure)
+        .set(ORDER_SAGAS.COMPENSATION_PLAN, plan.toArray(String[]::new))
+        .set(ORDER_SAGAS.CURRENT_STEP, plan.isEmpty() ? "" : plan.getFirst()), Optional.empty())
+        .orElseThrow(() -> new LeaseLostException(record.saga().sagaId()));
   }
 
   /**
@@ -205,12 +212,10 @@ public final class SagaJournal {
    * @throws LeaseLostException when this replica no longer drives the saga
    */
   public SagaRecord stepCompensated(SagaRecord record, String step, String nextStep) {
-    OffsetDateTime now = OrderRows.databaseNow(clock);
-    return record.with(toSaga(db.shardOfId(record.order().id()).transaction(tx ->
-        updateLeased(tx, record.saga(), SagaStatus.COMPENSATING, u -> u
-            .set(ORDER_SAGAS.COMPENSATED_STEPS, DSL.arrayAppend(ORDER_SAGAS.COMPENSATED_STEPS, DSL.val(step)))
-            .set(ORDER_SAGAS.CURRENT_STEP, nextStep)
-            .set(ORDER_SAGAS.UPDATED_AT, now)))));
+    return write(record, SagaStatus.COMPENSATING, DSL.noCondition(), u -> u
+        .set(ORDER_SAGAS.COMPENSATED_STEPS, DSL.arrayAppend(ORDER_SAGAS.COMPENSATED_STEPS, DSL.val(step)))
+        .set(ORDER_SAGAS.CURRENT_STEP, nextStep), Optional.empty())
+        .orElseThrow(() -> new LeaseLostException(record.saga().sagaId()));
   }
 
   /**
@@ -220,28 +225,18 @@ public final class SagaJournal {
    * @throws LeaseLostException when this replica no longer drives the saga
    */
   public Optional<SagaRecord> complete(SagaRecord record) {
-    long id = record.order().id();
-    OffsetDateTime now = OrderRows.databaseNow(clock);
-    return db.shardOfId(id).transaction(tx -> {
-      OrderSagasRecord saga = tx.update(ORDER_SAGAS)
-          .set(ORDER_SAGAS.STATUS, SagaStatus.COMPLETED.name())
-          .set(ORDER_SAGAS.CURRENT_STEP, "")
-          .setNull(ORDER_SAGAS.LEASE_OWNER)
-          .setNull(ORDER_SAGAS.LEASE_UNTIL)
-          .set(ORDER_SAGAS.UPDATED_AT, now)
-          .where(ORDER_SAGAS.ORDER_ID.eq(id), ORDER_SAGAS.LEASE_OWNER.eq(owner),
-              ORDER_SAGAS.STATUS.eq(SagaStatus.IN_PROGRESS.name()), ORDER_SAGAS.CANCEL_REASON.isNull())
-          .returning()
-          .fetchOne();
-      if (saga == null) {
-        OrderSagasRecord current = tx.selectFrom(ORDER_SAGAS).where(ORDER_SAGAS.ORDER_ID.eq(id)).fetchSingle();
-        if (owner.equals(current.getLeaseOwner()) && current.getCancelReason() != null) {
-          return Optional.<SagaRecord>empty();
-        }
+    Optional<SagaRecord> completed = write(record, SagaStatus.IN_PROGRESS, ORDER_SAGAS.CANCEL_REASON.isNull(),
+        u -> ended(u, SagaStatus.COMPLETED),
+        Optional.of(u -> u.set(ORDERS.STATUS, OrderStatus.CONFIRMED.name()).set(ORDERS.REASON, "")));
+    if (completed.isEmpty()) {
+      long id = record.order().id();
+      OrderSagasRecord current = db.shardOfId(id).read(dsl -> dsl.selectFrom(ORDER_SAGAS)
+          .where(ORDER_SAGAS.ORDER_ID.eq(id)).fetchSingle());
+      if (!owner.equals(current.getLeaseOwner()) || current.getCancelReason() == null) {
         throw new LeaseLostException(record.saga().sagaId());
       }
-      return Optional.of(new SagaRecord(finishOrder(tx, id, OrderStatus.CONFIRMED, "", now), toSaga(saga)));
-    });
+    }
+    return completed;
   }
 
   /**
@@ -251,19 +246,11 @@ public final class SagaJournal {
    * @throws LeaseLostException when this replica no longer drives the saga
    */
   public SagaRecord fail(SagaRecord record) {
-    long id = record.order().id();
-    OffsetDateTime now = OrderRows.databaseNow(clock);
     StoredSaga current = record.saga();
     OrderStatus status = current.cancelReason().isPresent() ? OrderStatus.CANCELLED : OrderStatus.REJECTED;
-    return db.shardOfId(id).transaction(tx -> {
-      OrderSagasRecord saga = updateLeased(tx, current, SagaStatus.COMPENSATING, u -> u
-          .set(ORDER_SAGAS.STATUS, SagaStatus.FAILED.name())
-          .set(ORDER_SAGAS.CURRENT_STEP, "")
-          .setNull(ORDER_SAGAS.LEASE_OWNER)
-          .setNull(ORDER_SAGAS.LEASE_UNTIL)
-          .set(ORDER_SAGAS.UPDATED_AT, now));
-      return new SagaRecord(finishOrder(tx, id, status, current.failure(), now), toSaga(saga));
-    });
+    return write(record, SagaStatus.COMPENSATING, DSL.noCondition(), u -> ended(u, SagaStatus.FAILED),
+        Optional.of(u -> u.set(ORDERS.STATUS, status.name()).set(ORDERS.REASON, current.failure())))
+        .orElseThrow(() -> new LeaseLostException(current.sagaId()));
   }
 
   /**
@@ -363,42 +350,61 @@ public final class SagaJournal {
   }
 
   /**
-   * Updates this replica's saga in {@code expected} status, renewing the lease.
+   * Updates this replica's saga in {@code expected} status, renewing the lease, and with {@code orderChange} its
+   * order (version raised) and an event of it: one statement, so one round trip and atomic.
    *
-   * @throws LeaseLostException when the saga is not this replica's (or not in that status) any more
+   * @return empty, and nothing written, when the saga is not this replica's in that status (or misses {@code also})
    */
-  private OrderSagasRecord updateLeased(DSLContext tx, StoredSaga saga, SagaStatus expected,
-      UnaryOperator<UpdateSetMoreStep<OrderSagasRecord>> changes) {
-    OrderSagasRecord row = changes.apply(tx.update(ORDER_SAGAS).set(ORDER_SAGAS.LEASE_UNTIL, leaseEnd))
-        .where(ORDER_SAGAS.ORDER_ID.eq(saga.orderId()), ORDER_SAGAS.LEASE_OWNER.eq(owner),
-            ORDER_SAGAS.STATUS.eq(expected.name()))
-        .returning()
-        .fetchOne();
-    if (row == null) {
-      throw new LeaseLostException(saga.sagaId());
-    }
-    return row;
+  private Optional<SagaRecord> write(SagaRecord record, SagaStatus expected, Condition also,
+      UnaryOperator<UpdateSetMoreStep<OrderSagasRecord>> sagaChange,
+      Optional<UnaryOperator<UpdateSetMoreStep<OrdersRecord>>> orderChange) {
+    long id = record.order().id();
+    OffsetDateTime now = OrderRows.databaseNow(clock);
+    return db.shardOfId(id).read(dsl -> {
+      UpdateResultStep<OrderSagasRecord> sagaUpdate = sagaChange.apply(dsl.update(ORDER_SAGAS)
+              .set(ORDER_SAGAS.LEASE_UNTIL, leaseEnd)
+              .set(ORDER_SAGAS.UPDATED_AT, now))
+          .where(ORDER_SAGAS.ORDER_ID.eq(id), ORDER_SAGAS.LEASE_OWNER.eq(owner),
+              ORDER_SAGAS.STATUS.eq(expected.name()), also)
+          .returning();
+      if (orderChange.isEmpty()) {
+        return Optional.ofNullable(sagaUpdate.fetchOne()).map(saga -> record.with(toSaga(saga)));
+      }
+      CommonTableExpression<OrderSagasRecord> sagas = DSL.name("s").as(sagaUpdate);
+      CommonTableExpression<OrdersRecord> orders = DSL.name("o").as(orderChange.get().apply(dsl.update(ORDERS)
+              .set(ORDERS.VERSION, ORDERS.VERSION.plus(1))
+              .set(ORDERS.UPDATED_AT, now))
+          .where(ORDERS.ID.eq(id), DSL.exists(DSL.selectOne().from(sagas)))
+          .returning());
+      return Optional.ofNullable(dsl.with(sagas, orders, OrderRows.eventOf(dsl, orders))
+              .select(orders.fields()).select(sagas.fields())
+              .from(orders).crossJoin(sagas)
+              .fetchOne())
+          .map(row -> new SagaRecord(OrderRows.toOrder(row.into(orders.fields())),
+              toSaga(row.into(sagas.fields()))));
+    });
   }
 
-  private static StoredOrder finishOrder(DSLContext tx, long id, OrderStatus status, String reason,
-      OffsetDateTime now) {
-    OrdersRecord order = tx.update(ORDERS)
-        .set(ORDERS.STATUS, status.name())
-        .set(ORDERS.REASON, reason)
-        .set(ORDERS.VERSION, ORDERS.VERSION.plus(1))
-        .set(ORDERS.UPDATED_AT, now)
-        .where(ORDERS.ID.eq(id))
-        .returning()
-        .fetchSingle();
-    OrderRows.appendEvent(tx, id);
-    return OrderRows.toOrder(order);
+  /** The end of a saga: its final status, no step left, no lease. */
+  private static UpdateSetMoreStep<OrderSagasRecord> ended(UpdateSetMoreStep<OrderSagasRecord> update,
+      SagaStatus status) {
+    return update.set(ORDER_SAGAS.STATUS, status.name())
+        .set(ORDER_SAGAS.CURRENT_STEP, "")
+        .setNull(ORDER_SAGAS.LEASE_OWNER)
+        .setNull(ORDER_SAGAS.LEASE_UNTIL);
   }
 
-  static StoredSaga toSaga(Record record) {
-    OrderSagasRecord r = record.into(ORDER_SAGAS);
-    return new StoredSaga(r.getOrderId(), SagaStatus.valueOf(r.getStatus()), r.getCurrentStep(),
-        OrderRows.list(r.getCompletedSteps()), OrderRows.list(r.getCompensationPlan()),
-        OrderRows.list(r.getCompensatedSteps()), SagaContext.fromJsonb(r.getContext()), r.getFailure(),
-        Optional.ofNullable(r.getCancelReason()));
+  /** A saga from a row of order_sagas, or of a statement returning its columns (read by name). */
+  static StoredSaga toSaga(Record r) {
+    return new StoredSaga(
+        r.get(ORDER_SAGAS.ORDER_ID.getName(), Long.class),
+        SagaStatus.valueOf(r.get(ORDER_SAGAS.STATUS.getName(), String.class)),
+        r.get(ORDER_SAGAS.CURRENT_STEP.getName(), String.class),
+        OrderRows.list(r.get(ORDER_SAGAS.COMPLETED_STEPS.getName(), String[].class)),
+        OrderRows.list(r.get(ORDER_SAGAS.COMPENSATION_PLAN.getName(), String[].class)),
+        OrderRows.list(r.get(ORDER_SAGAS.COMPENSATED_STEPS.getName(), String[].class)),
+        SagaContext.fromJsonb(r.get(ORDER_SAGAS.CONTEXT.getName(), JSONB.class)),
+        r.get(ORDER_SAGAS.FAILURE.getName(), String.class),
+        Optional.ofNullable(r.get(ORDER_SAGAS.CANCEL_REASON.getName(), String.class)));
   }
 }
