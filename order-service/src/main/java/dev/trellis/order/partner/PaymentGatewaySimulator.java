@@ -14,7 +14,8 @@ import org.jooq.impl.DSL;
 
 /**
  * A stand-in for a payment provider, with its failure modes chosen by the payment token, as a provider's test mode
- * does: {@value #DECLINE} is declined, {@value #FLAKY} is unavailable twice per key and then succeeds,
+ * does: {@value #DECLINE} is declined, {@value #FLAKY} is unavailable twice per key and then succeeds (its refunds
+ * too),
  * {@value #TIMEOUT} never answers within any step timeout, anything else (such as {@code tok_visa}) is charged. Its
  * ledger (sim_payments) is idempotent by key and survives the service, so tests can check that charges match
  * orders exactly.
@@ -41,11 +42,7 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
     switch (paymentToken) {
       case DECLINE -> throw new PartnerRefusedException("payment declined");
       case TIMEOUT -> ledger.hang(NAME);
-      case FLAKY -> {
-        if (flakyAttempts.merge(idempotencyKey, 1, Integer::sum) <= FLAKY_FAILURES) {
-          throw new PartnerUnavailableException(NAME + " is unavailable; retry");
-        }
-      }
+      case FLAKY -> flaky(idempotencyKey);
       default -> { }
     }
     // Once per key: a repeat finds the first row (the no-op update makes RETURNING give it back).
@@ -71,8 +68,21 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
   public void refund(String chargeKey) {
     requireNonNull(chargeKey, "chargeKey");
     ledger.delay(NAME);
+    // A flaky provider is flaky for refunds of its charges too.
+    String token = ledger.write(chargeKey, dsl -> dsl.select(SIM_PAYMENTS.TOKEN).from(SIM_PAYMENTS)
+        .where(SIM_PAYMENTS.IDEMPOTENCY_KEY.eq(chargeKey)).fetchOne(SIM_PAYMENTS.TOKEN));
+    if (FLAKY.equals(token)) {
+      flaky(chargeKey + "/refund");
+    }
     ledger.undo(SIM_PAYMENTS, SIM_PAYMENTS.IDEMPOTENCY_KEY, SIM_PAYMENTS.STATE, SIM_PAYMENTS.UPDATED_AT, chargeKey,
         "CHARGED", "REFUNDED");
+  }
+
+  /** Unavailable for the first {@value #FLAKY_FAILURES} calls with this key, then fine. */
+  private void flaky(String key) {
+    if (flakyAttempts.merge(key, 1, Integer::sum) <= FLAKY_FAILURES) {
+      throw new PartnerUnavailableException(NAME + " is unavailable; retry");
+    }
   }
 
   /** Charges taken and not refunded, over the whole ledger (read-only, for tests and checks). */

@@ -17,6 +17,7 @@ import dev.trellis.order.v1.OrderServiceGrpc.OrderServiceBlockingStub;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.ShippingAddress;
 import dev.trellis.order.v1.Stock;
+import dev.trellis.platform.LogCapture;
 import dev.trellis.platform.testing.ErrorDetails;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -157,6 +158,28 @@ class OrderSagaIT {
     assertThat(order.getStatus()).isEqualTo(OrderStatus.ORDER_STATUS_CONFIRMED);
     assertThat(paymentState(order)).isEqualTo("CHARGED");
     assertThat(stock(sku)).containsExactly(3L, 0L, 1L);
+  }
+
+  @Test
+  void anUndoThatFailsIsRetriedUntilItIsDone() {
+    long user = fixture.createUser();
+    String sku = fixture.newSku(4, 700);
+
+    try (LogCapture runner = LogCapture.of("dev.trellis.order.saga.SagaRunner")) {
+      // The flaky provider charges on the third try, then the carrier refuses XX: its refund fails twice too.
+      Order order = admin.createOrder(order(user, sku).setPaymentToken("tok_flaky")
+          .setShippingAddress(ShippingAddress.newBuilder().setRecipient("Nobody").setLine1("Nowhere 1")
+              .setCity("Atlantis").setCountryCode("XX"))
+          .build());
+
+      assertThat(order.getStatus()).isEqualTo(OrderStatus.ORDER_STATUS_REJECTED);
+      assertThat(paymentState(order)).isEqualTo("REFUNDED");
+      assertThat(stock(sku)).containsExactly(4L, 0L, 0L);
+      assertCompensated(order, "refund_payment", "release_inventory");
+      assertThat(runner.lines()).extracting(line -> line.get("message").asText())
+          .filteredOn(message -> message.contains("step=refund_payment: attempt"))
+          .hasSize(2);
+    }
   }
 
   @Test
