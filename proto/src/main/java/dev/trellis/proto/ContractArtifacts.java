@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
+import com.google.protobuf.Descriptors.MethodDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,11 +40,9 @@ public final class ContractArtifacts {
   /** Writes both files under the repository root given as the only argument (default: the working directory). */
   public static void main(String[] args) throws IOException {
     Path root = Path.of(args.length > 0 ? args[0] : ".");
-    TrellisDescriptors descriptors = TrellisDescriptors.load();
-    MethodAccessTable table = MethodAccessTable.of(descriptors);
-    write(root.resolve(CONTRACTS_JSON), contractsJson(packagedDescriptorSet(), table));
+    write(root.resolve(CONTRACTS_JSON), contractsJson(packagedDescriptorSet()));
     Path readme = root.resolve(README);
-    write(readme, withAccessTable(Files.readString(readme), accessTableMarkdown(table)));
+    write(readme, withAccessTable(Files.readString(readme), accessTableMarkdown(MethodAccessTable.load())));
   }
 
   private static void write(Path file, String content) throws IOException {
@@ -93,10 +92,19 @@ public final class ContractArtifacts {
     ordered.put(name, file);
   }
 
-  /** The chart's contracts.json: the descriptor set (base64) and every declaration, one method per line. */
-  public static String contractsJson(byte[] descriptorSet, MethodAccessTable table) {
+  /**
+   * The chart's contracts.json: the descriptor set (base64) and, one method per line, every method's access
+   * declaration and streaming kind ("server", "client", "bidi" or "" for unary: the mesh gives streams no timeout).
+   */
+  public static String contractsJson(byte[] descriptorSet) {
     requireNonNull(descriptorSet, "descriptorSet");
-    requireNonNull(table, "table");
+    TrellisDescriptors descriptors;
+    try {
+      descriptors = TrellisDescriptors.fromBytes(descriptorSet);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    MethodAccessTable table = MethodAccessTable.of(descriptors);
     Map<String, List<AccessDeclaration>> byService = table.all().stream()
         .collect(Collectors.groupingBy(AccessDeclaration::serviceName, LinkedHashMap::new, Collectors.toList()));
     StringBuilder json = new StringBuilder();
@@ -116,12 +124,21 @@ public final class ContractArtifacts {
             .append(", \"ownerOnly\": ").append(d.ownerOnly())
             .append(", \"ownerField\": ").append(quote(d.ownerField().orElse("")))
             .append(", \"services\": ").append(array(d.services()))
+            .append(", \"streaming\": ").append(quote(streaming(descriptors, d)))
             .append(++m < service.getValue().size() ? "},\n" : "}\n");
       }
       json.append(++s < byService.size() ? "    ]},\n" : "    ]}\n");
     }
     json.append("  ]\n}\n");
     return json.toString();
+  }
+
+  private static String streaming(TrellisDescriptors descriptors, AccessDeclaration d) {
+    MethodDescriptor method = descriptors.service(d.serviceName()).orElseThrow().findMethodByName(d.methodName());
+    if (method.isClientStreaming()) {
+      return method.isServerStreaming() ? "bidi" : "client";
+    }
+    return method.isServerStreaming() ? "server" : "";
   }
 
   /** The README table of who may call what, one row per RPC. */
