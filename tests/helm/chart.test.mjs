@@ -333,3 +333,25 @@ describe('helm template (specific value sets)', () => {
     }
   });
 });
+
+test('README documents every value of values.yaml', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('### Values'), readme.indexOf('### Checked by'));
+  const leaves = [];
+  const walk = (node, prefix) => {
+    if (node && typeof node === 'object' && !Array.isArray(node) && Object.keys(node).length) {
+      for (const [k, v] of Object.entries(node)) walk(v, prefix ? `${prefix}.${k}` : k);
+    } else {
+      leaves.push(prefix);
+    }
+  };
+  walk(values, '');
+  const undocumented = leaves.filter((leaf) => {
+    const parts = leaf.split('.');
+    return !parts.some((_, i) => {
+      const prefix = parts.slice(0, i + 1).join('.');
+      return table.includes(`\`${prefix}\``) || table.includes(`\`${prefix}.*\``);
+    });
+  });
+  assert.deepEqual(undocumented, [], 'add these values to the table in README.md ("### Values")');
+});
