@@ -90,20 +90,20 @@ Pod annotations and labels for the sidecar. The app starts once the proxy is up 
 the proxy outlives the app's drain, so in-flight calls finish over mTLS.
 */}}
 {{- define "trellis.istioPodAnnotations" -}}
-{{- if .Values.istio.enabled }}
+{{- if .Values.istio.enabled -}}
 proxy.istio.io/config: '{"holdApplicationUntilProxyStarts": true, "terminationDrainDuration": "{{ include "trellis.sidecarDrainSeconds" . }}s"}'
 {{- end }}
 {{- end -}}
 
 {{- define "trellis.istioPodLabels" -}}
-{{- if .Values.istio.enabled }}
+{{- if .Values.istio.enabled -}}
 sidecar.istio.io/inject: "true"
 {{- end }}
 {{- end -}}
 
 {{/* Topology spread over zones and nodes, best effort. Args: dict "root" $ "component" name. */}}
 {{- define "trellis.topologySpread" -}}
-{{- if .root.Values.topologySpread.enabled }}
+{{- if .root.Values.topologySpread.enabled -}}
 topologySpreadConstraints:
   - maxSkew: {{ .root.Values.topologySpread.maxSkew }}
     topologyKey: topology.kubernetes.io/zone
