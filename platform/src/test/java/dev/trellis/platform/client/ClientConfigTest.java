@@ -24,17 +24,17 @@ class ClientConfigTest {
 
   @Test
   void oneVariableTurnsRetriesOff() {
-    assertThat(ClientConfig.from(Settings.of(Map.of("TRELLIS_CLIENT_RETRIES", "false"))).retries()).isFalse();
+    assertThat(ClientConfig.fromSettings(Settings.of(Map.of("TRELLIS_CLIENT_RETRIES", "false"))).retries()).isFalse();
   }
 
   @Test
   void badValuesNameTheVariable() {
-    assertThatThrownBy(() -> ClientConfig.from(Settings.of(Map.of("TRELLIS_CLIENT_MAX_ATTEMPTS", "0"))))
+    assertThatThrownBy(() -> ClientConfig.fromSettings(Settings.of(Map.of("TRELLIS_CLIENT_MAX_ATTEMPTS", "0"))))
         .isInstanceOf(ConfigException.class)
         .hasMessage("TRELLIS_CLIENT_MAX_ATTEMPTS must be between 1 and 10, got 0");
-    assertThatThrownBy(() -> ClientConfig.from(Settings.of(Map.of("TRELLIS_CLIENT_BACKOFF_MIN", "2s"))))
+    assertThatThrownBy(() -> ClientConfig.fromSettings(Settings.of(Map.of("TRELLIS_CLIENT_BACKOFF_MIN", "2s"))))
         .hasMessage("TRELLIS_CLIENT_BACKOFF_MIN must be positive and at most TRELLIS_CLIENT_BACKOFF_MAX");
-    assertThatThrownBy(() -> ClientConfig.from(Settings.of(Map.of("TRELLIS_CLIENT_TIMEOUT", "0s"))))
+    assertThatThrownBy(() -> ClientConfig.fromSettings(Settings.of(Map.of("TRELLIS_CLIENT_TIMEOUT", "0s"))))
         .hasMessage("TRELLIS_CLIENT_TIMEOUT must be more than zero");
   }
 }

@@ -7,7 +7,7 @@ import dev.trellis.platform.PlatformFixture;
 import dev.trellis.platform.RelayService;
 import dev.trellis.platform.ResponseRecorder;
 import dev.trellis.platform.ScriptedService;
-import dev.trellis.platform.logging.RequestLogInterceptor;
+import dev.trellis.platform.context.RequestIds;
 import dev.trellis.platform.telemetry.Telemetry;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.TestTokens;
@@ -58,7 +58,7 @@ class DeadlinePropagationTest {
   @Test
   void theRequestIdTravelsDownstream() {
     Metadata headers = new Metadata();
-    headers.put(RequestLogInterceptor.REQUEST_ID_HEADER, "order-77");
+    headers.put(RequestIds.HEADER, "order-77");
 
     String answer = frontStub().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
         .unaryRpc(ScriptedService.request("request-id")).getResponseMessage();

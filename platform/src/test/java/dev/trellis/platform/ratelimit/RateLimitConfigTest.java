@@ -25,7 +25,7 @@ class RateLimitConfigTest {
 
   @Test
   void readsEveryVariable() {
-    RateLimitConfig config = RateLimitConfig.from(Settings.of(Map.of(
+    RateLimitConfig config = RateLimitConfig.fromSettings(Settings.of(Map.of(
         "TRELLIS_RATE_LIMIT_PEER", "off",
         "TRELLIS_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.0.1",
         "TRELLIS_RATE_LIMIT_USER", "5/10",
@@ -41,16 +41,16 @@ class RateLimitConfigTest {
 
   @Test
   void badValuesNameTheVariable() {
-    assertThatThrownBy(() -> RateLimitConfig.from(Settings.of(Map.of("TRELLIS_RATE_LIMIT_USER", "fast"))))
+    assertThatThrownBy(() -> RateLimitConfig.fromSettings(Settings.of(Map.of("TRELLIS_RATE_LIMIT_USER", "fast"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("TRELLIS_RATE_LIMIT_USER must be '<requests per second>/<burst>'");
-    assertThatThrownBy(() -> RateLimitConfig.from(Settings.of(Map.of("TRELLIS_RATE_LIMIT_PEER", "0/5"))))
+    assertThatThrownBy(() -> RateLimitConfig.fromSettings(Settings.of(Map.of("TRELLIS_RATE_LIMIT_PEER", "0/5"))))
         .hasMessageStartingWith("TRELLIS_RATE_LIMIT_PEER must be");
-    assertThatThrownBy(() -> RateLimitConfig.from(Settings.of(Map.of("TRELLIS_TRUSTED_PROXIES", "proxy.local"))))
+    assertThatThrownBy(() -> RateLimitConfig.fromSettings(Settings.of(Map.of("TRELLIS_TRUSTED_PROXIES", "proxy.local"))))
         .hasMessageStartingWith("TRELLIS_TRUSTED_PROXIES must list IP addresses or CIDR blocks");
-    assertThatThrownBy(() -> RateLimitConfig.from(Settings.of(Map.of("TRELLIS_TRUSTED_PROXIES", "10.0.0.0/33"))))
+    assertThatThrownBy(() -> RateLimitConfig.fromSettings(Settings.of(Map.of("TRELLIS_TRUSTED_PROXIES", "10.0.0.0/33"))))
         .hasMessage("TRELLIS_TRUSTED_PROXIES: the prefix length in '10.0.0.0/33' must be between 0 and 32");
-    assertThatThrownBy(() -> RateLimitConfig.from(Settings.of(Map.of("TRELLIS_RATE_LIMIT_METHODS", "CreateUser=1"))))
+    assertThatThrownBy(() -> RateLimitConfig.fromSettings(Settings.of(Map.of("TRELLIS_RATE_LIMIT_METHODS", "CreateUser=1"))))
         .hasMessageStartingWith("TRELLIS_RATE_LIMIT_METHODS entries look like package.Service/Method=10/20");
   }
 

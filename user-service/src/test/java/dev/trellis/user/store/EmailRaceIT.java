@@ -6,6 +6,7 @@ import static dev.trellis.user.store.jooq.Tables.USER_EVENTS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.trellis.user.rules.UserChanges;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.error.AlreadyExistsException;
 import java.util.ArrayList;

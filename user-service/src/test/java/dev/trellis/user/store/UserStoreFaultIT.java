@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.trellis.user.rules.UserChanges;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardedDatabase;

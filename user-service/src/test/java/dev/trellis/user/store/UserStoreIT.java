@@ -10,6 +10,7 @@ import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.error.AlreadyExistsException;
 import dev.trellis.platform.error.InvalidArgumentException;
 import dev.trellis.platform.error.NotFoundException;
+import dev.trellis.user.rules.UserChanges;
 import dev.trellis.user.store.jooq.tables.records.UserEventsRecord;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.trellis.user.store;
+package dev.trellis.user.rules;
 
 import static java.util.Objects.requireNonNull;
 
@@ -7,7 +7,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The fields an update changes; an empty field stays as it is (the adapter fills only the update_mask paths).
+ * The fields an update changes, validated ({@link UserValidation#changes}); an empty field stays as it is (only the
+ * update_mask paths are filled). The store applies them.
  */
 public record UserChanges(Optional<String> email, Optional<String> name, Optional<List<String>> roles) {
   public UserChanges {

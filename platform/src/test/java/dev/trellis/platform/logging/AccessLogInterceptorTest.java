@@ -7,16 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.trellis.platform.CallKind;
 import dev.trellis.platform.LogCapture;
 import dev.trellis.platform.PlatformFixture;
-import dev.trellis.platform.ScriptedService;
+import dev.trellis.platform.context.RequestIds;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.TestTokens;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.Metadata;
-import io.grpc.ServerInterceptors;
-import io.grpc.Status;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
@@ -26,18 +22,14 @@ import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Request ids and the access log, behind the whole chain, over real stubs. */
-class RequestLogInterceptorTest {
-  private static final Pattern UUID =
-      Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
-
+/** The access log, behind the whole chain, over real stubs. */
+class AccessLogInterceptorTest {
   @RegisterExtension final GrpcCleanup grpc = new GrpcCleanup();
   private final PlatformFixture platform = PlatformFixture.start(grpc);
   private final LogCapture accessLog = LogCapture.of("trellis.access");
@@ -47,67 +39,11 @@ class RequestLogInterceptorTest {
     accessLog.close();
   }
 
-  @ParameterizedTest
-  @EnumSource(CallKind.class)
-  void echoesTheCallersRequestId(CallKind kind) {
-    CallKind.Outcome outcome = kind.call(withRequestId("checkout-1234"), bearer(), "request-id");
 
-    assertThat(outcome.headers().get(RequestLogInterceptor.REQUEST_ID_HEADER)).isEqualTo("checkout-1234");
-  }
 
-  @Test
-  void theHandlerSeesTheSameId() {
-    CallKind.Outcome outcome = CallKind.UNARY.call(withRequestId("checkout-1234"), bearer(), "request-id");
 
-    assertThat(outcome.messages()).containsExactly("checkout-1234");
-  }
 
-  @ParameterizedTest
-  @EnumSource(CallKind.class)
-  void generatesAnIdWhenThereIsNone(CallKind kind) {
-    CallKind.Outcome outcome = kind.call(platform.channel, bearer(), "request-id");
 
-    String id = outcome.headers().get(RequestLogInterceptor.REQUEST_ID_HEADER);
-    assertThat(id).matches(UUID);
-    if (kind == CallKind.UNARY) {
-      assertThat(outcome.messages()).containsExactly(id);
-    }
-  }
-
-  @Test
-  void withoutTheRecordOpenerTheInterceptorOpensTheRecordItself() throws Exception {
-    String name = grpc.uniqueName();
-    grpc.register(InProcessServerBuilder.forName(name)
-        .addService(ServerInterceptors.intercept(new ScriptedService(), new RequestLogInterceptor()))
-        .build().start());
-    Channel channel = grpc.register(InProcessChannelBuilder.forName(name).build());
-    Metadata headers = new Metadata();
-    headers.put(RequestLogInterceptor.REQUEST_ID_HEADER, "no-opener-1");
-
-    CallKind.Outcome outcome = CallKind.UNARY.call(
-        ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers)), null, "request-id");
-
-    assertThat(outcome.messages()).containsExactly("no-opener-1");
-    assertThat(awaitLine("no-opener-1").get("status").asText()).isEqualTo("OK");
-  }
-
-  @Test
-  void refusedCallsCarryTheIdInTheirTrailers() {
-    CallKind.Outcome outcome = CallKind.UNARY.call(withRequestId("abc-1"), null, "whoami");
-
-    assertThat(outcome.status().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
-    assertThat(outcome.trailers().get(RequestLogInterceptor.REQUEST_ID_HEADER)).isEqualTo("abc-1");
-  }
-
-  @Test
-  void unsafeOrOversizedIdsAreReplaced() {
-    String injected = CallKind.UNARY.call(withRequestId("a\"b {}"), bearer(), "request-id").messages().getFirst();
-    String huge = CallKind.UNARY.call(withRequestId("x".repeat(RequestLogInterceptor.MAX_REQUEST_ID_LENGTH + 1)),
-        bearer(), "request-id").messages().getFirst();
-
-    assertThat(injected).matches(UUID);
-    assertThat(huge).matches(UUID);
-  }
 
   @Test
   void writesOneJsonLinePerCallWithEveryField() {
@@ -126,10 +62,10 @@ class RequestLogInterceptorTest {
 
   @Test
   void durationsAreMillisecondsWithThreeDecimals() {
-    assertThat(RequestLogInterceptor.LoggingCall.milliseconds(0)).isEqualTo("0.000");
-    assertThat(RequestLogInterceptor.LoggingCall.milliseconds(7)).isEqualTo("0.007");
-    assertThat(RequestLogInterceptor.LoggingCall.milliseconds(1_234)).isEqualTo("1.234");
-    assertThat(RequestLogInterceptor.LoggingCall.milliseconds(20_050)).isEqualTo("20.050");
+    assertThat(AccessLogInterceptor.LoggingCall.milliseconds(0)).isEqualTo("0.000");
+    assertThat(AccessLogInterceptor.LoggingCall.milliseconds(7)).isEqualTo("0.007");
+    assertThat(AccessLogInterceptor.LoggingCall.milliseconds(1_234)).isEqualTo("1.234");
+    assertThat(AccessLogInterceptor.LoggingCall.milliseconds(20_050)).isEqualTo("20.050");
   }
 
   @ParameterizedTest
@@ -189,7 +125,7 @@ class RequestLogInterceptorTest {
 
   private Channel withRequestId(String id) {
     Metadata headers = new Metadata();
-    headers.put(RequestLogInterceptor.REQUEST_ID_HEADER, id);
+    headers.put(RequestIds.HEADER, id);
     return ClientInterceptors.intercept(platform.channel, MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 

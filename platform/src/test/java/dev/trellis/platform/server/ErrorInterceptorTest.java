@@ -1,4 +1,4 @@
-package dev.trellis.platform.error;
+package dev.trellis.platform.server;
 
 import static dev.trellis.platform.testing.ErrorDetails.detail;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,7 +10,7 @@ import dev.trellis.platform.CallKind;
 import dev.trellis.platform.LogCapture;
 import dev.trellis.platform.PlatformFixture;
 import dev.trellis.platform.ScriptedService;
-import dev.trellis.platform.logging.RequestLogInterceptor;
+import dev.trellis.platform.context.RequestIds;
 import dev.trellis.platform.testing.GrpcCleanup;
 import dev.trellis.platform.testing.TestTokens;
 import io.grpc.Metadata;
@@ -60,7 +60,7 @@ class ErrorInterceptorTest {
   @Test
   void theCauseIsLoggedOnTheServerUnderTheRequestId() {
     CallKind.Outcome outcome = call(CallKind.UNARY, "throw-internal");
-    String requestId = outcome.trailers().get(RequestLogInterceptor.REQUEST_ID_HEADER);
+    String requestId = outcome.trailers().get(RequestIds.HEADER);
 
     await().atMost(10, TimeUnit.SECONDS).until(() -> !errorLog.lines().isEmpty());
     var line = errorLog.lines().getFirst();
@@ -97,8 +97,8 @@ class ErrorInterceptorTest {
   private static void assertHiddenInternal(CallKind.Outcome outcome) {
     // In the trailers of a trailers-only response, else in the headers sent with the first message.
     String requestId = outcome.status().getCode() == Status.Code.INTERNAL && outcome.messages().isEmpty()
-        ? outcome.trailers().get(RequestLogInterceptor.REQUEST_ID_HEADER)
-        : outcome.headers().get(RequestLogInterceptor.REQUEST_ID_HEADER);
+        ? outcome.trailers().get(RequestIds.HEADER)
+        : outcome.headers().get(RequestIds.HEADER);
     assertThat(requestId).isNotNull();
     assertThat(outcome.status().getCode()).isEqualTo(Status.Code.INTERNAL);
     assertThat(outcome.status().getDescription())

@@ -1,9 +1,11 @@
-package dev.trellis.platform.error;
+package dev.trellis.platform.server;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.context.CallRecord;
+import dev.trellis.platform.error.ApiException;
+import dev.trellis.platform.error.StatusMapper;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -26,13 +28,13 @@ import org.slf4j.LoggerFactory;
  * <p>Like grpc-java's TransmitStatusRuntimeExceptionInterceptor it catches what escapes the listener callbacks, so
  * the call ends with a status instead of a stream reset.
  */
-public final class ErrorInterceptor implements ServerInterceptor {
+final class ErrorInterceptor implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(ErrorInterceptor.class);
 
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    MappingCall<ReqT, RespT> mapping = new MappingCall<>(call, CallContext.RECORD.get());
+    MappingCall<ReqT, RespT> mapping = new MappingCall<>(call, CallContext.record().orElse(null));
     ServerCall.Listener<ReqT> listener;
     try {
       listener = next.startCall(mapping, headers);
