@@ -75,6 +75,13 @@ public final class Settings {
     return new Settings(merged, flagNames);
   }
 
+  /** A copy with {@code defaults} for the values that are not set (a service's own default port, say). */
+  public Settings withDefaults(Map<String, String> defaults) {
+    Map<String, String> merged = new HashMap<>(requireNonNull(defaults, "defaults"));
+    merged.putAll(values);
+    return new Settings(merged, flagNames);
+  }
+
   /** The variable a flag sets: {@code grpc-port} to {@code TRELLIS_GRPC_PORT}. */
   public static String variableOf(String flag) {
     return PREFIX + flag.toUpperCase(Locale.ROOT).replace('-', '_');
