@@ -91,8 +91,8 @@ test('a grpc-js client uses user-service through reflection, and the data surviv
   assert.equal(ada.email, 'ada@example.com');
   assert.equal(JSON.parse(run(printed('GetUser').replaceAll('<id from above>', ada.id))).name, 'Ada Lovelace');
   assert.ok(run(printed('ListUsers')).includes(`"id": "${ada.id}"`), 'ListUsers streams the new user');
-  const admin = JSON.parse(Buffer.from(printedToken.split('.')[1], 'base64url').toString());
-  assert.deepEqual(admin.roles, ['admin'], 'the printed token is an admin token');
+  const claims = JSON.parse(Buffer.from(printedToken.split('.')[1], 'base64url').toString());
+  assert.deepEqual(claims.roles, ['admin'], 'the printed token is an admin token');
 
   const denied = await unary(client, 'GetUser', { id: second.id }, metadata(token(stateDir, created.id, 'user')))
     .then(() => null, (e) => e);
