@@ -61,9 +61,6 @@ public record AuthConfig(
   /** The issuer and audience of dev tokens, when not configured. */
   public static final String DEV_ISSUER = "trellis-dev";
   public static final String DEV_AUDIENCE = "trellis";
-  public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
-  public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
-  public static final String DEFAULT_TRUST_DOMAIN = "cluster.local";
 
   public AuthConfig {
     requireNonNull(issuer, "issuer");
@@ -82,6 +79,10 @@ public record AuthConfig(
     Require.that(!mesh || !meshServiceAccounts.isEmpty(), MESH_SERVICE_ACCOUNTS + " must name the trusted service"
         + " accounts when " + MESH + "=true (for example order-service or trellis/order-service)");
   }
+
+  private static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
+  private static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+  private static final String DEFAULT_TRUST_DOMAIN = "cluster.local";
 
   /** A dev-mode configuration: HS256 tokens signed with the key in {@code devKeyFile}, default issuer/audience. */
   public static AuthConfig dev(Path devKeyFile) {
