@@ -14,7 +14,7 @@ class LocalMeshSettingsTest {
   void defaults() {
     LocalMeshSettings mesh = LocalMeshSettings.fromSettings(Settings.of(Map.of()));
     assertThat(mesh.shards()).isEqualTo(4);
-    assertThat(mesh.userPort()).isEqualTo(50051);
+    assertThat(mesh.port("user-service")).isEqualTo(50051);
     assertThat(mesh.state().root().getFileName()).hasToString(".trellis");
   }
 
@@ -25,7 +25,7 @@ class LocalMeshSettingsTest {
     settings.rejectUnknownFlags();
 
     assertThat(mesh.shards()).isEqualTo(2);
-    assertThat(mesh.userPort()).isEqualTo(6000);
+    assertThat(mesh.port("user-service")).isEqualTo(6000);
     assertThat(mesh.state().root()).hasToString("/tmp/elsewhere");
   }
 
