@@ -1,16 +1,14 @@
 package dev.trellis.bench;
 
-import dev.trellis.order.OrderServiceMain;
-import dev.trellis.order.OrderServiceSettings;
-import dev.trellis.order.store.OrderShards;
+import dev.trellis.embedded.EmbeddedShards;
+import dev.trellis.order.OrderService;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.ShardTopology;
-import dev.trellis.platform.data.embedded.EmbeddedShards;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
+import dev.trellis.platform.server.TrellisService;
 import dev.trellis.platform.telemetry.Telemetry;
-import dev.trellis.user.UserServiceMain;
-import dev.trellis.user.store.UserShards;
+import dev.trellis.user.UserService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The server side of {@link OrderServiceLoad}, in a JVM of its own: 4 embedded PostgreSQL shards, user-service and
@@ -47,11 +44,9 @@ public final class OrderBenchServer {
           "TRELLIS_RATE_LIMIT_USER", "10000000/10000000",
           "TRELLIS_RATE_LIMIT_ADMIN", "10000000/10000000",
           "TRELLIS_RATE_LIMIT_SERVICE", "10000000/10000000"));
-      Service users = start(UserServiceMain.NAME, common, shards.topology(UserShards.DATABASE),
-          Map.of(), UserServiceMain::create);
-      Service orders = start(OrderServiceMain.NAME, common, shards.topology(OrderShards.DATABASE),
-          Map.of(OrderServiceSettings.USER_SERVICE, "127.0.0.1:" + users.server().getPort()),
-          OrderServiceMain::create);
+      Service users = start(new UserService(), shards, common, Map.of());
+      Service orders = start(new OrderService(), shards, common,
+          Map.of(TrellisService.targetVariable(UserService.NAME), "127.0.0.1:" + users.server().getPort()));
       Files.writeString(ready, users.server().getPort() + " " + orders.server().getPort(), StandardCharsets.UTF_8);
       while (System.in.read() >= 0) {
         // The load client holds our stdin open for as long as it wants us.
@@ -62,14 +57,15 @@ public final class OrderBenchServer {
     System.exit(0);
   }
 
-  private static Service start(String name, Map<String, String> common, ShardTopology topology,
-      Map<String, String> own, Function<ServiceRuntime, TrellisServer> create) throws IOException {
+  private static Service start(TrellisService service, EmbeddedShards shards, Map<String, String> common,
+      Map<String, String> own) throws IOException {
     Map<String, String> env = new HashMap<>(common);
+    ShardTopology topology = shards.topology(service.database().orElseThrow().name());
     env.putAll(topology.toSettings());
     env.putAll(own);
     Settings settings = Settings.of(System.getenv()).with(env);
-    ServiceRuntime runtime = ServiceRuntime.create(name, settings, Telemetry.off(), Clock.systemUTC());
-    return new Service(runtime, create.apply(runtime).start());
+    ServiceRuntime runtime = ServiceRuntime.create(service.name(), settings, Telemetry.off(), Clock.systemUTC());
+    return new Service(runtime, service.create(runtime).start());
   }
 
   private record Service(ServiceRuntime runtime, TrellisServer server) {

@@ -14,21 +14,18 @@ class LocalMeshSettingsTest {
   void defaults() {
     LocalMeshSettings mesh = LocalMeshSettings.fromSettings(Settings.of(Map.of()));
     assertThat(mesh.shards()).isEqualTo(4);
-    assertThat(mesh.userPort()).isEqualTo(50051);
-    assertThat(mesh.orderPort()).isEqualTo(50052);
+    assertThat(mesh.port("user-service")).isEqualTo(50051);
     assertThat(mesh.state().root().getFileName()).hasToString(".trellis");
   }
 
   @Test
   void theDocumentedFlagsSetEverything() {
-    Settings settings = Settings.of(Map.of(), "--state-dir", "/tmp/elsewhere", "--shards", "2", "--user-port=6000",
-        "--order-port", "6001");
+    Settings settings = Settings.of(Map.of(), "--state-dir", "/tmp/elsewhere", "--shards", "2", "--user-port=6000");
     LocalMeshSettings mesh = LocalMeshSettings.fromSettings(settings);
     settings.rejectUnknownFlags();
 
     assertThat(mesh.shards()).isEqualTo(2);
-    assertThat(mesh.userPort()).isEqualTo(6000);
-    assertThat(mesh.orderPort()).isEqualTo(6001);
+    assertThat(mesh.port("user-service")).isEqualTo(6000);
     assertThat(mesh.state().root()).hasToString("/tmp/elsewhere");
   }
 

@@ -9,35 +9,23 @@ import dev.trellis.order.partner.PaymentGatewaySimulator;
 import dev.trellis.order.partner.ShipmentServiceSimulator;
 import dev.trellis.order.store.jooq.tables.records.OrderSagasRecord;
 import dev.trellis.order.v1.CreateOrderRequest;
+import dev.trellis.order.v1.GetStockRequest;
 import dev.trellis.order.v1.InventoryServiceGrpc;
 import dev.trellis.order.v1.LineItem;
 import dev.trellis.order.v1.OrderServiceGrpc;
 import dev.trellis.order.v1.SetStockRequest;
 import dev.trellis.order.v1.ShippingAddress;
 import dev.trellis.order.v1.Stock;
-import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.TestShards;
-import dev.trellis.platform.server.ServiceRuntime;
-import dev.trellis.platform.server.TrellisServer;
-import dev.trellis.platform.telemetry.Telemetry;
-import dev.trellis.platform.testing.TestTokens;
-import dev.trellis.user.UserServiceMain;
+import dev.trellis.platform.server.ServerConfig;
+import dev.trellis.testing.ServiceExtension;
+import dev.trellis.testing.ShardsExtension;
+import dev.trellis.testing.TestTokens;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.UserServiceGrpc;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -45,99 +33,80 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jooq.Condition;
 import org.jooq.Table;
-import org.jooq.impl.DSL;
 
 /**
- * order-service as it runs, beside the real user-service: both built by their mains from settings, serving over
- * Netty on free ports, on fresh databases on the shared embedded shards, trusting one dev key. Several order-service
- * instances may share the orders database, as replicas do. The test set-up of every order IT lives here, so moving
- * to the shared JUnit extensions later is one change.
+ * What the order ITs share on top of the test kit's extensions: user-service and order-service started by name
+ * ({@link #userService()}, {@link #orderService}: the real services over Netty, on fresh databases, order-service
+ * calling user-service over the network with the same dev key), helpers to make users and SKUs, stubs, and a direct
+ * view of the orders database and the simulators' ledgers to check what the service stored.
+ *
+ * <pre>{@code
+ * @RegisterExtension static final ServiceExtension users = OrderServiceFixture.userService();
+ * @RegisterExtension static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
+ * }</pre>
  */
 public final class OrderServiceFixture implements AutoCloseable {
   private static final AtomicInteger SKUS = new AtomicInteger();
 
-  public final ShardTopology orderTopology;
   public final TestTokens tokens;
   /** The orders database, read directly to check what the service stored. */
   public final ShardedDatabase orderDb;
+  public final ShardTopology orderTopology;
   public final PaymentGatewaySimulator payments;
   public final ShipmentServiceSimulator shipments;
   public final NotifierSimulator notifier;
-  private final Path keyFile;
-  private final ShardTopology userTopology;
-  private final Map<String, String> defaults;
-  private final Telemetry userTelemetry;
-  private final Telemetry orderTelemetry;
-  private final List<Instance> instances = new ArrayList<>();
-  private Instance userService;
-  private int userServicePort;
+  private final ServiceExtension users;
+  private final ServiceExtension orders;
+  private final int userServicePort;
+  private ServiceExtension.Replica userService;
 
-  /**
-   * @param defaults settings every order-service instance of this fixture gets (an instance may add more)
-   */
-  public OrderServiceFixture(String name, Map<String, String> defaults) {
-    this(name, defaults, Telemetry.off(), Telemetry.off());
+  /** Call from {@code @BeforeAll}: the extensions have started by then. */
+  public OrderServiceFixture(ServiceExtension users, ServiceExtension orders) {
+    this.users = users;
+    this.orders = orders;
+    this.tokens = orders.tokens();
+    this.userService = users.replica();
+    this.userServicePort = userService.port();
+    this.orderTopology = orders.topology();
+    this.orderDb = ShardedDatabase.builder(orderTopology).kind("order").pool(ShardsExtension.SMALL_POOLS).build();
+    this.payments = new PaymentGatewaySimulator(orderDb, Duration.ZERO);
+    this.shipments = new ShipmentServiceSimulator(orderDb, Duration.ZERO);
+    this.notifier = new NotifierSimulator(orderDb, Duration.ZERO);
   }
 
-  /** With telemetry for each service (both services of a trace). */
-  public OrderServiceFixture(String name, Map<String, String> defaults, Telemetry userTelemetry,
-      Telemetry orderTelemetry) {
-    this.userTelemetry = userTelemetry;
-    this.orderTelemetry = orderTelemetry;
-    orderTopology = TestShards.newDatabase(name);
-    userTopology = TestShards.newDatabase(name + "_users");
-    try {
-      keyFile = Files.createTempDirectory("order-service-it").resolve("dev-jwt-key.json");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    tokens = TestTokens.create(keyFile, Clock.systemUTC());
-    this.defaults = Map.copyOf(defaults);
-    userService = startUserService(0);
-    userServicePort = userService.server.getPort();
-    // The instances migrate the orders database; open the test's own view of it after the first one started.
-    start();
-    orderDb = ShardedDatabase.builder(orderTopology).kind("order").pool(TestShards.smallPools()).build();
-    payments = new PaymentGatewaySimulator(orderDb, Duration.ZERO);
-    shipments = new ShipmentServiceSimulator(orderDb, Duration.ZERO);
-    notifier = new NotifierSimulator(orderDb, Duration.ZERO);
+  /** The real user-service, found by name. */
+  public static ServiceExtension userService() {
+    return ServiceExtension.of("user-service");
   }
 
-  public OrderServiceFixture(String name) {
-    this(name, Map.of());
+  /** The real order-service, calling {@code users}, with the settings order tests share and {@code settings}. */
+  public static ServiceExtension orderService(ServiceExtension users, Map<String, String> settings) {
+    ServiceExtension orders = ServiceExtension.of("order-service").calls(users)
+        .setting("TRELLIS_ORDER_EVENTS_POLL_INTERVAL", "20ms")
+        .setting("TRELLIS_RATE_LIMIT_USER", "100000/100000")
+        .setting("TRELLIS_RATE_LIMIT_PEER", "100000/100000");
+    settings.forEach(orders::setting);
+    return orders;
   }
 
-  /** The settings an order-service instance of this fixture runs with, {@code extra} on top. */
+  /** The settings an order-service replica starts with, {@code extra} on top (for one in a JVM of its own). */
   public Map<String, String> orderSettings(Map<String, String> extra) {
-    Map<String, String> env = new HashMap<>(orderTopology.toSettings());
-    env.put("TRELLIS_DEV_MODE", "true");
-    env.put("TRELLIS_DEV_KEY_FILE", keyFile.toString());
-    env.put("TRELLIS_GRPC_PORT", "0");
-    env.put("TRELLIS_SHARD_POOL_SIZE", "4");
-    env.put("TRELLIS_SHUTDOWN_GRACE", "5s");
-    env.put("TRELLIS_ORDER_USER_SERVICE", "127.0.0.1:" + userServicePort);
-    env.put("TRELLIS_ORDER_EVENTS_POLL_INTERVAL", "20ms");
-    env.put("TRELLIS_RATE_LIMIT_USER", "100000/100000");
-    env.put("TRELLIS_RATE_LIMIT_PEER", "100000/100000");
-    env.putAll(defaults);
-    env.putAll(extra);
-    return env;
+    return orders.environment(extra);
   }
 
-  /** Starts an order-service instance (a replica) with extra settings; the first one is {@link #first()}. */
+  /** Starts another order-service replica with extra settings. */
   public Instance start(Map<String, String> extra) {
-    Instance instance = startService(OrderServiceMain.NAME, orderSettings(extra), orderTelemetry,
-        OrderServiceMain::create);
-    instances.add(instance);
-    return instance;
+    return new Instance(orders.startReplica(extra));
   }
 
+  /** Starts another order-service replica. */
   public Instance start() {
     return start(Map.of());
   }
 
+  /** The replica the extension started. */
   public Instance first() {
-    return instances.get(0);
+    return new Instance(orders.replica());
   }
 
   /** Stops user-service, as an outage does. */
@@ -147,35 +116,7 @@ public final class OrderServiceFixture implements AutoCloseable {
 
   /** Starts user-service again on its port, on the same users database. */
   public void restartUserService() {
-    userService = startUserService(userServicePort);
-  }
-
-  private Instance startUserService(int port) {
-    Map<String, String> env = new HashMap<>(userTopology.toSettings());
-    env.put("TRELLIS_DEV_MODE", "true");
-    env.put("TRELLIS_DEV_KEY_FILE", keyFile.toString());
-    env.put("TRELLIS_GRPC_PORT", Integer.toString(port));
-    env.put("TRELLIS_SHARD_POOL_SIZE", "4");
-    env.put("TRELLIS_SHUTDOWN_GRACE", "1s");
-    env.put("TRELLIS_RATE_LIMIT_SERVICE", "100000/100000");
-    env.put("TRELLIS_RATE_LIMIT_PEER", "100000/100000");
-    return startService(UserServiceMain.NAME, env, userTelemetry, UserServiceMain::create);
-  }
-
-  private static Instance startService(String name, Map<String, String> env, Telemetry telemetry,
-      java.util.function.Function<ServiceRuntime, TrellisServer> create) {
-    ServiceRuntime runtime = ServiceRuntime.create(name, Settings.of(env), telemetry, Clock.systemUTC());
-    try {
-      TrellisServer server = create.apply(runtime).start();
-      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
-      return new Instance(runtime, server, channel);
-    } catch (IOException e) {
-      runtime.close();
-      throw new UncheckedIOException(e);
-    } catch (RuntimeException e) {
-      runtime.close();
-      throw e;
-    }
+    userService = users.startReplica(Map.of(ServerConfig.PORT, Integer.toString(userServicePort)));
   }
 
   public String admin() {
@@ -184,8 +125,7 @@ public final class OrderServiceFixture implements AutoCloseable {
 
   /** A new user in user-service; returns its id. */
   public long createUser(String email) {
-    return UserServiceGrpc.newBlockingStub(userService.channel)
-        .withCallCredentials(TestTokens.bearer(admin()))
+    return userService.stub(UserServiceGrpc::newBlockingStub, admin())
         .withDeadlineAfter(30, TimeUnit.SECONDS)
         .createUser(CreateUserRequest.newBuilder().setEmail(email).setName("Buyer " + email).build())
         .getId();
@@ -209,10 +149,10 @@ public final class OrderServiceFixture implements AutoCloseable {
   }
 
   public Stock stock(String sku) {
-    return first().inventory(admin()).getStock(dev.trellis.order.v1.GetStockRequest.newBuilder().setSku(sku).build());
+    return first().inventory(admin()).getStock(GetStockRequest.newBuilder().setSku(sku).build());
   }
 
-  /** A valid request: one line per SKU (quantity 1 unless given), tok_visa, an address in DE, a fresh key. */
+  /** A valid request: one line per SKU (quantity 1), tok_visa, an address in DE, a fresh key. */
   public static CreateOrderRequest.Builder order(long userId, String... skus) {
     CreateOrderRequest.Builder request = CreateOrderRequest.newBuilder()
         .setUserId(userId)
@@ -251,54 +191,29 @@ public final class OrderServiceFixture implements AutoCloseable {
     return count(IDEMPOTENCY_KEYS, IDEMPOTENCY_KEYS.USER_ID.eq(userId));
   }
 
-  public static Condition all() {
-    return DSL.noCondition();
-  }
-
   @Override
   public void close() {
-    instances.forEach(Instance::close);
-    userService.close();
     orderDb.close();
   }
 
-  /** One running service instance. */
-  public static final class Instance implements AutoCloseable {
-    public final ServiceRuntime runtime;
-    public final TrellisServer server;
-    public final ManagedChannel channel;
-    private boolean closed;
-
-    Instance(ServiceRuntime runtime, TrellisServer server, ManagedChannel channel) {
-      this.runtime = runtime;
-      this.server = server;
-      this.channel = channel;
-    }
-
+  /** One running order-service replica and stubs on it. */
+  public record Instance(ServiceExtension.Replica replica) implements AutoCloseable {
     public OrderServiceGrpc.OrderServiceBlockingStub orders(String token) {
-      return OrderServiceGrpc.newBlockingStub(channel).withCallCredentials(TestTokens.bearer(token))
-          .withDeadlineAfter(60, TimeUnit.SECONDS);
+      return replica.stub(OrderServiceGrpc::newBlockingStub, token).withDeadlineAfter(60, TimeUnit.SECONDS);
     }
 
     public OrderServiceGrpc.OrderServiceStub ordersAsync(String token) {
-      return OrderServiceGrpc.newStub(channel).withCallCredentials(TestTokens.bearer(token));
+      return replica.stub(OrderServiceGrpc::newStub, token);
     }
 
     public InventoryServiceGrpc.InventoryServiceBlockingStub inventory(String token) {
-      return InventoryServiceGrpc.newBlockingStub(channel).withCallCredentials(TestTokens.bearer(token))
-          .withDeadlineAfter(30, TimeUnit.SECONDS);
+      return replica.stub(InventoryServiceGrpc::newBlockingStub, token).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
-    /** Stops as SIGTERM does: gracefully, then the pools, feeds and sagas. */
+    /** Stops as SIGTERM does. */
     @Override
-    public synchronized void close() {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      server.stopGracefully();
-      runtime.close();
-      channel.shutdownNow();
+    public void close() {
+      replica.close();
     }
   }
 }

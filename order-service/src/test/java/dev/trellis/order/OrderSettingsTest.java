@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.trellis.order.saga.SagaSettings;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.server.TrellisService;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,8 @@ class OrderSettingsTest {
     assertThat(saga).isEqualTo(new SagaSettings(Duration.ofSeconds(30), Duration.ofSeconds(60),
         Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10)));
     assertThat(own.userServiceTarget()).isEqualTo("dns:///user-service:50051");
+    assertThat(OrderServiceSettings.USER_SERVICE).isEqualTo(TrellisService.targetVariable("user-service"));
+    assertThat(own.demoData()).isFalse();
     assertThat(own.idempotencyRetention()).isEqualTo(Duration.ofHours(24));
   }
 

@@ -18,7 +18,8 @@ import dev.trellis.order.v1.OrderServiceGrpc;
 import dev.trellis.order.v1.ShippingAddress;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardSpec;
-import dev.trellis.platform.testing.TestTokens;
+import dev.trellis.testing.ServiceExtension;
+import dev.trellis.testing.TestTokens;
 import io.grpc.stub.StreamObserver;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -33,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Crash recovery with a real process: order-service runs in a child JVM; six sagas are held, by row locks the
@@ -43,6 +45,10 @@ import org.junit.jupiter.api.Test;
  */
 class SagaCrashIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService();
+  @RegisterExtension
+  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
   private static OrderServiceFixture fixture;
   private static InventoryStore inventory;
   private static Map<String, String> settings;
@@ -50,7 +56,7 @@ class SagaCrashIT {
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture("saga_crash_it");
+    fixture = new OrderServiceFixture(users, orders);
     fixture.first().close(); // only child JVMs drive sagas here
     inventory = new InventoryStore(fixture.orderDb, Clock.systemUTC());
     // Held steps must not time out; the dead JVM's leases are ended by the test instead (see expireLeases). Each

@@ -30,6 +30,8 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -139,7 +141,10 @@ public final class OrderGrpcService extends OrderServiceGrpc.OrderServiceImplBas
   }
 
   private StoredOrder readAllowed(Principal caller, long orderId) {
-    return OrderAccessRules.checkOrder(caller, orderId, orders.find(orderId));
+    Optional<StoredOrder> order = orders.find(orderId);
+    OrderAccessRules.checkOrder(caller, orderId,
+        order.map(o -> OptionalLong.of(o.userId())).orElse(OptionalLong.empty()));
+    return order.orElseThrow();
   }
 
   /**

@@ -67,12 +67,12 @@ final class OrderMessages {
     return request.getItemsList().stream().map(i -> new OrderItem(i.getSku(), i.getQuantity())).toList();
   }
 
-  static Optional<dev.trellis.order.store.ShippingAddress> address(CreateOrderRequest request) {
+  static Optional<dev.trellis.order.rules.ShippingAddress> address(CreateOrderRequest request) {
     if (!request.hasShippingAddress()) {
       return Optional.empty();
     }
     ShippingAddress a = request.getShippingAddress();
-    return Optional.of(new dev.trellis.order.store.ShippingAddress(a.getRecipient(), a.getLine1(), a.getLine2(),
+    return Optional.of(new dev.trellis.order.rules.ShippingAddress(a.getRecipient(), a.getLine1(), a.getLine2(),
         a.getCity(), a.getPostalCode(), a.getCountryCode()));
   }
 
@@ -97,7 +97,7 @@ final class OrderMessages {
     }
   }
 
-  private static ShippingAddress toProto(dev.trellis.order.store.ShippingAddress a) {
+  private static ShippingAddress toProto(dev.trellis.order.rules.ShippingAddress a) {
     return ShippingAddress.newBuilder()
         .setRecipient(a.recipient())
         .setLine1(a.line1())

@@ -1,7 +1,7 @@
 package dev.trellis.order.partner;
 
 import dev.trellis.order.store.OrderLine;
-import dev.trellis.order.store.ShippingAddress;
+import dev.trellis.order.rules.ShippingAddress;
 import java.util.List;
 
 /** The carrier. Every call carries an idempotency key (the saga id and step). */

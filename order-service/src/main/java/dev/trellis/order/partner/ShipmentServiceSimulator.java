@@ -4,7 +4,7 @@ import static dev.trellis.order.store.jooq.Tables.SIM_SHIPMENTS;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.order.store.OrderLine;
-import dev.trellis.order.store.ShippingAddress;
+import dev.trellis.order.rules.ShippingAddress;
 import dev.trellis.order.store.jooq.tables.records.SimShipmentsRecord;
 import dev.trellis.platform.data.ShardedDatabase;
 import java.time.Duration;

@@ -2,7 +2,6 @@ package dev.trellis.order.rules;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.trellis.order.store.ShippingAddress;
 import java.util.List;
 
 /**

@@ -2,21 +2,23 @@ package dev.trellis.order.rules;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.trellis.order.store.OrderStore;
-import dev.trellis.order.store.StoredOrder;
 import dev.trellis.platform.auth.Principal;
+import dev.trellis.platform.error.NotFoundException;
 import dev.trellis.platform.error.PermissionDeniedException;
-import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Who may do what with orders and stock. A user (JWT subject = its id) places, reads, lists, watches and cancels
- * its own orders; admins all orders. Anyone with an identity reads stock; only admins set it. Services may do
- * nothing with orders (no rule asks for it yet).
+ * its own orders; admins all orders. Users and admins read stock; only admins set it. Services may do nothing
+ * here (no rule asks for it yet). The contract's access declarations say the same (OrderAccessDeclarationsTest).
  *
  * <p>An order a non-admin may not see is PERMISSION_DENIED whether or not it exists (AIP-211), so order ids tell
  * nothing about other users' orders; only admins learn NOT_FOUND.
  */
 public final class OrderAccessRules {
+  /** The resource type in NOT_FOUND details of orders. */
+  public static final String ORDER_RESOURCE = "trellis.order.v1.Order";
+
   private OrderAccessRules() {}
 
   public static void checkCreate(Principal caller, long userId) {
@@ -28,27 +30,37 @@ public final class OrderAccessRules {
   }
 
   /**
-   * The order, when the caller may read (watch, cancel) it.
+   * Whether the caller may read (watch, cancel) an order.
    *
-   * @param order the order with that id, if it exists
+   * @param owner the user of the order with that id, empty when there is no such order
    * @throws PermissionDeniedException for a non-admin when the order is not its own or does not exist
-   * @throws dev.trellis.platform.error.NotFoundException for an admin when it does not exist
+   * @throws NotFoundException for an admin when it does not exist
    */
-  public static StoredOrder checkOrder(Principal caller, long orderId, Optional<StoredOrder> order) {
+  public static void checkOrder(Principal caller, long orderId, OptionalLong owner) {
     requireNonNull(caller, "caller");
-    requireNonNull(order, "order");
+    requireNonNull(owner, "owner");
     if (caller.isAdmin()) {
-      return order.orElseThrow(() -> OrderStore.notFound(orderId));
+      if (owner.isEmpty()) {
+        throw notFound(orderId);
+      }
+      return;
     }
-    if (order.isPresent() && caller.isUser(order.get().userId())) {
-      return order.get();
+    if (owner.isEmpty() || !caller.isUser(owner.getAsLong())) {
+      throw deny("see order " + orderId);
     }
-    throw deny("see order " + orderId);
   }
 
-  /** Any verified caller (users, admins, services) may read stock. */
+  /** NOT_FOUND of an order, with its resource name. */
+  public static NotFoundException notFound(long orderId) {
+    return new NotFoundException(ORDER_RESOURCE, "orders/" + orderId);
+  }
+
+  /** Users and admins read stock (no service needs to, so none may: the contract declares the same). */
   public static void checkGetStock(Principal caller) {
     requireNonNull(caller, "caller");
+    if (!caller.isAdmin() && !caller.hasRole(Principal.USER)) {
+      throw deny("read stock");
+    }
   }
 
   public static void checkSetStock(Principal caller) {

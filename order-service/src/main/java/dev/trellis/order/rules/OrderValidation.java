@@ -1,6 +1,5 @@
 package dev.trellis.order.rules;
 
-import dev.trellis.order.store.ShippingAddress;
 import dev.trellis.platform.error.FieldViolation;
 import dev.trellis.platform.error.InvalidArgumentException;
 import java.util.ArrayList;

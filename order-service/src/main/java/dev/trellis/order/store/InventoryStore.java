@@ -79,6 +79,18 @@ public final class InventoryStore {
         .fetchSingle()));
   }
 
+  /** Creates a SKU with this stock and price unless it exists; returns whether it did. */
+  public boolean addIfMissing(String sku, long available, long unitPriceCents) {
+    OffsetDateTime now = OrderRows.databaseNow(clock);
+    return db.shardOfKey(sku).read(dsl -> dsl.insertInto(INVENTORY)
+        .set(INVENTORY.SKU, sku)
+        .set(INVENTORY.AVAILABLE, available)
+        .set(INVENTORY.UNIT_PRICE_CENTS, unitPriceCents)
+        .set(INVENTORY.UPDATED_AT, now)
+        .onConflictDoNothing()
+        .execute()) == 1;
+  }
+
   /**
    * The unit price of each SKU, in the order given.
    *

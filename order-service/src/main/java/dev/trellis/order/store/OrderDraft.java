@@ -2,6 +2,7 @@ package dev.trellis.order.store;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.order.rules.ShippingAddress;
 import java.util.List;
 
 /**

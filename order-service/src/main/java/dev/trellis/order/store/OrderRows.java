@@ -3,6 +3,7 @@ package dev.trellis.order.store;
 import static dev.trellis.order.store.jooq.Tables.ORDERS;
 import static dev.trellis.order.store.jooq.Tables.ORDER_EVENTS;
 
+import dev.trellis.order.rules.ShippingAddress;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;

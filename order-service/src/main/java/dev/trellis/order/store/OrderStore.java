@@ -3,6 +3,7 @@ package dev.trellis.order.store;
 import static dev.trellis.order.store.jooq.Tables.ORDERS;
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.order.rules.OrderAccessRules;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.platform.error.NotFoundException;
@@ -16,9 +17,6 @@ import org.jooq.impl.DSL;
  * reading one order, or one user's orders, touches one shard.
  */
 public final class OrderStore {
-  /** The resource type in NOT_FOUND details. */
-  public static final String RESOURCE_TYPE = "trellis.order.v1.Order";
-
   private final ShardedDatabase db;
   private final PageTokenCodec pageTokens;
 
@@ -68,8 +66,8 @@ public final class OrderStore {
     return new OrderPage(page, Optional.of(pageTokens.encode(page.getLast().id(), scope)));
   }
 
-  public static NotFoundException notFound(long id) {
-    return new NotFoundException(RESOURCE_TYPE, "orders/" + id);
+  private static NotFoundException notFound(long id) {
+    return OrderAccessRules.notFound(id);
   }
 
   /**

@@ -15,7 +15,8 @@ import dev.trellis.order.v1.GetOrderRequest;
 import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.Stock;
-import dev.trellis.platform.testing.FirstResponse;
+import dev.trellis.testing.FirstResponse;
+import dev.trellis.testing.ServiceExtension;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -26,19 +27,24 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * CancelOrder on a CONFIRMED order (everything undone, a notice sent), on a PENDING one (the saga stops at its next
  * step), on an ended one (nothing changes); and a caller that leaves mid-saga does not stop its saga.
  */
 class CancelOrderIT {
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService();
+  @RegisterExtension
+  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
   private static OrderServiceFixture fixture;
   /** A replica whose carrier takes a while: sagas wait in create_shipment. */
   private static OrderServiceFixture.Instance slow;
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture("cancel_order_it");
+    fixture = new OrderServiceFixture(users, orders);
     slow = fixture.start(Map.of("TRELLIS_ORDER_SIM_SHIPMENT_LATENCY", "1500ms"));
   }
 

@@ -13,7 +13,8 @@ import dev.trellis.order.v1.LineItem;
 import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderServiceGrpc;
 import dev.trellis.order.v1.OrderStatus;
-import dev.trellis.platform.testing.ErrorDetails;
+import dev.trellis.testing.ErrorDetails;
+import dev.trellis.testing.ServiceExtension;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -33,6 +34,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Idempotency keys (AIP-155) through the real service: a repeat replays the first answer with
@@ -42,12 +44,17 @@ import org.junit.jupiter.api.Test;
 class IdempotencyIT {
   private static final Metadata.Key<String> REPLAYED =
       Metadata.Key.of("x-idempotent-replayed", Metadata.ASCII_STRING_MARSHALLER);
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService();
+  /** The payment provider takes a while, so duplicates sent together all arrive while the first saga runs. */
+  @RegisterExtension
+  static final ServiceExtension orders =
+      OrderServiceFixture.orderService(users, Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "300ms"));
   private static OrderServiceFixture fixture;
 
   @BeforeAll
   static void start() {
-    // Each partner takes a while, so duplicates sent together all arrive while the first saga runs.
-    fixture = new OrderServiceFixture("idempotency_it", Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "300ms"));
+    fixture = new OrderServiceFixture(users, orders);
   }
 
   @AfterAll

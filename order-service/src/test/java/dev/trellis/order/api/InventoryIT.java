@@ -12,7 +12,8 @@ import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.SetStockRequest;
 import dev.trellis.order.v1.Stock;
-import dev.trellis.platform.testing.ErrorDetails;
+import dev.trellis.testing.ErrorDetails;
+import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -28,14 +29,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** InventoryService, and stock under concurrent orders: never oversold, never below zero. */
 class InventoryIT {
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService();
+  @RegisterExtension
+  static final ServiceExtension orders =
+      OrderServiceFixture.orderService(users, Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "20ms"));
   private static OrderServiceFixture fixture;
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture("inventory_it", Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "20ms"));
+    fixture = new OrderServiceFixture(users, orders);
   }
 
   @AfterAll
@@ -104,18 +111,19 @@ class InventoryIT {
   }
 
   @Test
-  void anyIdentityReadsStockButOnlyAdminsSetIt() {
+  void usersAndAdminsReadStockOnlyAdminsSetItAndServicesDoNeither() {
     String sku = fixture.newSku(3, 100);
     String user = fixture.tokens.user(fixture.createUser());
     String service = fixture.tokens.service("reporting");
 
     assertThat(fixture.first().inventory(user).getStock(GetStockRequest.newBuilder().setSku(sku).build())
         .getAvailable()).isEqualTo(3);
-    assertThat(fixture.first().inventory(service).getStock(GetStockRequest.newBuilder().setSku(sku).build())
-        .getAvailable()).isEqualTo(3);
-    StatusRuntimeException denied = catchThrowableOfType(StatusRuntimeException.class, () -> fixture.first()
+    StatusRuntimeException serviceRead = catchThrowableOfType(StatusRuntimeException.class, () -> fixture.first()
+        .inventory(service).getStock(GetStockRequest.newBuilder().setSku(sku).build()));
+    StatusRuntimeException userWrite = catchThrowableOfType(StatusRuntimeException.class, () -> fixture.first()
         .inventory(user).setStock(SetStockRequest.newBuilder().setSku(sku).setAvailable(100).build()));
-    assertThat(denied.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(serviceRead.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(userWrite.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(fixture.stock(sku).getAvailable()).isEqualTo(3);
   }
 

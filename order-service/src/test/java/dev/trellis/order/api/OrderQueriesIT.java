@@ -15,22 +15,29 @@ import dev.trellis.order.v1.ListOrdersResponse;
 import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderServiceGrpc.OrderServiceBlockingStub;
 import dev.trellis.order.v1.ShippingAddress;
-import dev.trellis.platform.testing.ErrorDetails;
+import dev.trellis.testing.ErrorDetails;
+import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** GetOrder, ListOrders and who may place, read and list which orders; bad requests name their fields. */
 class OrderQueriesIT {
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService();
+  @RegisterExtension
+  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
   private static OrderServiceFixture fixture;
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture("order_queries_it");
+    fixture = new OrderServiceFixture(users, orders);
   }
 
   @AfterAll

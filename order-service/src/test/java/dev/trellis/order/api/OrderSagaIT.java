@@ -17,8 +17,9 @@ import dev.trellis.order.v1.OrderServiceGrpc.OrderServiceBlockingStub;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.ShippingAddress;
 import dev.trellis.order.v1.Stock;
-import dev.trellis.platform.LogCapture;
-import dev.trellis.platform.testing.ErrorDetails;
+import dev.trellis.testing.ErrorDetails;
+import dev.trellis.testing.LogCapture;
+import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * CreateOrder's saga on real PostgreSQL with the real user-service over Netty: the happy path, and for each step a
@@ -33,14 +35,19 @@ import org.junit.jupiter.api.Test;
  * reason.
  */
 class OrderSagaIT {
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService();
+  /** A short step timeout, so the payment provider that never answers (tok_timeout) costs a second, not 30. */
+  @RegisterExtension
+  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of(
+      "TRELLIS_ORDER_STEP_TIMEOUT", "1s", "TRELLIS_ORDER_COMPENSATION_BACKOFF_MAX", "1s",
+      "TRELLIS_ORDER_SAGA_LEASE", "5s"));
   private static OrderServiceFixture fixture;
   private static OrderServiceBlockingStub admin;
 
   @BeforeAll
   static void start() {
-    // A short step timeout, so the payment provider that never answers (tok_timeout) costs a second, not 30.
-    fixture = new OrderServiceFixture("order_saga_it", Map.of("TRELLIS_ORDER_STEP_TIMEOUT", "1s",
-        "TRELLIS_ORDER_COMPENSATION_BACKOFF_MAX", "1s", "TRELLIS_ORDER_SAGA_LEASE", "5s"));
+    fixture = new OrderServiceFixture(users, orders);
     admin = fixture.first().orders(fixture.admin());
   }
 

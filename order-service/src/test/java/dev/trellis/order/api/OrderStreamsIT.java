@@ -12,18 +12,19 @@ import dev.trellis.order.v1.OrderEvent;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.TrackOrdersRequest;
 import dev.trellis.order.v1.WatchOrderRequest;
-import dev.trellis.platform.testing.FirstResponse;
+import dev.trellis.testing.FirstResponse;
+import dev.trellis.testing.StreamRecorder;
+import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * WatchOrder and TrackOrders on one replica see every change an order goes through on another: they read the
@@ -31,6 +32,10 @@ import org.junit.jupiter.api.Test;
  */
 class OrderStreamsIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService();
+  @RegisterExtension
+  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
   private static OrderServiceFixture fixture;
   /** Runs the sagas, slowly: each partner takes a while, so every change is its own event. */
   private static OrderServiceFixture.Instance replicaA;
@@ -39,7 +44,7 @@ class OrderStreamsIT {
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture("order_streams_it");
+    fixture = new OrderServiceFixture(users, orders);
     replicaA = fixture.start(Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "300ms",
         "TRELLIS_ORDER_SIM_SHIPMENT_LATENCY", "300ms", "TRELLIS_ORDER_SIM_NOTIFIER_LATENCY", "300ms"));
     replicaB = fixture.start();
@@ -59,15 +64,15 @@ class OrderStreamsIT {
         .createOrder(order(user, fixture.newSku(5, 100)).build(), placing);
     long orderId = awaitOrderOf(user);
 
-    Events watched = new Events();
+    StreamRecorder<WatchOrderRequest, OrderEvent> watched = StreamRecorder.reading();
     replicaB.ordersAsync(owner).watchOrder(WatchOrderRequest.newBuilder().setId(orderId).build(), watched);
     Order confirmed = placing.future().get(60, TimeUnit.SECONDS);
-    await().atMost(WAIT).until(() -> watched.last().map(e -> e.getStatus() == OrderStatus.ORDER_STATUS_CONFIRMED)
-        .orElse(false));
+    await().atMost(WAIT).until(() -> watched.messages().stream()
+        .anyMatch(e -> e.getStatus() == OrderStatus.ORDER_STATUS_CONFIRMED));
     replicaA.orders(owner).cancelOrder(CancelOrderRequest.newBuilder().setId(orderId).setReason("no").build());
-    watched.done.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(watched.awaitStatus(WAIT).getCode()).isEqualTo(Status.Code.OK);
 
-    List<OrderEvent> events = watched.events;
+    List<OrderEvent> events = watched.messages();
     // The first is the state when the watch began; after it, one event per change, none missed or repeated.
     assertThat(events.getFirst().getStatus()).isEqualTo(OrderStatus.ORDER_STATUS_PENDING);
     assertThat(events).extracting(e -> e.getOrder().getUpdatedAt()).isSorted();
@@ -102,38 +107,36 @@ class OrderStreamsIT {
     String owner = fixture.tokens.user(user);
     Order first = replicaA.orders(owner).createOrder(order(user, fixture.newSku(5, 100)).build());
     Order second = replicaA.orders(owner).createOrder(order(user, fixture.newSku(5, 100)).build());
-    Events tracked = new Events();
+    StreamRecorder<TrackOrdersRequest, OrderEvent> tracked = StreamRecorder.reading();
     StreamObserver<TrackOrdersRequest> requests = replicaB.ordersAsync(owner).trackOrders(tracked);
 
     requests.onNext(TrackOrdersRequest.newBuilder().setAddOrderId(first.getId()).build());
     requests.onNext(TrackOrdersRequest.newBuilder().setAddOrderId(second.getId()).build());
-    await().atMost(WAIT).until(() -> tracked.events.size() == 2);
+    await().atMost(WAIT).until(() -> tracked.messages().size() == 2);
     requests.onNext(TrackOrdersRequest.newBuilder().setRemoveOrderId(second.getId()).build());
     // A remove takes effect in order with the adds; a cancel made after it is not sent.
     replicaA.orders(owner).cancelOrder(CancelOrderRequest.newBuilder().setId(second.getId()).build());
     replicaA.orders(owner).cancelOrder(CancelOrderRequest.newBuilder().setId(first.getId()).build());
     requests.onCompleted();
-    tracked.done.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(tracked.awaitStatus(WAIT).getCode()).isEqualTo(Status.Code.OK);
 
-    assertThat(tracked.events.subList(0, 2)).extracting(OrderEvent::getOrder).containsExactlyInAnyOrder(first,
-        second);
-    assertThat(tracked.events.subList(2, tracked.events.size()))
-        .extracting(OrderEvent::getOrderId).containsOnly(first.getId());
-    assertThat(tracked.events.getLast().getStatus()).isEqualTo(OrderStatus.ORDER_STATUS_CANCELLED);
+    List<OrderEvent> events = tracked.messages();
+    assertThat(events.subList(0, 2)).extracting(OrderEvent::getOrder).containsExactlyInAnyOrder(first, second);
+    assertThat(events.subList(2, events.size())).extracting(OrderEvent::getOrderId).containsOnly(first.getId());
+    assertThat(events.getLast().getStatus()).isEqualTo(OrderStatus.ORDER_STATUS_CANCELLED);
   }
 
   @Test
   void aUserCannotWatchAnotherUsersOrder() throws Exception {
     long user = fixture.createUser();
     Order order = replicaA.orders(fixture.admin()).createOrder(order(user, fixture.newSku(5, 100)).build());
-    Events watched = new Events();
+    StreamRecorder<WatchOrderRequest, OrderEvent> watched = StreamRecorder.reading();
 
     replicaB.ordersAsync(fixture.tokens.user(fixture.createUser()))
         .watchOrder(WatchOrderRequest.newBuilder().setId(order.getId()).build(), watched);
 
-    Throwable failure = watched.done.handle((ok, e) -> e).get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    assertThat(Status.fromThrowable(failure).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-    assertThat(watched.events).isEmpty();
+    assertThat(watched.awaitStatus(WAIT).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(watched.messages()).isEmpty();
   }
 
   @Test
@@ -141,43 +144,18 @@ class OrderStreamsIT {
     long user = fixture.createUser();
     Order rejected = replicaA.orders(fixture.admin()).createOrder(order(user, fixture.newSku(5, 100))
         .setPaymentToken("tok_decline").build());
-    Events watched = new Events();
+    StreamRecorder<WatchOrderRequest, OrderEvent> watched = StreamRecorder.reading();
 
     replicaB.ordersAsync(fixture.admin()).watchOrder(WatchOrderRequest.newBuilder().setId(rejected.getId()).build(),
         watched);
 
-    watched.done.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    assertThat(watched.events).extracting(OrderEvent::getOrder).containsExactly(rejected);
+    assertThat(watched.awaitStatus(WAIT).getCode()).isEqualTo(Status.Code.OK);
+    assertThat(watched.messages()).extracting(OrderEvent::getOrder).containsExactly(rejected);
   }
 
   private static long awaitOrderOf(long user) {
     return await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> fixture.orderDb.shardOfId(user)
         .read(dsl -> dsl.select(ORDERS.ID).from(ORDERS).where(ORDERS.USER_ID.eq(user)).fetchOne(ORDERS.ID)),
         id -> id != null);
-  }
-
-  /** Collects a stream's events; {@code done} completes when it ends. */
-  private static final class Events implements StreamObserver<OrderEvent> {
-    final List<OrderEvent> events = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Void> done = new CompletableFuture<>();
-
-    @Override
-    public void onNext(OrderEvent event) {
-      events.add(event);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      done.completeExceptionally(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      done.complete(null);
-    }
-
-    java.util.Optional<OrderEvent> last() {
-      return events.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(events.getLast());
-    }
   }
 }

@@ -8,15 +8,18 @@ import com.google.protobuf.ByteString;
 import dev.trellis.order.OrderServiceFixture;
 import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderStatus;
-import dev.trellis.platform.telemetry.OtlpReceiver;
-import dev.trellis.platform.telemetry.Telemetry;
+import dev.trellis.testing.OtlpReceiver;
+import dev.trellis.testing.ServiceExtension;
 import io.opentelemetry.proto.trace.v1.Span;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * One trace shows a saga across both services: the CreateOrder server span, under it create_order, under that
@@ -24,14 +27,17 @@ import org.junit.jupiter.api.Test;
  * export over real OTLP/gRPC to a stand-in collector.
  */
 class OrderTracingIT {
-  private static OtlpReceiver collector;
+  private static final OtlpReceiver collector = collector();
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService().telemetry(exportTo(collector));
+  @RegisterExtension
+  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of())
+      .telemetry(exportTo(collector));
   private static OrderServiceFixture fixture;
 
   @BeforeAll
-  static void start() throws Exception {
-    collector = new OtlpReceiver();
-    fixture = new OrderServiceFixture("order_tracing_it", Map.of(), telemetry("user-service"),
-        telemetry("order-service"));
+  static void start() {
+    fixture = new OrderServiceFixture(users, orders);
   }
 
   @AfterAll
@@ -87,12 +93,20 @@ class OrderTracingIT {
     return spans.getFirst();
   }
 
-  private static Telemetry telemetry(String service) {
-    return Telemetry.configure(service, Map.of(
+  private static Map<String, String> exportTo(OtlpReceiver collector) {
+    return Map.of(
         "otel.sdk.disabled", "false",
         "otel.exporter.otlp.protocol", "grpc",
         "otel.exporter.otlp.endpoint", collector.endpoint(),
         "otel.metrics.exporter", "none",
-        "otel.bsp.schedule.delay", "50"));
+        "otel.bsp.schedule.delay", "50");
+  }
+
+  private static OtlpReceiver collector() {
+    try {
+      return new OtlpReceiver();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

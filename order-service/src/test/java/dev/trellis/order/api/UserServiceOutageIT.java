@@ -12,8 +12,9 @@ import dev.trellis.order.v1.CreateOrderRequest;
 import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.Stock;
-import dev.trellis.platform.LogCapture;
-import dev.trellis.platform.testing.ErrorDetails;
+import dev.trellis.testing.ErrorDetails;
+import dev.trellis.testing.LogCapture;
+import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * user-service down: CreateOrder is UNAVAILABLE after the client's retries and stores nothing, not even its
@@ -29,12 +31,17 @@ import org.junit.jupiter.api.Test;
  * once user-service is back, the breaker closes and the same request (same key) places its order.
  */
 class UserServiceOutageIT {
+  @RegisterExtension
+  static final ServiceExtension users = OrderServiceFixture.userService();
+  @RegisterExtension
+  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of(
+      "TRELLIS_CLIENT_BACKOFF_MIN", "10ms", "TRELLIS_CLIENT_BACKOFF_MAX", "20ms",
+      "TRELLIS_CLIENT_BREAKER_DELAY", "1s"));
   private static OrderServiceFixture fixture;
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture("user_outage_it", Map.of("TRELLIS_CLIENT_BACKOFF_MIN", "10ms",
-        "TRELLIS_CLIENT_BACKOFF_MAX", "20ms", "TRELLIS_CLIENT_BREAKER_DELAY", "1s"));
+    fixture = new OrderServiceFixture(users, orders);
   }
 
   @AfterAll

@@ -1,18 +1,12 @@
 package dev.trellis.order.rules;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.trellis.order.store.OrderStatus;
-import dev.trellis.order.store.ShippingAddress;
-import dev.trellis.order.store.StoredOrder;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.error.NotFoundException;
 import dev.trellis.platform.error.PermissionDeniedException;
-import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +14,7 @@ class OrderAccessRulesTest {
   private static final Principal ADA = new Principal("7", Set.of(Principal.USER));
   private static final Principal ADMIN = new Principal("1", Set.of(Principal.ADMIN));
   private static final Principal SERVICE = new Principal("reporting", Set.of(Principal.SERVICE));
-  private static final StoredOrder ADAS = order(7);
+  private static final OptionalLong ADAS = OptionalLong.of(7);
 
   @Test
   void aUserPlacesAndListsOnlyItsOwnOrders() {
@@ -33,32 +27,28 @@ class OrderAccessRulesTest {
 
   @Test
   void aUserSeesItsOwnOrderAndNothingOfOthersWhetherOrNotTheyExist() {
-    assertThat(OrderAccessRules.checkOrder(ADA, 100, Optional.of(ADAS))).isEqualTo(ADAS);
-    assertThatThrownBy(() -> OrderAccessRules.checkOrder(ADA, 101, Optional.of(order(8))))
+    assertThatCode(() -> OrderAccessRules.checkOrder(ADA, 100, ADAS)).doesNotThrowAnyException();
+    assertThatThrownBy(() -> OrderAccessRules.checkOrder(ADA, 101, OptionalLong.of(8)))
         .isInstanceOf(PermissionDeniedException.class);
-    assertThatThrownBy(() -> OrderAccessRules.checkOrder(ADA, 102, Optional.empty()))
+    assertThatThrownBy(() -> OrderAccessRules.checkOrder(ADA, 102, OptionalLong.empty()))
         .isInstanceOf(PermissionDeniedException.class);
   }
 
   @Test
   void anAdminSeesEveryOrderAndLearnsWhichDoNotExist() {
-    assertThat(OrderAccessRules.checkOrder(ADMIN, 100, Optional.of(ADAS))).isEqualTo(ADAS);
-    assertThatThrownBy(() -> OrderAccessRules.checkOrder(ADMIN, 102, Optional.empty()))
+    assertThatCode(() -> OrderAccessRules.checkOrder(ADMIN, 100, ADAS)).doesNotThrowAnyException();
+    assertThatThrownBy(() -> OrderAccessRules.checkOrder(ADMIN, 102, OptionalLong.empty()))
         .isInstanceOf(NotFoundException.class).hasMessage("orders/102 not found");
   }
 
   @Test
-  void servicesMayReadStockButNotTouchOrdersAndOnlyAdminsSetStock() {
+  void servicesMayDoNothingHereAndOnlyAdminsSetStock() {
     assertThatThrownBy(() -> OrderAccessRules.checkCreate(SERVICE, 7)).isInstanceOf(PermissionDeniedException.class);
-    assertThatThrownBy(() -> OrderAccessRules.checkOrder(SERVICE, 100, Optional.of(ADAS)))
+    assertThatThrownBy(() -> OrderAccessRules.checkOrder(SERVICE, 100, ADAS))
         .isInstanceOf(PermissionDeniedException.class);
-    assertThatCode(() -> OrderAccessRules.checkGetStock(SERVICE)).doesNotThrowAnyException();
+    assertThatThrownBy(() -> OrderAccessRules.checkGetStock(SERVICE)).isInstanceOf(PermissionDeniedException.class);
+    assertThatCode(() -> OrderAccessRules.checkGetStock(ADA)).doesNotThrowAnyException();
     assertThatCode(() -> OrderAccessRules.checkSetStock(ADMIN)).doesNotThrowAnyException();
     assertThatThrownBy(() -> OrderAccessRules.checkSetStock(ADA)).isInstanceOf(PermissionDeniedException.class);
-  }
-
-  private static StoredOrder order(long userId) {
-    return new StoredOrder(100, userId, OrderStatus.CONFIRMED, "", List.of(), 0, "USD",
-        new ShippingAddress("Ada", "1 Way", "", "Berlin", "", "DE"), "", "", 1, Instant.EPOCH, Instant.EPOCH);
   }
 }

@@ -3,7 +3,7 @@ package dev.trellis.order.rules;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.trellis.order.store.ShippingAddress;
+import dev.trellis.order.rules.ShippingAddress;
 import dev.trellis.platform.error.FieldViolation;
 import dev.trellis.platform.error.InvalidArgumentException;
 import java.util.Collections;

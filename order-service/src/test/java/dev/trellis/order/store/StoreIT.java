@@ -4,37 +4,36 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.trellis.order.rules.ShippingAddress;
 import dev.trellis.order.store.InventoryStore.Reservation.Outcome;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.TestShards;
 import dev.trellis.platform.data.route.ShardId;
-import dev.trellis.platform.testing.MutableClock;
+import dev.trellis.testing.MutableClock;
+import dev.trellis.testing.ShardsExtension;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The store on real PostgreSQL: inventory actions repeated after a crash act once; saga leases keep two replicas
  * from driving one saga; old idempotency keys are purged.
  */
 class StoreIT {
+  @RegisterExtension
+  static final ShardsExtension shards = ShardsExtension.shared().migrate(OrderShards.MIGRATIONS)
+      .pools("order", ShardsExtension.SMALL_POOLS);
   private static ShardedDatabase db;
   private static InventoryStore inventory;
 
   @BeforeAll
   static void open() {
-    db = TestShards.migratedDatabase("store_it", "order", OrderShards.MIGRATIONS);
+    db = shards.database();
     inventory = new InventoryStore(db, java.time.Clock.systemUTC());
-  }
-
-  @AfterAll
-  static void close() {
-    db.close();
   }
 
   @Test

@@ -1,0 +1,47 @@
+package dev.trellis.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.server.TrellisService;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The banner's commands carry exactly the flags a mesh off the defaults needs. */
+class BannerTest {
+  private final List<TrellisService> services = TrellisService.all();
+
+  private String banner(String... flags) {
+    LocalMeshSettings mesh = LocalMeshSettings.fromSettings(Settings.of(Map.of(), flags), services);
+    return Banner.text("Trellis is up", Duration.ofSeconds(3), mesh, services, 4, "1, 2, 3, 4", "T0KEN",
+        Duration.ofHours(12));
+  }
+
+  @Test
+  void onTheDefaultsTheCommandsNeedNoFlags() {
+    String banner = banner();
+
+    assertThat(banner).contains("  user-service   127.0.0.1:50051   gRPC with reflection and grpc.health.v1")
+        .contains("./trellis call user-service/CreateUser '{\"email\":\"ada@example.com\",\"name\":\"Ada Lovelace\"}'")
+        .contains("./trellis call user-service   # lists its methods")
+        .contains("export TOKEN=T0KEN")
+        .endsWith(Banner.LAST_LINE + "\n")
+        .doesNotContain("npx", "grpcurl -plaintext", "--target", "--state-dir");
+  }
+
+  @Test
+  void anotherStateDirectoryAndPortAreInEveryCommand() {
+    String banner = banner("--state-dir", "/tmp/elsewhere", "--user-port", "6001", "--order-port", "6002");
+
+    assertThat(banner).contains("./trellis call --state-dir /tmp/elsewhere --target 127.0.0.1:6001"
+        + " user-service/GetUser '{\"id\":\"<id from above>\"}'");
+    assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call") && l.contains(" user-service")))
+        .isNotEmpty()
+        .allMatch(l -> l.contains("--state-dir /tmp/elsewhere --target 127.0.0.1:6001"));
+    assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call") && l.contains(" order-service")))
+        .hasSize(4)
+        .allMatch(l -> l.contains("--state-dir /tmp/elsewhere --target 127.0.0.1:6002"));
+  }
+}
