@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -85,7 +86,7 @@ public final class OrderServiceLoad {
       }
       String[] ports = Files.readString(ready, StandardCharsets.UTF_8).trim().split(" ");
       run(Integer.parseInt(ports[0]), Integer.parseInt(ports[1]), state, inFlight, warmup, rounds, round,
-          userCount, skuCount, durable);
+          userCount, skuCount, durable, server.toHandle());
     } finally {
       keepAlive.close(); // the server stops gracefully and deletes its shards
       if (!server.waitFor(2, TimeUnit.MINUTES)) {
@@ -95,7 +96,7 @@ public final class OrderServiceLoad {
   }
 
   private static void run(int userPort, int orderPort, Path state, int inFlight, Duration warmup, int rounds,
-      Duration round, int userCount, int skuCount, boolean durable) throws Exception {
+      Duration round, int userCount, int skuCount, boolean durable, ProcessHandle server) throws Exception {
     String token = DevTokens.create(AuthConfig.dev(state.resolve("dev-jwt-key.json")), Clock.systemUTC())
         .mint("1", Set.of(Principal.ADMIN), Duration.ofHours(6));
     BearerToken admin = new BearerToken(token);
@@ -142,6 +143,7 @@ public final class OrderServiceLoad {
       ClosedLoopLoad.Round warm = load.run(warmup);
       System.err.printf("warm-up: %.0f sagas/s, %d failures%n", warm.qps(), warm.failures());
       notConfirmed.set(0);
+      CpuTime before = CpuTime.of(server, state);
       List<ClosedLoopLoad.Round> measured = new ArrayList<>();
       for (int r = 0; r < rounds; r++) {
         ClosedLoopLoad.Round result = load.run(round);
@@ -150,8 +152,17 @@ public final class OrderServiceLoad {
             result.latencyMicros().getValueAtPercentile(50), result.latencyMicros().getValueAtPercentile(99),
             result.failures());
       }
+      CpuTime used = CpuTime.of(server, state).minus(before);
       ClosedLoopLoad.Summary summary = ClosedLoopLoad.Summary.of(measured);
       System.err.println(summary.line("CreateOrder sagas (whole saga)"));
+      long sagas = measured.stream().mapToLong(ClosedLoopLoad.Round::calls).sum();
+      double perSaga = used.total() / sagas;
+      // CPU seconds per saga over everything a saga runs on (both services, PostgreSQL, this client): what the
+      // machine's other tenants cannot distort. Two cores give 2 CPU-seconds a second.
+      System.err.printf("CPU per saga: %.2f ms (services JVM %.2f, PostgreSQL %.2f, load client %.2f);"
+              + " on 2 cores of its own that is at most %.0f sagas/s%n", perSaga * 1000,
+          used.services() / sagas * 1000, used.postgres() / sagas * 1000, used.client() / sagas * 1000,
+          2 / perSaga);
       System.err.printf("orders not CONFIRMED: %d (goal: 0; stock is plentiful)%n", notConfirmed.get());
     } finally {
       users.shutdownNow();
@@ -169,6 +180,40 @@ public final class OrderServiceLoad {
         .setShippingAddress(ShippingAddress.newBuilder().setRecipient("Load Test").setLine1("1 Bench Street")
             .setCity("Berlin").setPostalCode("10115").setCountryCode("DE"))
         .build();
+  }
+
+  /**
+   * CPU seconds used so far by the services' JVM, its PostgreSQL servers (each postmaster, named in its data
+   * directory's postmaster.pid, and its backends) and this client.
+   */
+  private record CpuTime(double services, double postgres, double client) {
+    static CpuTime of(ProcessHandle server, Path state) throws java.io.IOException {
+      double postgres = 0;
+      try (var shards = Files.list(state.resolve("shards"))) {
+        for (Path pidFile : shards.map(shard -> shard.resolve("pgdata/postmaster.pid")).filter(Files::exists)
+            .toList()) {
+          long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().strip());
+          Optional<ProcessHandle> postmaster = ProcessHandle.of(pid);
+          if (postmaster.isPresent()) {
+            postgres += seconds(postmaster.get())
+                + postmaster.get().descendants().mapToDouble(CpuTime::seconds).sum();
+          }
+        }
+      }
+      return new CpuTime(seconds(server), postgres, seconds(ProcessHandle.current()));
+    }
+
+    private static double seconds(ProcessHandle process) {
+      return process.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
+    }
+
+    CpuTime minus(CpuTime earlier) {
+      return new CpuTime(services - earlier.services, postgres - earlier.postgres, client - earlier.client);
+    }
+
+    double total() {
+      return services + postgres + client;
+    }
   }
 
   /** Creates the buyers through user-service, 32 at a time; returns their ids. */
