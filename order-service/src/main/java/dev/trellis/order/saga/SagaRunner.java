@@ -250,8 +250,8 @@ public final class SagaRunner implements AutoCloseable {
       String reason = step.stepName() + " did not finish within " + settings.stepTimeout().toMillis() + " ms";
       SagaSpans.failed(span, reason);
       throw new StepFailedException(reason, true);
-    } catch (FailsafeException | LeaseLostException e) {
-      throw e instanceof LeaseLostException lost ? lost : new IllegalStateException(e.getCause());
+    } catch (FailsafeException e) {
+      throw new IllegalStateException(e.getCause()); // a checked exception: no step throws one
     } catch (RuntimeException e) {
       if (closed) {
         throw e;
