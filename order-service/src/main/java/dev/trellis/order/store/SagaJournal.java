@@ -145,14 +145,19 @@ public final class SagaJournal {
           .columns(saga.keySet())
           .select(DSL.select(saga.values()).from(orders))
           .returning());
-      Record row = dsl.with(key, orders, sagas, OrderRows.eventOf(dsl, orders))
-          .select(orders.fields()).select(sagas.fields())
-          .from(orders).crossJoin(sagas)
-          .fetchOne();
-      if (row == null) {
+      Long id = dsl.with(key, orders, sagas, OrderRows.eventOf(dsl, orders))
+          .select(sagas.field(ORDER_SAGAS.ORDER_ID))
+          .from(sagas)
+          .fetchOne(sagas.field(ORDER_SAGAS.ORDER_ID));
+      if (id == null) {
         throw new IdempotencyKeyTakenException(draft.userId(), draft.idempotencyKey());
       }
-      return new SagaRecord(OrderRows.toOrder(row.into(orders.fields())), toSaga(row.into(sagas.fields())));
+      // Everything but the id was written from here: no need to read it back.
+      return new SagaRecord(
+          new StoredOrder(id, draft.userId(), status, reason, draft.lines(), draft.totalCents(), CURRENCY,
+              draft.address(), "", "", 1, now.toInstant(), now.toInstant()),
+          new StoredSaga(id, sagaStatus, nextStep, completed, List.of(), List.of(), context, reason,
+              Optional.empty()));
     });
   }
 
@@ -173,22 +178,17 @@ public final class SagaJournal {
    */
   public SagaRecord stepCompleted(SagaRecord record, String step, Map<String, String> result, String nextStep,
       OrderChange change) {
-    Optional<UnaryOperator<UpdateSetMoreStep<OrdersRecord>>> orderChange = change.isEmpty() ? Optional.empty()
-        : Optional.of(u -> {
-          UpdateSetMoreStep<OrdersRecord> update = u;
-          if (change.paymentId().isPresent()) {
-            update = update.set(ORDERS.PAYMENT_ID, change.paymentId().get());
-          }
-          if (change.shipmentId().isPresent()) {
-            update = update.set(ORDERS.SHIPMENT_ID, change.shipmentId().get());
-          }
-          return update;
-        });
-    return write(record, SagaStatus.IN_PROGRESS, DSL.noCondition(), u -> u
-        .set(ORDER_SAGAS.COMPLETED_STEPS, DSL.arrayAppend(ORDER_SAGAS.COMPLETED_STEPS, DSL.val(step)))
-        .set(ORDER_SAGAS.CONTEXT, DSL.field("{0} || {1}", ORDER_SAGAS.CONTEXT.getDataType(), ORDER_SAGAS.CONTEXT,
-            DSL.val(SagaContext.entryJsonb(step, result), ORDER_SAGAS.CONTEXT)))
-        .set(ORDER_SAGAS.CURRENT_STEP, nextStep), orderChange)
+    StoredOrder order = record.order();
+    String paymentId = change.paymentId().orElse(order.paymentId());
+    String shipmentId = change.shipmentId().orElse(order.shipmentId());
+    return write(record, SagaStatus.IN_PROGRESS, DSL.noCondition(),
+        u -> u.set(ORDER_SAGAS.COMPLETED_STEPS, DSL.arrayAppend(ORDER_SAGAS.COMPLETED_STEPS, DSL.val(step)))
+            .set(ORDER_SAGAS.CONTEXT, DSL.field("{0} || {1}", ORDER_SAGAS.CONTEXT.getDataType(),
+                ORDER_SAGAS.CONTEXT, DSL.val(SagaContext.entryJsonb(step, result), ORDER_SAGAS.CONTEXT)))
+            .set(ORDER_SAGAS.CURRENT_STEP, nextStep),
+        saga -> saga.stepDone(step, result, nextStep),
+        change.isEmpty() ? Optional.empty() : Optional.of(new OrderUpdate(order.status(), order.reason(),
+            paymentId, shipmentId)))
         .orElseThrow(() -> new LeaseLostException(record.saga().sagaId()));
   }
 
@@ -198,11 +198,12 @@ public final class SagaJournal {
    * @throws LeaseLostException when this replica no longer drives the saga
    */
   public SagaRecord beginCompensation(SagaRecord record, String failure, List<String> plan) {
-    return write(record, SagaStatus.IN_PROGRESS, DSL.noCondition(), u -> u
-        .set(ORDER_SAGAS.STATUS, SagaStatus.COMPENSATING.name())
-        .set(ORDER_SAGAS.FAILURE, failure)
-        .set(ORDER_SAGAS.COMPENSATION_PLAN, plan.toArray(String[]::new))
-        .set(ORDER_SAGAS.CURRENT_STEP, plan.isEmpty() ? "" : plan.getFirst()), Optional.empty())
+    return write(record, SagaStatus.IN_PROGRESS, DSL.noCondition(),
+        u -> u.set(ORDER_SAGAS.STATUS, SagaStatus.COMPENSATING.name())
+            .set(ORDER_SAGAS.FAILURE, failure)
+            .set(ORDER_SAGAS.COMPENSATION_PLAN, plan.toArray(String[]::new))
+            .set(ORDER_SAGAS.CURRENT_STEP, plan.isEmpty() ? "" : plan.getFirst()),
+        saga -> saga.compensating(failure, plan), Optional.empty())
         .orElseThrow(() -> new LeaseLostException(record.saga().sagaId()));
   }
 
@@ -212,9 +213,10 @@ public final class SagaJournal {
    * @throws LeaseLostException when this replica no longer drives the saga
    */
   public SagaRecord stepCompensated(SagaRecord record, String step, String nextStep) {
-    return write(record, SagaStatus.COMPENSATING, DSL.noCondition(), u -> u
-        .set(ORDER_SAGAS.COMPENSATED_STEPS, DSL.arrayAppend(ORDER_SAGAS.COMPENSATED_STEPS, DSL.val(step)))
-        .set(ORDER_SAGAS.CURRENT_STEP, nextStep), Optional.empty())
+    return write(record, SagaStatus.COMPENSATING, DSL.noCondition(),
+        u -> u.set(ORDER_SAGAS.COMPENSATED_STEPS, DSL.arrayAppend(ORDER_SAGAS.COMPENSATED_STEPS, DSL.val(step)))
+            .set(ORDER_SAGAS.CURRENT_STEP, nextStep),
+        saga -> saga.compensationDone(step, nextStep), Optional.empty())
         .orElseThrow(() -> new LeaseLostException(record.saga().sagaId()));
   }
 
@@ -225,11 +227,12 @@ public final class SagaJournal {
    * @throws LeaseLostException when this replica no longer drives the saga
    */
   public Optional<SagaRecord> complete(SagaRecord record) {
+    StoredOrder order = record.order();
     Optional<SagaRecord> completed = write(record, SagaStatus.IN_PROGRESS, ORDER_SAGAS.CANCEL_REASON.isNull(),
-        u -> ended(u, SagaStatus.COMPLETED),
-        Optional.of(u -> u.set(ORDERS.STATUS, OrderStatus.CONFIRMED.name()).set(ORDERS.REASON, "")));
+        u -> ended(u, SagaStatus.COMPLETED), saga -> saga.ended(SagaStatus.COMPLETED),
+        Optional.of(new OrderUpdate(OrderStatus.CONFIRMED, "", order.paymentId(), order.shipmentId())));
     if (completed.isEmpty()) {
-      long id = record.order().id();
+      long id = order.id();
       OrderSagasRecord current = db.shardOfId(id).read(dsl -> dsl.selectFrom(ORDER_SAGAS)
           .where(ORDER_SAGAS.ORDER_ID.eq(id)).fetchSingle());
       if (!owner.equals(current.getLeaseOwner()) || current.getCancelReason() == null) {
@@ -247,9 +250,11 @@ public final class SagaJournal {
    */
   public SagaRecord fail(SagaRecord record) {
     StoredSaga current = record.saga();
+    StoredOrder order = record.order();
     OrderStatus status = current.cancelReason().isPresent() ? OrderStatus.CANCELLED : OrderStatus.REJECTED;
     return write(record, SagaStatus.COMPENSATING, DSL.noCondition(), u -> ended(u, SagaStatus.FAILED),
-        Optional.of(u -> u.set(ORDERS.STATUS, status.name()).set(ORDERS.REASON, current.failure())))
+        saga -> saga.ended(SagaStatus.FAILED),
+        Optional.of(new OrderUpdate(status, current.failure(), order.paymentId(), order.shipmentId())))
         .orElseThrow(() -> new LeaseLostException(current.sagaId()));
   }
 
@@ -350,40 +355,55 @@ public final class SagaJournal {
   }
 
   /**
-   * Updates this replica's saga in {@code expected} status, renewing the lease, and with {@code orderChange} its
-   * order (version raised) and an event of it: one statement, so one round trip and atomic.
+   * Updates this replica's saga in {@code expected} status, renewing the lease, and with {@code orderUpdate} its
+   * order (version raised) and an event of it: one statement, so one round trip and atomic. What it wrote is known
+   * here and applied in memory ({@code sagaAfter}); only a cancellation, which another call may have requested
+   * meanwhile, is read back.
    *
    * @return empty, and nothing written, when the saga is not this replica's in that status (or misses {@code also})
    */
   private Optional<SagaRecord> write(SagaRecord record, SagaStatus expected, Condition also,
-      UnaryOperator<UpdateSetMoreStep<OrderSagasRecord>> sagaChange,
-      Optional<UnaryOperator<UpdateSetMoreStep<OrdersRecord>>> orderChange) {
+      UnaryOperator<UpdateSetMoreStep<OrderSagasRecord>> sagaChange, UnaryOperator<StoredSaga> sagaAfter,
+      Optional<OrderUpdate> orderUpdate) {
     long id = record.order().id();
     OffsetDateTime now = OrderRows.databaseNow(clock);
-    return db.shardOfId(id).read(dsl -> {
+    Optional<Optional<String>> cancelReason = db.shardOfId(id).read(dsl -> {
       UpdateResultStep<OrderSagasRecord> sagaUpdate = sagaChange.apply(dsl.update(ORDER_SAGAS)
               .set(ORDER_SAGAS.LEASE_UNTIL, leaseEnd)
               .set(ORDER_SAGAS.UPDATED_AT, now))
           .where(ORDER_SAGAS.ORDER_ID.eq(id), ORDER_SAGAS.LEASE_OWNER.eq(owner),
               ORDER_SAGAS.STATUS.eq(expected.name()), also)
-          .returning();
-      if (orderChange.isEmpty()) {
-        return Optional.ofNullable(sagaUpdate.fetchOne()).map(saga -> record.with(toSaga(saga)));
+          .returning(ORDER_SAGAS.CANCEL_REASON);
+      if (orderUpdate.isEmpty()) {
+        return sagaUpdate.fetchOptional().map(row -> Optional.ofNullable(row.getCancelReason()));
       }
+      OrderUpdate update = orderUpdate.get();
       CommonTableExpression<OrderSagasRecord> sagas = DSL.name("s").as(sagaUpdate);
-      CommonTableExpression<OrdersRecord> orders = DSL.name("o").as(orderChange.get().apply(dsl.update(ORDERS)
-              .set(ORDERS.VERSION, ORDERS.VERSION.plus(1))
-              .set(ORDERS.UPDATED_AT, now))
+      // Written in any case (PostgreSQL runs every data-modifying part of a WITH once), read back by nobody here.
+      CommonTableExpression<OrdersRecord> orders = DSL.name("o").as(dsl.update(ORDERS)
+          .set(ORDERS.STATUS, update.status().name())
+          .set(ORDERS.REASON, update.reason())
+          .set(ORDERS.PAYMENT_ID, update.paymentId())
+          .set(ORDERS.SHIPMENT_ID, update.shipmentId())
+          .set(ORDERS.VERSION, ORDERS.VERSION.plus(1))
+          .set(ORDERS.UPDATED_AT, now)
           .where(ORDERS.ID.eq(id), DSL.exists(DSL.selectOne().from(sagas)))
           .returning());
-      return Optional.ofNullable(dsl.with(sagas, orders, OrderRows.eventOf(dsl, orders))
-              .select(orders.fields()).select(sagas.fields())
-              .from(orders).crossJoin(sagas)
-              .fetchOne())
-          .map(row -> new SagaRecord(OrderRows.toOrder(row.into(orders.fields())),
-              toSaga(row.into(sagas.fields()))));
+      return dsl.with(sagas, orders, OrderRows.eventOf(dsl, orders))
+          .select(sagas.field(ORDER_SAGAS.CANCEL_REASON))
+          .from(sagas)
+          .fetchOptional()
+          .map(row -> Optional.ofNullable(row.value1()));
+    });
+    return cancelReason.map(reason -> {
+      StoredOrder order = orderUpdate.map(u -> record.order().changed(u.status(), u.reason(), u.paymentId(),
+          u.shipmentId(), now.toInstant())).orElse(record.order());
+      return new SagaRecord(order, sagaAfter.apply(record.saga()).withCancelReason(reason));
     });
   }
+
+  /** What a saga write sets on its order: every field a saga changes. */
+  private record OrderUpdate(OrderStatus status, String reason, String paymentId, String shipmentId) {}
 
   /** The end of a saga: its final status, no step left, no lease. */
   private static UpdateSetMoreStep<OrderSagasRecord> ended(UpdateSetMoreStep<OrderSagasRecord> update,

@@ -29,6 +29,13 @@ public record StoredOrder(long id, long userId, OrderStatus status, String reaso
     requireNonNull(updatedAt, "updatedAt");
   }
 
+  /** This order after a change written at {@code at}: the given fields, its version one higher. */
+  StoredOrder changed(OrderStatus newStatus, String newReason, String newPaymentId, String newShipmentId,
+      Instant at) {
+    return new StoredOrder(id, userId, newStatus, newReason, lines, totalCents, currency, address, newPaymentId,
+        newShipmentId, version + 1, createdAt, at);
+  }
+
   /** Whether its saga has ended one way or the other: the answer CreateOrder waits for. */
   public boolean settled() {
     return status != OrderStatus.PENDING;

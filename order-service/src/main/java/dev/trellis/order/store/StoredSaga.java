@@ -2,7 +2,9 @@ package dev.trellis.order.store;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -34,5 +36,39 @@ public record StoredSaga(long orderId, SagaStatus status, String currentStep, Li
 
   public String sagaId() {
     return sagaId(orderId);
+  }
+
+  /** This saga after a forward step: {@code step} done with its result, {@code next} to run. */
+  StoredSaga stepDone(String step, Map<String, String> result, String next) {
+    List<String> completed = new ArrayList<>(completedSteps);
+    completed.add(step);
+    return new StoredSaga(orderId, status, next, completed, compensationPlan, compensatedSteps,
+        context.with(step, result), failure, cancelReason);
+  }
+
+  /** This saga turned to compensation. */
+  StoredSaga compensating(String why, List<String> plan) {
+    return new StoredSaga(orderId, SagaStatus.COMPENSATING, plan.isEmpty() ? "" : plan.getFirst(), completedSteps,
+        plan, compensatedSteps, context, why, cancelReason);
+  }
+
+  /** This saga after a compensation: {@code compensation} done, {@code next} to run. */
+  StoredSaga compensationDone(String compensation, String next) {
+    List<String> compensated = new ArrayList<>(compensatedSteps);
+    compensated.add(compensation);
+    return new StoredSaga(orderId, status, next, completedSteps, compensationPlan, compensated, context, failure,
+        cancelReason);
+  }
+
+  /** This saga ended with {@code finalStatus}. */
+  StoredSaga ended(SagaStatus finalStatus) {
+    return new StoredSaga(orderId, finalStatus, "", completedSteps, compensationPlan, compensatedSteps, context,
+        failure, cancelReason);
+  }
+
+  /** This saga with the cancellation request as the database holds it now. */
+  StoredSaga withCancelReason(Optional<String> reason) {
+    return new StoredSaga(orderId, status, currentStep, completedSteps, compensationPlan, compensatedSteps, context,
+        failure, reason);
   }
 }
