@@ -85,8 +85,11 @@ public final class RequestLogInterceptor implements ServerInterceptor {
     };
   }
 
-  /** The caller's request id when it is short and made of safe characters, else a new one. */
-  static String reuseOrCreate(String incoming) {
+  /**
+   * The caller's request id when it is short and made of safe characters, else a new one. Public for the edge, which
+   * gives every HTTP request an id by the same rule before it calls a service.
+   */
+  public static String reuseOrCreate(String incoming) {
     return incoming != null && isSafe(incoming) ? incoming : newRequestId();
   }
 
