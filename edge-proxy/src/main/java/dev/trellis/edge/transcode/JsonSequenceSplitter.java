@@ -26,6 +26,7 @@ public final class JsonSequenceSplitter {
   private int pendingLength;
   private long pendingStart; // stream offset of pending[0]
   private long valueStart = -1; // stream offset where the current value began
+  private long scanFrom; // stream offset after the last value (or the array's '['), where the next one is sought
   private int depth;
   private Boolean array; // null until the first token says
   private boolean arrayClosed;
@@ -67,7 +68,13 @@ public final class JsonSequenceSplitter {
    */
   public List<String> finish() {
     feeder.endOfInput();
-    List<String> values = drain();
+    List<String> values;
+    try {
+      values = drain();
+    } catch (EdgeError e) {
+      throw e.httpStatus() == 400
+          ? EdgeError.invalidArgument("INVALID_JSON", "the body ends in the middle of a JSON value", null) : e;
+    }
     if (depth != 0 || Boolean.TRUE.equals(array) && !arrayClosed) {
       throw EdgeError.invalidArgument("INVALID_JSON", "the body ends in the middle of a JSON value", null);
     }
@@ -93,7 +100,7 @@ public final class JsonSequenceSplitter {
           continue;
         }
         if (depth == 0) { // a value inside the root array, or at the root of NDJSON
-          valueStart = parser.currentTokenLocation().getByteOffset();
+          valueStart = firstByteOfValue();
         }
         if (token.isStructStart()) {
           depth++;
@@ -102,8 +109,12 @@ public final class JsonSequenceSplitter {
         }
         if (depth == 0) { // a value inside the root array, or at the root of NDJSON
           long end = parser.currentLocation().getByteOffset();
+          if (end - valueStart > maxValueBytes) {
+            throw EdgeError.tooLarge(maxValueBytes);
+          }
           values.add(slice(valueStart, end));
           valueStart = -1;
+          scanFrom = end;
         }
       }
     } catch (IOException e) {
@@ -117,6 +128,22 @@ public final class JsonSequenceSplitter {
       throw EdgeError.tooLarge(maxValueBytes);
     }
     return values;
+  }
+
+  /**
+   * Where the value that just began starts: the first byte after the last value that is not white space, a comma or
+   * the array's '[' (the parser's own token offsets are not exact for a value's first token).
+   */
+  private long firstByteOfValue() {
+    long at = Math.max(scanFrom, pendingStart);
+    while (at - pendingStart < pendingLength) {
+      byte b = pending[(int) (at - pendingStart)];
+      if (b != ' ' && b != '\t' && b != '\r' && b != '\n' && b != ',' && b != '[') {
+        break;
+      }
+      at++;
+    }
+    return at;
   }
 
   private String slice(long start, long end) {
