@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.opentelemetry.context.Context;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -166,7 +167,7 @@ public final class Dispatcher {
   }
 
   private static InetAddress address(Channel channel) {
-    Channel connection = channel.parent() != null ? channel.parent() : channel;
+    Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
     SocketAddress remote = connection.remoteAddress();
     return remote instanceof InetSocketAddress inet ? inet.getAddress() : null;
   }

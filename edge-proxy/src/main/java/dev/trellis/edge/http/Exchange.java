@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 
 /**
  * One HTTP request and its response, from the request head to the last byte written. Runs on the event loop of its
@@ -90,7 +91,7 @@ abstract class Exchange {
 
   /** The connection (the TCP channel, also for an HTTP/2 stream). */
   final Channel connection() {
-    return ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+    return ctx.channel() instanceof Http2StreamChannel ? ctx.channel().parent() : ctx.channel();
   }
 
   /** Whether the response is stuck on a caller that does not read it. */
