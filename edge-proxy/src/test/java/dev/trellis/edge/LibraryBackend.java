@@ -52,6 +52,7 @@ final class LibraryBackend extends LibraryServiceGrpc.LibraryServiceImplBase imp
   private static final Context.Key<Metadata> HEADERS = Context.key("headers");
 
   final AtomicLong countSent = new AtomicLong();
+  final AtomicLong sleepsStarted = new AtomicLong();
   private final Server server;
 
   LibraryBackend() {
@@ -182,6 +183,7 @@ final class LibraryBackend extends LibraryServiceGrpc.LibraryServiceImplBase imp
   public void sleep(SleepRequest request, StreamObserver<SleepRequest> response) {
     io.grpc.Deadline deadline = Context.current().getDeadline();
     long left = deadline == null ? -1 : deadline.timeRemaining(TimeUnit.MILLISECONDS);
+    sleepsStarted.incrementAndGet();
     try {
       Thread.sleep(request.getMillis());
     } catch (InterruptedException e) {
