@@ -242,6 +242,10 @@ final class RestExchange extends Exchange {
     @Override
     public void onHeaders(Metadata headers) {
       responseHeaders = headers;
+      if (route.serverStreaming() && !finished()) {
+        startStream(); // a service that sends its headers first starts the HTTP response before any message
+        ctx.flush();
+      }
     }
 
     @Override
@@ -253,11 +257,7 @@ final class RestExchange extends Exchange {
         response = message;
         return;
       }
-      if (!responseStarted) {
-        HttpResponse head = head(200, NDJSON);
-        decorate(head.headers(), responseHeaders, null);
-        writeHead(head);
-      }
+      startStream();
       StringBuilder line = new StringBuilder(256);
       printBody(message, line);
       ctx.writeAndFlush(new DefaultHttpContent(utf8(line.append('\n'))));
@@ -277,6 +277,14 @@ final class RestExchange extends Exchange {
         readWhenReady = false;
         readMore();
       }
+    }
+  }
+
+  private void startStream() {
+    if (!responseStarted) {
+      HttpResponse head = head(200, NDJSON);
+      decorate(head.headers(), responseHeaders, null);
+      writeHead(head);
     }
   }
 
