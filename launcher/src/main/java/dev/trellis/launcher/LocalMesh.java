@@ -1,5 +1,7 @@
 package dev.trellis.launcher;
 
+import dev.trellis.edge.EdgeServer;
+import dev.trellis.edge.EdgeSettings;
 import dev.trellis.platform.auth.AuthConfig;
 import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
@@ -9,6 +11,8 @@ import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.embedded.EmbeddedShards;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
+import dev.trellis.platform.telemetry.Telemetry;
+import dev.trellis.proto.TrellisDescriptors;
 import dev.trellis.user.UserServiceMain;
 import dev.trellis.user.store.UserShards;
 import io.grpc.ManagedChannel;
@@ -45,6 +49,8 @@ final class LocalMesh implements AutoCloseable {
   private EmbeddedShards shards;
   private ServiceRuntime userRuntime;
   private TrellisServer userService;
+  private Telemetry edgeTelemetry;
+  private EdgeServer edge;
   private boolean closed;
 
   private LocalMesh(LocalMeshSettings settings, PrintStream out) {
@@ -101,6 +107,22 @@ final class LocalMesh implements AutoCloseable {
           + " (taken? choose another with --user-port)", e);
     }
     awaitServing(settings.userPort(), "trellis.user.v1.UserService");
+    startEdge(processSettings);
+  }
+
+  /** edge-proxy: REST and gRPC-Web on the HTTP port, in front of the services started above. */
+  private void startEdge(Settings processSettings) {
+    Settings edgeSettings = processSettings.with(Map.of(
+        EdgeSettings.PORT, Integer.toString(settings.edgePort()),
+        EdgeSettings.UPSTREAMS, "trellis.user.v1.UserService=127.0.0.1:" + settings.userPort()));
+    edgeTelemetry = Telemetry.fromEnvironment(EdgeServer.NAME);
+    try {
+      edge = EdgeServer.create(EdgeSettings.fromSettings(edgeSettings), TrellisDescriptors.load(), edgeTelemetry)
+          .start();
+    } catch (IOException e) {
+      throw new IllegalStateException("edge-proxy cannot listen on port " + settings.edgePort()
+          + " (taken? choose another with --edge-port)", e);
+    }
   }
 
   /** A service's settings: the process environment, then dev mode, its port and its shards. */
@@ -109,6 +131,9 @@ final class LocalMesh implements AutoCloseable {
     local.put(AuthConfig.DEV_MODE, "true");
     local.put(AuthConfig.DEV_KEY_FILE, settings.state().devKeyFile().toString());
     local.put("TRELLIS_GRPC_PORT", Integer.toString(port));
+    // The edge forwards each caller's address; the services' per-address limit believes it from localhost.
+    local.putIfAbsent("TRELLIS_TRUSTED_PROXIES", processSettings.optional("TRELLIS_TRUSTED_PROXIES")
+        .orElse("127.0.0.1/32"));
     return processSettings.with(local);
   }
 
@@ -132,6 +157,7 @@ final class LocalMesh implements AutoCloseable {
     String token = DevTokens.create(AuthConfig.dev(settings.state().devKeyFile()), Clock.systemUTC())
         .mint("1", Set.of(Principal.ADMIN), ADMIN_TOKEN_TTL);
     String user = "127.0.0.1:" + settings.userPort();
+    String edgeUrl = "http://127.0.0.1:" + settings.edgePort();
     String curl = "npx buf curl --protocol grpc --http2-prior-knowledge -H \"Authorization: Bearer $TOKEN\"";
     String grpcurl = "grpcurl -plaintext -H \"authorization: Bearer $TOKEN\"";
     out.printf("""
@@ -139,6 +165,7 @@ final class LocalMesh implements AutoCloseable {
         %s in %.1f s (state in %s, logs in %s)
 
           user-service   %s   gRPC with reflection and grpc.health.v1
+          edge-proxy     %s   REST (JSON, NDJSON streams) and gRPC-Web; API at %s/openapi.json
           shards         %d embedded PostgreSQL servers on localhost ports %s
 
         An admin token (valid %d h; more with ./trellis token --sub ID --role user|admin|service):
@@ -151,11 +178,16 @@ final class LocalMesh implements AutoCloseable {
           %s -d '{"page_size":10}' http://%s/trellis.user.v1.UserService/ListUsers
           %s -d '{"email":"grace@example.com","name":"Grace Hopper"}' %s trellis.user.v1.UserService/CreateUser
 
+        REST through the edge (curl, or any HTTP client):
+          curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"email":"alan@example.com","name":"Alan Turing"}' %s/v1/users
+          curl -s -H "Authorization: Bearer $TOKEN" %s/v1/users/<id from above>
+          curl -sN -H "Authorization: Bearer $TOKEN" '%s/v1/users?page_size=10'
+
         Ctrl-C stops everything; the data stays for the next ./trellis up.
         """,
         READY, startup.toMillis() / 1000.0, settings.state().root(), settings.state().logs(),
-        user, shards.size(), ports(), ADMIN_TOKEN_TTL.toHours(), token,
-        user, curl, user, curl, user, curl, user, grpcurl, user);
+        user, edgeUrl, edgeUrl, shards.size(), ports(), ADMIN_TOKEN_TTL.toHours(), token,
+        user, curl, user, curl, user, curl, user, grpcurl, user, edgeUrl, edgeUrl, edgeUrl);
     out.flush();
   }
 
@@ -185,8 +217,12 @@ final class LocalMesh implements AutoCloseable {
       return;
     }
     closed = true;
+    if (edge != null) {
+      edge.stopGracefully();
+      edgeTelemetry.close();
+    }
     if (userService != null) {
-      out.println("Stopping Trellis: user-service drains its calls, then the shards stop.");
+      out.println("Stopping Trellis: the edge and user-service drain their calls, then the shards stop.");
       userService.stopGracefully();
     }
     if (userRuntime != null) {

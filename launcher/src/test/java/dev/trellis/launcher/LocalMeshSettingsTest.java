@@ -15,17 +15,20 @@ class LocalMeshSettingsTest {
     LocalMeshSettings mesh = LocalMeshSettings.fromSettings(Settings.of(Map.of()));
     assertThat(mesh.shards()).isEqualTo(4);
     assertThat(mesh.userPort()).isEqualTo(50051);
+    assertThat(mesh.edgePort()).isEqualTo(8080);
     assertThat(mesh.state().root().getFileName()).hasToString(".trellis");
   }
 
   @Test
   void theDocumentedFlagsSetEverything() {
-    Settings settings = Settings.of(Map.of(), "--state-dir", "/tmp/elsewhere", "--shards", "2", "--user-port=6000");
+    Settings settings = Settings.of(Map.of(), "--state-dir", "/tmp/elsewhere", "--shards", "2", "--user-port=6000",
+        "--edge-port", "9090");
     LocalMeshSettings mesh = LocalMeshSettings.fromSettings(settings);
     settings.rejectUnknownFlags();
 
     assertThat(mesh.shards()).isEqualTo(2);
     assertThat(mesh.userPort()).isEqualTo(6000);
+    assertThat(mesh.edgePort()).isEqualTo(9090);
     assertThat(mesh.state().root()).hasToString("/tmp/elsewhere");
   }
 
