@@ -9,9 +9,8 @@ import java.util.Map;
 import okhttp3.MediaType;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -20,21 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and the edge's own answers: unknown path, wrong method, invalid JSON, unknown field, oversize body, wrong media type.
  */
 class ErrorMappingIT {
-  private static LibraryBackend backend;
-  private static EdgeFixture edge;
-
-  @BeforeAll
-  static void start() {
-    backend = new LibraryBackend();
-    edge = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", backend.target()),
-        Map.of(EdgeSettings.MAX_BODY_BYTES, "4096"));
-  }
-
-  @AfterAll
-  static void stop() {
-    edge.close();
-    backend.close();
-  }
+  @RegisterExtension static final LibraryEdge LIBRARY = new LibraryEdge(Map.of(EdgeSettings.MAX_BODY_BYTES, "4096"));
 
   @ParameterizedTest(name = "{0} is HTTP {1}")
   @CsvSource({
@@ -43,7 +28,7 @@ class ErrorMappingIT {
       "ABORTED, 409", "OUT_OF_RANGE, 400", "UNIMPLEMENTED, 501", "INTERNAL, 500", "UNAVAILABLE, 503",
       "DATA_LOSS, 500", "UNAUTHENTICATED, 401"})
   void statusMapsToHttpWithTheStatusAsBody(Status.Code code, int http) throws Exception {
-    try (Response r = edge.get("/v1/fail/" + code.value() + "?message=went%20wrong")) {
+    try (Response r = LIBRARY.edge.get("/v1/fail/" + code.value() + "?message=went%20wrong")) {
       assertThat(r.code()).isEqualTo(http);
       assertThat(r.header("content-type")).isEqualTo("application/json");
       JsonNode status = json(r);
@@ -58,7 +43,7 @@ class ErrorMappingIT {
 
   @Test
   void okIsTwoHundred() throws Exception {
-    try (Response r = edge.get("/v1/fail/0?message=fine")) {
+    try (Response r = LIBRARY.edge.get("/v1/fail/0?message=fine")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(json(r).get("message").asText()).isEqualTo("fine");
     }
@@ -66,7 +51,7 @@ class ErrorMappingIT {
 
   @Test
   void resourceExhaustedCarriesRetryAfterFromRetryInfoRoundedUp() throws Exception {
-    try (Response r = edge.get("/v1/fail/8?retryAfterMs=1500")) {
+    try (Response r = LIBRARY.edge.get("/v1/fail/8?retryAfterMs=1500")) {
       assertThat(r.code()).isEqualTo(429);
       assertThat(r.header("retry-after")).isEqualTo("2");
       assertThat(json(r).toString()).contains("\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\"")
@@ -76,7 +61,7 @@ class ErrorMappingIT {
 
   @Test
   void unknownPathIs404WithAStatus() throws Exception {
-    try (Response r = edge.get("/v2/nothing/here")) {
+    try (Response r = LIBRARY.edge.get("/v2/nothing/here")) {
       assertThat(r.code()).isEqualTo(404);
       JsonNode status = json(r);
       assertThat(status.get("code").asInt()).isEqualTo(5);
@@ -87,12 +72,12 @@ class ErrorMappingIT {
 
   @Test
   void wrongMethodOnAKnownPathIs405WithAllow() throws Exception {
-    try (Response r = edge.send("DELETE", "/v1/echo/1", null)) {
+    try (Response r = LIBRARY.edge.send("DELETE", "/v1/echo/1", null)) {
       assertThat(r.code()).isEqualTo(405);
       assertThat(r.header("allow")).isEqualTo("GET");
       assertThat(json(r).get("details").get(0).get("reason").asText()).isEqualTo("METHOD_NOT_ALLOWED");
     }
-    try (Response r = edge.send("PUT", "/v1/shelves/s/books/b", "{}")) {
+    try (Response r = LIBRARY.edge.send("PUT", "/v1/shelves/s/books/b", "{}")) {
       assertThat(r.code()).isEqualTo(405);
       assertThat(r.header("allow")).isEqualTo("GET, PATCH");
     }
@@ -100,7 +85,7 @@ class ErrorMappingIT {
 
   @Test
   void invalidJsonIs400() throws Exception {
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\": ")) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\": ")) {
       assertThat(r.code()).isEqualTo(400);
       JsonNode status = json(r);
       assertThat(status.get("code").asInt()).isEqualTo(3);
@@ -110,7 +95,7 @@ class ErrorMappingIT {
 
   @Test
   void unknownFieldIs400NamingTheField() throws Exception {
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\":\"T\",\"colour\":\"red\"}")) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\":\"T\",\"colour\":\"red\"}")) {
       assertThat(r.code()).isEqualTo(400);
       JsonNode status = json(r);
       assertThat(status.get("message").asText()).isEqualTo("unknown field 'colour' in trellis.edgetest.v1.Book");
@@ -120,7 +105,7 @@ class ErrorMappingIT {
 
   @Test
   void wrongValueTypeIs400() throws Exception {
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b", "{\"genre\":\"GENRE_POETRY\"}")) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b", "{\"genre\":\"GENRE_POETRY\"}")) {
       assertThat(r.code()).isEqualTo(400);
       assertThat(json(r).get("message").asText()).contains("GENRE_POETRY");
     }
@@ -129,11 +114,11 @@ class ErrorMappingIT {
   @Test
   void bodyOverTheLimitIs413() throws Exception {
     String big = "{\"title\":\"" + "x".repeat(5000) + "\"}";
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b", big)) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b", big)) {
       assertThat(r.code()).isEqualTo(413);
       assertThat(json(r).get("details").get(0).get("reason").asText()).isEqualTo("BODY_TOO_LARGE");
     }
-    try (Response r = edge.http1.newCall(edge.request("/v1/shelves/s/books/b").patch(new ChunkedBody(big)).build())
+    try (Response r = LIBRARY.edge.http1.newCall(LIBRARY.edge.request("/v1/shelves/s/books/b").patch(new ChunkedBody(big)).build())
         .execute()) {
       assertThat(r.code()).as("a chunked body is counted as it comes").isEqualTo(413);
     }
@@ -142,7 +127,7 @@ class ErrorMappingIT {
   @Test
   void otherMediaTypesAre415() throws Exception {
     RequestBody text = RequestBody.create("title=T", MediaType.get("application/x-www-form-urlencoded"));
-    try (Response r = edge.http1.newCall(edge.request("/v1/shelves/s/books/b").patch(text).build()).execute()) {
+    try (Response r = LIBRARY.edge.http1.newCall(LIBRARY.edge.request("/v1/shelves/s/books/b").patch(text).build()).execute()) {
       assertThat(r.code()).isEqualTo(415);
       assertThat(json(r).get("details").get(0).get("reason").asText()).isEqualTo("UNSUPPORTED_MEDIA_TYPE");
     }
@@ -150,7 +135,7 @@ class ErrorMappingIT {
 
   @Test
   void aServiceWithoutAnUpstreamIsNotRouted() throws Exception {
-    try (Response r = edge.get("/v1/users/1")) {
+    try (Response r = LIBRARY.edge.get("/v1/users/1")) {
       assertThat(r.code()).as("only services with an upstream are served").isEqualTo(404);
     }
   }

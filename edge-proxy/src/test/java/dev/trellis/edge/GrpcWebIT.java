@@ -17,9 +17,8 @@ import java.util.Map;
 import okhttp3.MediaType;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * gRPC-Web on the edge's port, byte for byte as the protocol has it (the npm client test in tests/node drives it
@@ -27,20 +26,7 @@ import org.junit.jupiter.api.Test;
  * base64 text forms, unary and server streaming.
  */
 class GrpcWebIT {
-  private static LibraryBackend backend;
-  private static EdgeFixture edge;
-
-  @BeforeAll
-  static void start() {
-    backend = new LibraryBackend();
-    edge = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", backend.target()), Map.of());
-  }
-
-  @AfterAll
-  static void stop() {
-    edge.close();
-    backend.close();
-  }
+  @RegisterExtension static final LibraryEdge LIBRARY = new LibraryEdge(Map.of());
 
   record Frames(List<byte[]> messages, String trailers) {}
 
@@ -66,7 +52,7 @@ class GrpcWebIT {
   }
 
   private Response call(String method, byte[] body, String contentType) throws Exception {
-    return edge.http1.newCall(edge.request("/trellis.edgetest.v1.LibraryService/" + method, "x-grpc-web", "1")
+    return LIBRARY.edge.http1.newCall(LIBRARY.edge.request("/trellis.edgetest.v1.LibraryService/" + method, "x-grpc-web", "1")
         .post(RequestBody.create(body, MediaType.get(contentType))).build()).execute();
   }
 

@@ -7,9 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.trellis.platform.LogCapture;
 import java.util.Map;
 import okhttp3.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Headers both ways: what passes to the service as metadata (and what does not), the forwarded address, the request
@@ -17,24 +16,11 @@ import org.junit.jupiter.api.Test;
  */
 class HeadersIT {
   private static final String TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-  private static LibraryBackend backend;
-  private static EdgeFixture edge;
-
-  @BeforeAll
-  static void start() {
-    backend = new LibraryBackend();
-    edge = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", backend.target()), Map.of());
-  }
-
-  @AfterAll
-  static void stop() {
-    edge.close();
-    backend.close();
-  }
+  @RegisterExtension static final LibraryEdge LIBRARY = new LibraryEdge(Map.of());
 
   @Test
   void theServicesHeadersPassAsMetadataAndNothingElse() throws Exception {
-    try (Response r = edge.send("POST", "/v1/inspect:run", "{}",
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run", "{}",
         "Authorization", "Bearer abc.def.ghi", "x-request-id", "req-123", "traceparent", TRACEPARENT,
         "tracestate", "vendor=1", "Idempotency-Key", "key-9", "X-Forwarded-For", "203.0.113.9",
         "Cookie", "session=secret", "X-Other", "nope")) {
@@ -58,19 +44,19 @@ class HeadersIT {
 
   @Test
   void aRequestWithoutIdGetsOneAndAnUnsafeIdIsReplaced() throws Exception {
-    try (Response r = edge.send("POST", "/v1/inspect:run", "{}")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run", "{}")) {
       String id = r.header("x-request-id");
       assertThat(id).matches("[0-9a-f-]{36}");
       assertThat(json(r).get("metadata").get("x-request-id").asText()).isEqualTo(id);
     }
-    try (Response r = edge.send("POST", "/v1/inspect:run", "{}", "x-request-id", "bad id with spaces")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run", "{}", "x-request-id", "bad id with spaces")) {
       assertThat(r.header("x-request-id")).matches("[0-9a-f-]{36}");
     }
   }
 
   @Test
   void behindATrustedProxyTheForwardedChainIsKeptAndTheProxyAppended() throws Exception {
-    try (EdgeFixture trusting = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", backend.target()),
+    try (EdgeFixture trusting = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", LIBRARY.backend.target()),
         Map.of("TRELLIS_TRUSTED_PROXIES", "127.0.0.1/32"));
         Response r = trusting.send("POST", "/v1/inspect:run", "{}", "X-Forwarded-For", "203.0.113.9")) {
       assertThat(json(r).get("metadata").get("x-forwarded-for").asText()).isEqualTo("203.0.113.9, 127.0.0.1");
@@ -79,15 +65,15 @@ class HeadersIT {
 
   @Test
   void grpcTimeoutBecomesTheDeadlineElseTheDefault() throws Exception {
-    try (Response r = edge.get("/v1/sleep", "grpc-timeout", "1500m")) {
+    try (Response r = LIBRARY.edge.get("/v1/sleep", "grpc-timeout", "1500m")) {
       long left = json(r).get("deadlineMs").asLong();
       assertThat(left).isBetween(1000L, 1500L);
     }
-    try (Response r = edge.get("/v1/sleep")) {
+    try (Response r = LIBRARY.edge.get("/v1/sleep")) {
       long left = json(r).get("deadlineMs").asLong();
       assertThat(left).as("TRELLIS_EDGE_DEADLINE, 30 s by default").isBetween(25_000L, 30_000L);
     }
-    try (Response r = edge.get("/v1/sleep?millis=3000", "grpc-timeout", "200m")) {
+    try (Response r = LIBRARY.edge.get("/v1/sleep?millis=3000", "grpc-timeout", "200m")) {
       assertThat(r.code()).isEqualTo(504);
       assertThat(json(r).get("code").asInt()).isEqualTo(4);
     }
@@ -95,7 +81,7 @@ class HeadersIT {
 
   @Test
   void aDeprecatedRpcGetsDeprecationAndSunset() throws Exception {
-    try (Response r = edge.get("/v1/old/shelves/s/books/b")) {
+    try (Response r = LIBRARY.edge.get("/v1/old/shelves/s/books/b")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.header("deprecation")).as("RFC 9745: since 2025-06-01").isEqualTo("@1748736000");
       assertThat(r.header("sunset")).isEqualTo("Fri, 1 Jan 2027 00:00:00 GMT");
@@ -104,22 +90,22 @@ class HeadersIT {
 
   @Test
   void aDeprecatedFieldInTheRequestGetsDeprecation() throws Exception {
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\":\"T\",\"author\":\"Ann\"}")) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\":\"T\",\"author\":\"Ann\"}")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.header("deprecation")).as("undated").isEqualTo("true");
       assertThat(r.header("sunset")).isEqualTo("Thu, 31 Dec 2026 00:00:00 GMT");
     }
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\":\"T\",\"authors\":[\"Ann\"]}")) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\":\"T\",\"authors\":[\"Ann\"]}")) {
       assertThat(r.header("deprecation")).isNull();
     }
   }
 
   @Test
   void corsIsOffByDefault() throws Exception {
-    try (Response r = edge.get("/v1/shelves/s/books/b", "Origin", "https://app.example")) {
+    try (Response r = LIBRARY.edge.get("/v1/shelves/s/books/b", "Origin", "https://app.example")) {
       assertThat(r.header("access-control-allow-origin")).isNull();
     }
-    try (Response r = edge.send("OPTIONS", "/v1/shelves/s/books/b", null, "Origin", "https://app.example",
+    try (Response r = LIBRARY.edge.send("OPTIONS", "/v1/shelves/s/books/b", null, "Origin", "https://app.example",
         "Access-Control-Request-Method", "GET")) {
       assertThat(r.code()).isEqualTo(405);
       assertThat(r.header("access-control-allow-origin")).isNull();
@@ -128,7 +114,7 @@ class HeadersIT {
 
   @Test
   void corsFromConfigurationAnswersPreflightsAndExposesHeaders() throws Exception {
-    try (EdgeFixture cors = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", backend.target()),
+    try (EdgeFixture cors = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", LIBRARY.backend.target()),
         Map.of(EdgeSettings.CORS_ORIGINS, "https://app.example"))) {
       try (Response r = cors.send("OPTIONS", "/v1/shelves/s/books/b", null, "Origin", "https://app.example",
           "Access-Control-Request-Method", "PATCH", "Access-Control-Request-Headers", "authorization,content-type")) {
@@ -154,10 +140,10 @@ class HeadersIT {
   @Test
   void everyRequestWritesOneAccessLogLine() throws Exception {
     try (LogCapture log = LogCapture.of("trellis.access")) {
-      try (Response r = edge.get("/v1/shelves/s/books/b", "x-request-id", "log-1")) {
+      try (Response r = LIBRARY.edge.get("/v1/shelves/s/books/b", "x-request-id", "log-1")) {
         assertThat(r.code()).isEqualTo(200);
       }
-      try (Response r = edge.get("/v1/nowhere", "x-request-id", "log-2")) {
+      try (Response r = LIBRARY.edge.get("/v1/nowhere", "x-request-id", "log-2")) {
         assertThat(r.code()).isEqualTo(404);
       }
       org.awaitility.Awaitility.await().until(() -> log.lines().size() >= 2);

@@ -17,9 +17,8 @@ import java.util.Map;
 import okhttp3.MediaType;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Streams through the edge: server streams as NDJSON (each message a line, flushed as it comes; trailers as HTTP
@@ -27,26 +26,12 @@ import org.junit.jupiter.api.Test;
  * streams from a JSON array or NDJSON body, passed on without reading the body whole.
  */
 class StreamingIT {
-  private static LibraryBackend backend;
-  private static EdgeFixture edge;
-
-  @BeforeAll
-  static void start() {
-    backend = new LibraryBackend();
-    edge = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", backend.target()),
-        Map.of(EdgeSettings.MAX_BODY_BYTES, "4096"));
-  }
-
-  @AfterAll
-  static void stop() {
-    edge.close();
-    backend.close();
-  }
+  @RegisterExtension static final LibraryEdge LIBRARY = new LibraryEdge(Map.of(EdgeSettings.MAX_BODY_BYTES, "4096"));
 
   @Test
   void serverStreamIsNdjsonWithTrailers() throws Exception {
-    for (var client : List.of(edge.http1, edge.http2)) {
-      try (Response r = client.newCall(edge.request("/v1/count?limit=3").build()).execute()) {
+    for (var client : List.of(LIBRARY.edge.http1, LIBRARY.edge.http2)) {
+      try (Response r = client.newCall(LIBRARY.edge.request("/v1/count?limit=3").build()).execute()) {
         assertThat(r.code()).isEqualTo(200);
         assertThat(r.header("content-type")).isEqualTo("application/x-ndjson");
         assertThat(r.header("x-test-header")).as("response headers pass").isEqualTo("from-headers");
@@ -59,7 +44,7 @@ class StreamingIT {
 
   @Test
   void eachLineIsFlushedAsItComes() throws Exception {
-    try (Response r = edge.get("/v1/count?payloadBytes=10")) {
+    try (Response r = LIBRARY.edge.get("/v1/count?payloadBytes=10")) {
       BufferedReader lines = new BufferedReader(new InputStreamReader(r.body().byteStream(), StandardCharsets.UTF_8));
       assertThat(lines.readLine()).isEqualTo("{\"n\":\"1\",\"payload\":\"xxxxxxxxxx\"}");
       assertThat(lines.readLine()).startsWith("{\"n\":\"2\"");
@@ -68,7 +53,7 @@ class StreamingIT {
 
   @Test
   void anErrorInTheMiddleIsTheLastLine() throws Exception {
-    try (Response r = edge.get("/v1/count?limit=10&failAfter=2")) {
+    try (Response r = LIBRARY.edge.get("/v1/count?limit=10&failAfter=2")) {
       assertThat(r.code()).as("the status line went out with the first message").isEqualTo(200);
       String[] lines = r.body().string().split("\n");
       assertThat(lines).hasSize(3);
@@ -81,7 +66,7 @@ class StreamingIT {
 
   @Test
   void anErrorBeforeAnyMessageIsAnErrorResponse() throws Exception {
-    try (Response r = edge.get("/v1/count?limit=10&failAfter=-1&payloadBytes=-5")) {
+    try (Response r = LIBRARY.edge.get("/v1/count?limit=10&failAfter=-1&payloadBytes=-5")) {
       assertThat(r.code()).isGreaterThanOrEqualTo(400);
       assertThat(json(r).has("code")).isTrue();
     }
@@ -89,22 +74,22 @@ class StreamingIT {
 
   @Test
   void aSlowReaderHoldsTheServiceBackInsteadOfFillingTheEdge() throws Exception {
-    long before = backend.countSent.get();
+    long before = LIBRARY.backend.countSent.get();
     // 1 KiB per message and no end: without flow control the service would send as fast as it can.
-    try (Response r = edge.get("/v1/count?payloadBytes=1024")) {
+    try (Response r = LIBRARY.edge.get("/v1/count?payloadBytes=1024")) {
       BufferedReader lines = new BufferedReader(new InputStreamReader(r.body().byteStream(), StandardCharsets.UTF_8));
       assertThat(lines.readLine()).startsWith("{\"n\":\"1\"");
       // The reader stops. The service stops too, once the windows and buffers between them are full.
       long[] last = {-1};
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
-        long now = backend.countSent.get();
+        long now = LIBRARY.backend.countSent.get();
         boolean still = now == last[0];
         last[0] = now;
         return still;
       });
       await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
-          .until(() -> backend.countSent.get() == last[0]);
-      long held = backend.countSent.get() - before;
+          .until(() -> LIBRARY.backend.countSent.get() == last[0]);
+      long held = LIBRARY.backend.countSent.get() - before;
       // Socket buffers, HTTP/2 windows and the edge's 64 KiB mark hold a few thousand 1 KiB messages at most.
       assertThat(held).as("messages the service sent to a reader that stopped").isLessThan(30_000);
       // Reading on takes the stream on: nothing was lost on the way.
@@ -116,11 +101,11 @@ class StreamingIT {
 
   @Test
   void clientStreamFromAJsonArray() throws Exception {
-    try (Response r = edge.send("POST", "/v1/collect", "[{\"n\":1},{\"n\":\"2\"},{\"n\":3}]")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/collect", "[{\"n\":1},{\"n\":\"2\"},{\"n\":3}]")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.body().string()).isEqualTo("{\"count\":\"3\",\"sum\":\"6\"}");
     }
-    try (Response r = edge.send("POST", "/v1/collect", "[]")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/collect", "[]")) {
       assertThat(r.body().string()).isEqualTo("{}");
     }
   }
@@ -128,7 +113,7 @@ class StreamingIT {
   @Test
   void clientStreamFromNdjson() throws Exception {
     RequestBody ndjson = RequestBody.create("{\"n\":4}\n{\"n\":5}\n", MediaType.get("application/x-ndjson"));
-    try (Response r = edge.http1.newCall(edge.request("/v1/collect").post(ndjson).build()).execute()) {
+    try (Response r = LIBRARY.edge.http1.newCall(LIBRARY.edge.request("/v1/collect").post(ndjson).build()).execute()) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.body().string()).isEqualTo("{\"count\":\"2\",\"sum\":\"9\"}");
     }
@@ -142,8 +127,8 @@ class StreamingIT {
       body.append(i == 1 ? "" : ",").append("{\"n\":").append(i).append('}');
     }
     body.append(']');
-    for (var client : List.of(edge.http1, edge.http2)) {
-      try (Response r = client.newCall(edge.request("/v1/collect").post(new ChunkedBody(body.toString())).build())
+    for (var client : List.of(LIBRARY.edge.http1, LIBRARY.edge.http2)) {
+      try (Response r = client.newCall(LIBRARY.edge.request("/v1/collect").post(new ChunkedBody(body.toString())).build())
           .execute()) {
         assertThat(r.code()).isEqualTo(200);
         assertThat(json(r).get("sum").asText()).isEqualTo(Long.toString(20_000L * 20_001 / 2));
@@ -153,25 +138,25 @@ class StreamingIT {
 
   @Test
   void clientStreamErrors() throws Exception {
-    try (Response r = edge.send("POST", "/v1/collect", "[{\"n\":1},{\"n\":")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/collect", "[{\"n\":1},{\"n\":")) {
       assertThat(r.code()).isEqualTo(400);
       assertThat(json(r).get("details").get(0).get("reason").asText()).isEqualTo("INVALID_JSON");
     }
-    try (Response r = edge.send("POST", "/v1/collect", "[{\"n\":1},{\"m\":2}]")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/collect", "[{\"n\":1},{\"m\":2}]")) {
       assertThat(r.code()).isEqualTo(400);
       assertThat(json(r).get("message").asText()).contains("'m'");
     }
-    try (Response r = edge.send("POST", "/v1/collect", "[{\"payload\":\"" + "x".repeat(5000) + "\"}]")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/collect", "[{\"payload\":\"" + "x".repeat(5000) + "\"}]")) {
       assertThat(r.code()).as("one message over the limit").isEqualTo(413);
     }
-    try (Response r = edge.send("POST", "/v1/collect", "[{\"n\":1}] [")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/collect", "[{\"n\":1}] [")) {
       assertThat(r.code()).isEqualTo(400);
     }
   }
 
   @Test
   void manyLinesArriveInOrder() throws Exception {
-    try (Response r = edge.http2.newCall(edge.request("/v1/count?limit=5000&payloadBytes=100").build()).execute()) {
+    try (Response r = LIBRARY.edge.http2.newCall(LIBRARY.edge.request("/v1/count?limit=5000&payloadBytes=100").build()).execute()) {
       List<String> lines = new ArrayList<>(List.of(r.body().string().split("\n")));
       assertThat(lines).hasSize(5000);
       assertThat(lines.get(4999)).startsWith("{\"n\":\"5000\"");

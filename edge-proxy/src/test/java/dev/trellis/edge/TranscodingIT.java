@@ -7,9 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.Map;
 import okhttp3.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The google/api/http.proto features, through the real edge over HTTP to the test contract's service on real gRPC:
@@ -18,20 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class TranscodingIT {
   static final ObjectMapper JSON = new ObjectMapper();
-  private static LibraryBackend backend;
-  private static EdgeFixture edge;
-
-  @BeforeAll
-  static void start() {
-    backend = new LibraryBackend();
-    edge = EdgeFixture.start(Map.of("trellis.edgetest.v1.LibraryService", backend.target()), Map.of());
-  }
-
-  @AfterAll
-  static void stop() {
-    edge.close();
-    backend.close();
-  }
+  @RegisterExtension static final LibraryEdge LIBRARY = new LibraryEdge(Map.of());
 
   static JsonNode json(Response response) throws IOException {
     return JSON.readTree(response.body().string());
@@ -39,7 +25,7 @@ class TranscodingIT {
 
   @Test
   void nestedPathVariableIsOneDecodedSegmentPerStar() throws Exception {
-    try (Response r = edge.get("/v1/shelves/s1/books/b%202")) {
+    try (Response r = LIBRARY.edge.get("/v1/shelves/s1/books/b%202")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.header("content-type")).isEqualTo("application/json");
       JsonNode book = json(r);
@@ -48,14 +34,14 @@ class TranscodingIT {
       assertThat(book.get("genre").asText()).as("enums print by name").isEqualTo("GENRE_FICTION");
       assertThat(book.has("author")).as("default values are left out, as Envoy prints").isFalse();
     }
-    try (Response r = edge.get("/v1/shelves/s1/books")) {
+    try (Response r = LIBRARY.edge.get("/v1/shelves/s1/books")) {
       assertThat(r.code()).as("a `*` never matches a missing segment").isEqualTo(404);
     }
   }
 
   @Test
   void additionalBindingWithDoubleWildcardKeepsEncodedSlashes() throws Exception {
-    try (Response r = edge.get("/v1/books/a/b/c%2Fd%20e")) {
+    try (Response r = LIBRARY.edge.get("/v1/books/a/b/c%2Fd%20e")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(json(r).get("name").asText()).isEqualTo("a/b/c%2Fd e");
     }
@@ -63,7 +49,7 @@ class TranscodingIT {
 
   @Test
   void bodyNamingAFieldFillsThatFieldAndThePathWins() throws Exception {
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b",
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b",
         "{\"name\":\"shelves/x/books/y\",\"title\":\"Dune\",\"genre\":\"GENRE_SCIENCE\","
             + "\"published\":\"2020-01-02T03:04:05Z\",\"authors\":[\"Frank\"]}")) {
       assertThat(r.code()).isEqualTo(200);
@@ -78,7 +64,7 @@ class TranscodingIT {
 
   @Test
   void responseBodyIsTheNamedFieldAlone() throws Exception {
-    try (Response r = edge.get("/v1/shelves/s1/titles")) {
+    try (Response r = LIBRARY.edge.get("/v1/shelves/s1/titles")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.body().string()).isEqualTo("[\"A on s1\",\"B\"]");
     }
@@ -88,7 +74,7 @@ class TranscodingIT {
   void queryParametersFillScalarsRepeatedNestedAndWellKnownTypes() throws Exception {
     String query = "?ids=1&ids=2&filter.text=h%C3%A9&filter.genre=GENRE_SCIENCE&filter.limit=5&flag=true&ratio=0.5"
         + "&blob=aGk%3D&since=2024-01-01T00:00:00Z&big=18446744073709551615&tags=a&tags=b%20c&mask=a.b,c";
-    try (Response r = edge.get("/v1/echo/7" + query)) {
+    try (Response r = LIBRARY.edge.get("/v1/echo/7" + query)) {
       assertThat(r.code()).isEqualTo(200);
       JsonNode echo = json(r);
       assertThat(echo.get("id").asText()).isEqualTo("7");
@@ -107,11 +93,11 @@ class TranscodingIT {
 
   @Test
   void queryParametersTakeJsonNamesAndEnumNumbers() throws Exception {
-    try (Response r = edge.get("/v1/echo/1?filter.genre=1&flag=false")) {
+    try (Response r = LIBRARY.edge.get("/v1/echo/1?filter.genre=1&flag=false")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(json(r).get("filter").get("genre").asText()).isEqualTo("GENRE_FICTION");
     }
-    try (Response r = edge.get("/v1/count?limit=2&payloadBytes=3")) {
+    try (Response r = LIBRARY.edge.get("/v1/count?limit=2&payloadBytes=3")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(r.body().string()).isEqualTo("{\"n\":\"1\",\"payload\":\"xxx\"}\n{\"n\":\"2\",\"payload\":\"xxx\"}\n");
     }
@@ -119,21 +105,21 @@ class TranscodingIT {
 
   @Test
   void badQueryValuesAndUnknownParametersAreRefusedNamingThem() throws Exception {
-    try (Response r = edge.get("/v1/echo/seven")) {
+    try (Response r = LIBRARY.edge.get("/v1/echo/seven")) {
       assertThat(r.code()).isEqualTo(400);
       JsonNode status = json(r);
       assertThat(status.get("code").asInt()).isEqualTo(3);
       assertThat(status.get("message").asText()).contains("'seven'").contains("id");
       assertThat(status.toString()).contains("google.rpc.BadRequest").contains("\"field\":\"id\"");
     }
-    try (Response r = edge.get("/v1/echo/1?colour=red")) {
+    try (Response r = LIBRARY.edge.get("/v1/echo/1?colour=red")) {
       assertThat(r.code()).isEqualTo(400);
       assertThat(json(r).get("message").asText()).contains("unknown query parameter 'colour'");
     }
-    try (Response r = edge.get("/v1/echo/1?id=2")) {
+    try (Response r = LIBRARY.edge.get("/v1/echo/1?id=2")) {
       assertThat(r.code()).as("a field bound by the path is not a parameter too").isEqualTo(400);
     }
-    try (Response r = edge.get("/v1/echo/1?flag=yes")) {
+    try (Response r = LIBRARY.edge.get("/v1/echo/1?flag=yes")) {
       assertThat(r.code()).isEqualTo(400);
       assertThat(json(r).get("message").asText()).contains("flag");
     }
@@ -141,33 +127,33 @@ class TranscodingIT {
 
   @Test
   void bodyStarTakesProtoAndJsonNamesAndRefusesQueryParameters() throws Exception {
-    try (Response r = edge.send("POST", "/v1/inspect:run", "{\"note\":\"hi\"}")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run", "{\"note\":\"hi\"}")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(json(r).get("note").asText()).isEqualTo("hi");
     }
-    try (Response r = edge.send("POST", "/v1/inspect:run?note=x", "{}")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run?note=x", "{}")) {
       assertThat(r.code()).as("with body \"*\" every field travels in the body").isEqualTo(400);
     }
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\":\"T\"}")) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b", "{\"title\":\"T\"}")) {
       assertThat(r.code()).isEqualTo(200);
     }
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b?update_mask=title,genre", "{\"title\":\"T\"}")) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b?update_mask=title,genre", "{\"title\":\"T\"}")) {
       assertThat(r.code()).as("a field outside the body may come in the query").isEqualTo(200);
     }
-    try (Response r = edge.send("PATCH", "/v1/shelves/s/books/b?updateMask=title", "{\"title\":\"T\"}")) {
+    try (Response r = LIBRARY.edge.send("PATCH", "/v1/shelves/s/books/b?updateMask=title", "{\"title\":\"T\"}")) {
       assertThat(r.code()).as("by its JSON name too").isEqualTo(200);
     }
   }
 
   @Test
   void customVerbsRouteAndAnIdWithAColonStillReachesItsVariable() throws Exception {
-    try (Response r = edge.send("POST", "/v1/inspect:run", "{}")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run", "{}")) {
       assertThat(r.code()).isEqualTo(200);
     }
-    try (Response r = edge.send("POST", "/v1/inspect:walk", "{}")) {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:walk", "{}")) {
       assertThat(r.code()).isEqualTo(404);
     }
-    try (Response r = edge.get("/v1/shelves/s/books/b:c")) {
+    try (Response r = LIBRARY.edge.get("/v1/shelves/s/books/b:c")) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(json(r).get("name").asText()).isEqualTo("shelves/s/books/b:c");
     }
