@@ -107,7 +107,7 @@ class ConnectionsIT {
 
   @Test
   void gracefulShutdownFinishesShortRequestsAndEndsStreamsWithUnavailable() throws Exception {
-    EdgeFixture edge = edge(Map.of("TRELLIS_SHUTDOWN_GRACE", "1s"));
+    EdgeFixture edge = edge(Map.of("TRELLIS_SHUTDOWN_GRACE", "3s"));
     Socket idle = new Socket("127.0.0.1", edge.server.port());
     // A stream with no end, read slowly: it outlives the grace period.
     Response stream = edge.get("/v1/count?payloadBytes=10");
@@ -116,7 +116,7 @@ class ConnectionsIT {
     // A request in flight that ends within the grace period.
     long sleeps = backend.sleepsStarted.get();
     CompletableFuture<Integer> slow = CompletableFuture.supplyAsync(() -> {
-      try (Response r = edge.get("/v1/sleep?millis=300")) {
+      try (Response r = edge.get("/v1/sleep?millis=200")) {
         return r.code();
       } catch (Exception e) {
         throw new IllegalStateException(e);

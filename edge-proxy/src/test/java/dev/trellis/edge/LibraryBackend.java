@@ -124,6 +124,10 @@ final class LibraryBackend extends LibraryServiceGrpc.LibraryServiceImplBase imp
   @Override
   public void count(CountRequest request, StreamObserver<CountReply> response) {
     ServerCallStreamObserver<CountReply> stream = (ServerCallStreamObserver<CountReply>) response;
+    if (request.getFailAfter() < 0) {
+      stream.onError(Status.FAILED_PRECONDITION.withDescription("failed before the first").asRuntimeException());
+      return;
+    }
     String payload = "x".repeat(request.getPayloadBytes());
     long[] next = {1};
     boolean[] done = {false};
