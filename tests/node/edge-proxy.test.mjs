@@ -46,10 +46,21 @@ test('the README curl lines run against the edge of ./trellis up', async (t) => 
   assert.ok(spec.paths['/v1/users/{id}'].get, 'GET /v1/users/{id} is documented');
   assert.deepEqual(JSON.parse(run(health)), { status: 'SERVING' });
 
-  // The banner names the edge and prints REST lines of the same shape.
+  // The banner names the edge and prints REST lines of the same shape, which work as printed with its token.
   const banner = mesh.output();
   assert.match(banner, new RegExp(`edge-proxy\\s+http://127\\.0\\.0\\.1:${mesh.edgePort}\\s`));
   assert.ok(banner.includes(`curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${mesh.edgePort}/v1/users/`));
+  const printedToken = banner.match(/export TOKEN=(\S+)/)?.[1];
+  assert.ok(printedToken, 'the banner prints an admin token');
+  const printed = banner.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('curl '));
+  assert.equal(printed.length, 3, `the banner prints three REST lines:\n${banner}`);
+  const asPrinted = (line) => execSync(line, { cwd: ROOT, shell: '/bin/bash', encoding: 'utf8',
+    env: { ...process.env, TOKEN: printedToken } });
+  const grace = JSON.parse(asPrinted(printed[0]));
+  assert.equal(grace.email, 'grace@example.com');
+  assert.deepEqual(JSON.parse(asPrinted(printed[1].replaceAll('<id from above>', grace.id))), grace);
+  const everyone = asPrinted(printed[2]).trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(everyone.some((u) => u.id === grace.id), 'the banner\'s ListUsers line streams the new user');
 });
 
 test('a gRPC-Web client library calls user-service through the edge', async (t) => {

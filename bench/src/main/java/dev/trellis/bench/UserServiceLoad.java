@@ -9,12 +9,12 @@ import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.embedded.EmbeddedShards;
+import dev.trellis.embedded.EmbeddedShards;
 import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
 import dev.trellis.platform.telemetry.Telemetry;
-import dev.trellis.user.UserServiceMain;
+import dev.trellis.user.UserService;
 import dev.trellis.user.store.UserShards;
 import dev.trellis.user.v1.GetUserRequest;
 import dev.trellis.user.v1.ListUsersRequest;
@@ -80,9 +80,9 @@ public final class UserServiceLoad {
           "TRELLIS_RATE_LIMIT_PEER", "10000000/10000000"));
       // This process's TRELLIS_* variables reach the service too (TRELLIS_LOG_LEVEL=warn drops the access log...).
       Settings settings = Settings.of(System.getenv()).with(env);
-      ServiceRuntime runtime = ServiceRuntime.create(UserServiceMain.NAME, settings, Telemetry.off(),
+      ServiceRuntime runtime = ServiceRuntime.create(UserService.NAME, settings, Telemetry.off(),
           Clock.systemUTC());
-      TrellisServer server = UserServiceMain.create(runtime).start();
+      TrellisServer server = new UserService().create(runtime).start();
       ShardedDatabase rawDb = ShardedDatabase.builder(topology).kind("user")
           .pool(ShardPoolSettings.fromSettings(settings)).build();
       // Callbacks run on the Netty thread: the load client's callbacks only start the next call, and a hop to an

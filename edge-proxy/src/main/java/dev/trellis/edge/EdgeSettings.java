@@ -3,6 +3,7 @@ package dev.trellis.edge;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.ratelimit.CidrBlock;
 import dev.trellis.platform.ratelimit.RateLimitConfig;
@@ -49,33 +50,40 @@ public record EdgeSettings(int port, Map<String, String> upstreams, Optional<Pat
   public static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
   public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
   public static final Duration DEFAULT_STREAM_DEADLINE = Duration.ofHours(1);
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+  public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
+  /** Every value checked once, here, whether read from settings or built in code; a wrong one names its variable. */
   public EdgeSettings {
-    if (port < 0 || port > 65_535) {
-      throw new IllegalArgumentException("port out of range: " + port);
-    }
-    upstreams = Map.copyOf(requireNonNull(upstreams, "upstreams"));
-    requireNonNull(descriptors, "descriptors");
-    requireNonNull(deadline, "deadline");
-    requireNonNull(streamDeadline, "streamDeadline");
-    requireNonNull(idleTimeout, "idleTimeout");
-    corsOrigins = List.copyOf(requireNonNull(corsOrigins, "corsOrigins"));
-    trustedProxies = List.copyOf(requireNonNull(trustedProxies, "trustedProxies"));
-    requireNonNull(shutdownGrace, "shutdownGrace");
+    Require.between(PORT, port, 0, 65_535);
+    upstreams = Map.copyOf(requireNonNull(upstreams, UPSTREAMS));
+    Require.that(!upstreams.isEmpty(), UPSTREAMS + " is required: service=host:port pairs, such as "
+        + "trellis.user.v1.UserService=user-service:50051");
+    requireNonNull(descriptors, DESCRIPTORS);
+    Require.between(MAX_BODY_BYTES, maxBodyBytes, 1024, 512 * 1024 * 1024);
+    Require.positive(DEADLINE, deadline);
+    Require.positive(STREAM_DEADLINE, streamDeadline);
+    Require.between(MAX_CONNECTIONS, maxConnections, 1, 1_000_000);
+    Require.between(MAX_CONCURRENT_STREAMS, maxConcurrentStreams, 1, 10_000);
+    Require.positive(IDLE_TIMEOUT, idleTimeout);
+    corsOrigins = List.copyOf(requireNonNull(corsOrigins, CORS_ORIGINS));
+    trustedProxies = List.copyOf(requireNonNull(trustedProxies, RateLimitConfig.TRUSTED_PROXIES));
+    Require.atLeast(ServerConfig.SHUTDOWN_GRACE, shutdownGrace, Duration.ZERO);
   }
 
   /** Reads every {@code TRELLIS_EDGE_*} variable, {@code TRELLIS_TRUSTED_PROXIES} and {@code TRELLIS_SHUTDOWN_GRACE}. */
   public static EdgeSettings fromSettings(Settings settings) {
     return new EdgeSettings(
-        settings.integer(PORT, DEFAULT_PORT, 0, 65_535),
+        settings.integer(PORT, DEFAULT_PORT),
         upstreams(settings),
         settings.optional(DESCRIPTORS).map(Path::of),
-        settings.integer(MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 1024, 512 * 1024 * 1024),
-        positive(settings, DEADLINE, DEFAULT_DEADLINE),
-        positive(settings, STREAM_DEADLINE, DEFAULT_STREAM_DEADLINE),
-        settings.integer(MAX_CONNECTIONS, 10_000, 1, 1_000_000),
-        settings.integer(MAX_CONCURRENT_STREAMS, 100, 1, 10_000),
-        positive(settings, IDLE_TIMEOUT, Duration.ofSeconds(60)),
+        settings.integer(MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+        settings.duration(DEADLINE, DEFAULT_DEADLINE),
+        settings.duration(STREAM_DEADLINE, DEFAULT_STREAM_DEADLINE),
+        settings.integer(MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS),
+        settings.integer(MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONCURRENT_STREAMS),
+        settings.duration(IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT),
         settings.list(CORS_ORIGINS),
         settings.list(RateLimitConfig.TRUSTED_PROXIES).stream()
             .map(block -> CidrBlock.parse(RateLimitConfig.TRUSTED_PROXIES, block)).toList(),
@@ -97,19 +105,7 @@ public record EdgeSettings(int port, Map<String, String> upstreams, Optional<Pat
         throw new ConfigException(UPSTREAMS + " names " + service + " twice");
       }
     }
-    if (upstreams.isEmpty()) {
-      throw new ConfigException(UPSTREAMS + " is required: service=host:port pairs, such as "
-          + "trellis.user.v1.UserService=user-service:50051");
-    }
     return upstreams;
-  }
-
-  private static Duration positive(Settings settings, String name, Duration defaultValue) {
-    Duration value = settings.duration(name, defaultValue);
-    if (value.isZero() || value.isNegative()) {
-      throw new ConfigException(name + " must be longer than 0, got '" + settings.optional(name).orElse("") + "'");
-    }
-    return value;
   }
 
   /** The same settings on another port (tests). */

@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.DynamicMessage;
-import dev.trellis.platform.server.ServerConfig;
+import dev.trellis.platform.client.ServiceChannels;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -68,9 +68,10 @@ public final class Upstreams implements AutoCloseable {
               .eventLoopGroup(loops)
               .channelType(NioSocketChannel.class)
               .usePlaintext()
-              .keepAliveTime(ServerConfig.PERMIT_KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
-              .keepAliveTimeout(ServerConfig.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-              .maxInboundMessageSize(ServerConfig.DEFAULT_MAX_MESSAGE_BYTES)
+              // As the platform's own clients: the services permit pings this often.
+              .keepAliveTime(ServiceChannels.KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
+              .keepAliveTimeout(ServiceChannels.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+              .maxInboundMessageSize(ServiceChannels.MAX_MESSAGE_BYTES)
               .build());
       Channel traced = telemetry.clientInterceptor()
           .map(interceptor -> ClientInterceptors.intercept(channel, List.of(interceptor)))

@@ -6,6 +6,7 @@ import com.google.protobuf.ExtensionRegistry;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.telemetry.Telemetry;
 import dev.trellis.proto.TrellisDescriptors;
+import dev.trellis.testing.ServiceExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -27,6 +28,7 @@ import okhttp3.Response;
  */
 final class EdgeFixture implements AutoCloseable {
   static final MediaType JSON = MediaType.get("application/json");
+  static final String USER_SERVICE = "trellis.user.v1.UserService";
 
   final EdgeServer server;
   final OkHttpClient http1 = new OkHttpClient.Builder().readTimeout(30, TimeUnit.SECONDS).build();
@@ -57,6 +59,16 @@ final class EdgeFixture implements AutoCloseable {
 
   static EdgeFixture start(Map<String, String> upstreams, Map<String, String> extra) {
     return start(upstreams, extra, Telemetry.off());
+  }
+
+  /** The upstream of the service that {@code service} runs. */
+  static String target(ServiceExtension service) {
+    return "127.0.0.1:" + service.port();
+  }
+
+  /** An Authorization header's value. */
+  static String bearer(String token) {
+    return "Bearer " + token;
   }
 
   /** The packaged contracts and the test contract, as one descriptor set. */

@@ -55,11 +55,21 @@ class EdgeSettingsTest {
     assertThatThrownBy(() -> read(Map.of(EdgeSettings.UPSTREAMS, USERS + "," + USERS)))
         .hasMessageContaining("twice");
     assertThatThrownBy(() -> read(Map.of(EdgeSettings.UPSTREAMS, USERS, EdgeSettings.DEADLINE, "0s")))
-        .hasMessageStartingWith("TRELLIS_EDGE_DEADLINE must be longer than 0");
+        .hasMessageStartingWith("TRELLIS_EDGE_DEADLINE must be more than zero");
     assertThatThrownBy(() -> read(Map.of(EdgeSettings.UPSTREAMS, USERS, EdgeSettings.PORT, "http")))
         .hasMessageStartingWith("TRELLIS_EDGE_PORT must be a whole number");
     assertThatThrownBy(() -> read(Map.of(EdgeSettings.UPSTREAMS, USERS, "TRELLIS_TRUSTED_PROXIES", "nope")))
         .hasMessageContaining("TRELLIS_TRUSTED_PROXIES");
+  }
+
+  @Test
+  void settingsBuiltInCodeAreHeldToTheSameRules() {
+    EdgeSettings settings = read(Map.of(EdgeSettings.UPSTREAMS, USERS));
+    assertThatThrownBy(() -> settings.withPort(70_000)).isInstanceOf(ConfigException.class)
+        .hasMessage("TRELLIS_EDGE_PORT must be between 0 and 65535, got 70000");
+    assertThatThrownBy(() -> read(Map.of(EdgeSettings.UPSTREAMS, USERS, EdgeSettings.MAX_CONCURRENT_STREAMS, "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("TRELLIS_EDGE_MAX_CONCURRENT_STREAMS must be between 1 and 10000");
   }
 
   @Test

@@ -4,8 +4,9 @@ import static dev.trellis.edge.TranscodingIT.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.trellis.platform.telemetry.OtlpReceiver;
 import dev.trellis.platform.telemetry.Telemetry;
+import dev.trellis.testing.OtlpReceiver;
+import dev.trellis.testing.ServiceExtension;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -14,7 +15,9 @@ import java.util.Map;
 import okhttp3.Response;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The edge traced and measured with the platform's telemetry (OTLP to a stand-in collector): its server span is the
@@ -23,10 +26,23 @@ import org.junit.jupiter.api.Test;
  * forwards.
  */
 class EdgeTelemetryIT {
-  private static OtlpReceiver collector;
+  @RegisterExtension
+  @Order(1)
+  static final OtlpReceiver collector = OtlpReceiver.start();
+  @RegisterExtension
+  @Order(2)
+  static final ServiceExtension users = ServiceExtension.of("user-service")
+      .telemetry(() -> telemetry("user-service"));
+  /**
+   * Untraced, so that its calls leave no spans: trusts the edge (127.0.0.1) and allows each client address 2 calls,
+   * then 1 a second.
+   */
+  @RegisterExtension
+  @Order(3)
+  static final ServiceExtension limited = ServiceExtension.of("user-service")
+      .setting("TRELLIS_TRUSTED_PROXIES", "127.0.0.1/32")
+      .setting("TRELLIS_RATE_LIMIT_PEER", "1/2");
   private static Telemetry edgeTelemetry;
-  private static Telemetry userTelemetry;
-  private static UserServiceUpstream users;
   private static LibraryBackend library;
   private static EdgeFixture edge;
 
@@ -40,31 +56,29 @@ class EdgeTelemetryIT {
   }
 
   @BeforeAll
-  static void start() throws Exception {
-    collector = new OtlpReceiver();
+  static void start() {
     edgeTelemetry = telemetry("edge-proxy");
-    userTelemetry = telemetry("user-service");
-    users = new UserServiceUpstream(Map.of(), userTelemetry);
     library = new LibraryBackend();
-    edge = EdgeFixture.start(Map.of(UserServiceUpstream.SERVICE, users.target(),
-        "trellis.edgetest.v1.LibraryService", library.target()), Map.of(), edgeTelemetry);
+    edge = EdgeFixture.start(Map.of(EdgeFixture.USER_SERVICE, EdgeFixture.target(users),
+        LibraryEdge.SERVICE, library.target()), Map.of(), edgeTelemetry);
   }
 
   @AfterAll
   static void stop() {
     edge.close();
-    users.close();
     library.close();
     edgeTelemetry.close();
-    userTelemetry.close();
-    collector.close();
+  }
+
+  private static String admin() {
+    return EdgeFixture.bearer(users.tokens().admin(1));
   }
 
   @Test
   void theEdgeSpanIsTheRootOfTheServiceSpanInTheCallersTrace() throws Exception {
     String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     String callerSpan = "00f067aa0ba902b7";
-    try (Response r = edge.get("/v1/users/12345", "Authorization", users.admin(),
+    try (Response r = edge.get("/v1/users/12345", "Authorization", admin(),
         "traceparent", "00-" + trace + "-" + callerSpan + "-01")) {
       assertThat(r.code()).isEqualTo(404);
     }
@@ -95,16 +109,15 @@ class EdgeTelemetryIT {
 
   @Test
   void thePerAddressLimitOfTheServiceKeysOnTheForwardedAddress() throws Exception {
-    // user-service trusts the edge (127.0.0.1) and allows each client address 2 calls, then 1 a second.
-    try (UserServiceUpstream limited = new UserServiceUpstream(Map.of("TRELLIS_TRUSTED_PROXIES", "127.0.0.1/32",
-        "TRELLIS_RATE_LIMIT_PEER", "1/2"), Telemetry.off());
-        EdgeFixture plain = EdgeFixture.start(Map.of(UserServiceUpstream.SERVICE, limited.target()), Map.of());
-        EdgeFixture behindProxy = EdgeFixture.start(Map.of(UserServiceUpstream.SERVICE, limited.target()),
+    String limitedAdmin = EdgeFixture.bearer(limited.tokens().admin(1));
+    try (EdgeFixture plain = EdgeFixture.start(Map.of(EdgeFixture.USER_SERVICE, EdgeFixture.target(limited)),
+            Map.of());
+        EdgeFixture behindProxy = EdgeFixture.start(Map.of(EdgeFixture.USER_SERVICE, EdgeFixture.target(limited)),
             Map.of("TRELLIS_TRUSTED_PROXIES", "127.0.0.1/32"))) {
       // An edge that trusts no proxy forwards the peer (127.0.0.1), whatever x-forwarded-for the client invents.
       int limitedAt = -1;
       for (int i = 0; i < 5 && limitedAt < 0; i++) {
-        try (Response r = plain.get("/v1/users/1", "Authorization", limited.admin(),
+        try (Response r = plain.get("/v1/users/1", "Authorization", limitedAdmin,
             "X-Forwarded-For", "198.51.100." + i)) {
           if (r.code() == 429) {
             limitedAt = i;
@@ -117,7 +130,7 @@ class EdgeTelemetryIT {
       assertThat(limitedAt).as("the third call from one address is limited").isBetween(2, 3);
       // Behind a trusted proxy, each forwarded client has its own bucket.
       for (int i = 0; i < 5; i++) {
-        try (Response r = behindProxy.get("/v1/users/1", "Authorization", limited.admin(),
+        try (Response r = behindProxy.get("/v1/users/1", "Authorization", limitedAdmin,
             "X-Forwarded-For", "203.0.113." + i)) {
           assertThat(r.code()).as("client %d", i).isEqualTo(404);
         }

@@ -4,7 +4,7 @@ import static dev.trellis.edge.TranscodingIT.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.trellis.platform.LogCapture;
+import dev.trellis.testing.LogCapture;
 import java.util.Map;
 import okhttp3.Response;
 import org.junit.jupiter.api.Test;

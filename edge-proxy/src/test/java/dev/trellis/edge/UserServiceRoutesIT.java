@@ -5,6 +5,7 @@ import static dev.trellis.edge.TranscodingIT.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.trellis.testing.ServiceExtension;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.util.List;
@@ -15,24 +16,25 @@ import okhttp3.Response;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every REST route of UserService, through the edge to the real user-service on real PostgreSQL shards. */
 class UserServiceRoutesIT {
-  private static UserServiceUpstream users;
+  @RegisterExtension
+  static final ServiceExtension users = ServiceExtension.of("user-service")
+      .setting("TRELLIS_USER_UPDATES_POLL_INTERVAL", "20ms");
   private static EdgeFixture edge;
   private static String admin;
 
   @BeforeAll
   static void start() {
-    users = new UserServiceUpstream();
-    edge = EdgeFixture.start(Map.of(UserServiceUpstream.SERVICE, users.target()), Map.of());
-    admin = users.admin();
+    edge = EdgeFixture.start(Map.of(EdgeFixture.USER_SERVICE, EdgeFixture.target(users)), Map.of());
+    admin = EdgeFixture.bearer(users.tokens().admin(1));
   }
 
   @AfterAll
   static void stop() {
     edge.close();
-    users.close();
   }
 
   private static JsonNode create(String email, String name) throws Exception {
@@ -156,7 +158,7 @@ class UserServiceRoutesIT {
     JsonNode owner = create("owner@errors.example", "Owner");
     JsonNode other = create("other@errors.example", "Other");
     try (Response r = edge.get("/v1/users/" + other.get("id").asText(), "Authorization",
-        users.user(owner.get("id").asLong()))) {
+        EdgeFixture.bearer(users.tokens().user(owner.get("id").asLong())))) {
       assertThat(r.code()).isEqualTo(403);
     }
     try (Response r = edge.send("POST", "/v1/users", "{\"email\":\"owner@errors.example\",\"name\":\"Again\"}",

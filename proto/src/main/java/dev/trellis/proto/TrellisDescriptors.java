@@ -8,6 +8,7 @@ import com.google.protobuf.Descriptors.DescriptorValidationException;
 import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.Descriptors.ServiceDescriptor;
 import com.google.protobuf.ExtensionRegistry;
+import dev.trellis.access.v1.AccessProto;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -35,7 +36,10 @@ public final class TrellisDescriptors {
     this.files = files;
   }
 
-  /** Loads the packaged descriptor set; google.api.http and field_behavior options are parsed as extensions. */
+  /**
+   * Loads the packaged descriptor set; google.api.http, field_behavior and trellis.access.v1.access options are
+   * parsed as extensions.
+   */
   public static TrellisDescriptors load() {
     try (InputStream in = TrellisDescriptors.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
@@ -52,6 +56,7 @@ public final class TrellisDescriptors {
     ExtensionRegistry registry = ExtensionRegistry.newInstance();
     AnnotationsProto.registerAllExtensions(registry);
     FieldBehaviorProto.registerAllExtensions(registry);
+    AccessProto.registerAllExtensions(registry);
     FileDescriptorSet set = FileDescriptorSet.parseFrom(bytes, registry);
     Map<String, FileDescriptorProto> protos = new HashMap<>();
     set.getFileList().forEach(f -> protos.put(f.getName(), f));

@@ -1,6 +1,6 @@
 package dev.trellis.user;
 
-import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import java.time.Duration;
 
@@ -18,17 +18,18 @@ public record UserServiceSettings(Duration updatesPollInterval, int subscriberBu
   public static final String SUBSCRIBER_BUFFER = "TRELLIS_USER_SUBSCRIBER_BUFFER";
   public static final String EVENT_RETENTION = "TRELLIS_USER_EVENT_RETENTION";
 
+  public UserServiceSettings {
+    Require.positive(UPDATES_POLL_INTERVAL, updatesPollInterval);
+    Require.between(SUBSCRIBER_BUFFER, subscriberBuffer, 1, 1_000_000);
+    // Shorter could purge updates before the feed has read them.
+    Require.atLeast(EVENT_RETENTION, eventRetention, Duration.ofMinutes(1));
+  }
+
   /** Defaults: 100ms, 1000 updates, 24h. */
   public static UserServiceSettings fromSettings(Settings settings) {
-    Duration poll = settings.duration(UPDATES_POLL_INTERVAL, Duration.ofMillis(100));
-    if (poll.isZero()) {
-      throw new ConfigException(UPDATES_POLL_INTERVAL + " must be more than 0");
-    }
-    Duration retention = settings.duration(EVENT_RETENTION, Duration.ofHours(24));
-    if (retention.compareTo(Duration.ofMinutes(1)) < 0) {
-      // Shorter could purge updates before the feed has read them.
-      throw new ConfigException(EVENT_RETENTION + " must be at least 1m, got " + retention);
-    }
-    return new UserServiceSettings(poll, settings.integer(SUBSCRIBER_BUFFER, 1000, 1, 1_000_000), retention);
+    return new UserServiceSettings(
+        settings.duration(UPDATES_POLL_INTERVAL, Duration.ofMillis(100)),
+        settings.integer(SUBSCRIBER_BUFFER, 1000),
+        settings.duration(EVENT_RETENTION, Duration.ofHours(24)));
   }
 }

@@ -21,13 +21,13 @@ class UserServiceSettingsTest {
     assertThatThrownBy(() -> UserServiceSettings.fromSettings(
         Settings.of(Map.of("TRELLIS_USER_EVENT_RETENTION", "0s"))))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("TRELLIS_USER_EVENT_RETENTION must be at least 1m, got PT0S");
+        .hasMessage("TRELLIS_USER_EVENT_RETENTION must be at least 1m, got 0s");
   }
 
   @Test
   void aZeroPollIntervalIsRefused() {
     assertThatThrownBy(() -> UserServiceSettings.fromSettings(
         Settings.of(Map.of("TRELLIS_USER_UPDATES_POLL_INTERVAL", "0ms"))))
-        .hasMessage("TRELLIS_USER_UPDATES_POLL_INTERVAL must be more than 0");
+        .hasMessage("TRELLIS_USER_UPDATES_POLL_INTERVAL must be more than zero");
   }
 }

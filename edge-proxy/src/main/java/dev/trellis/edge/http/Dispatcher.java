@@ -10,6 +10,7 @@ import dev.trellis.edge.Upstreams;
 import dev.trellis.edge.route.RouteTable;
 import dev.trellis.edge.transcode.EdgeError;
 import dev.trellis.platform.ratelimit.CidrBlock;
+import dev.trellis.platform.server.TrellisEdge;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -39,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * checks).
  */
 public final class Dispatcher {
-  public static final String HEALTH_PATH = "/healthz";
+  public static final String HEALTH_PATH = TrellisEdge.HEALTH_PATH;
   public static final String OPENAPI_PATH = "/openapi.json";
   static final String JSON = "application/json";
 

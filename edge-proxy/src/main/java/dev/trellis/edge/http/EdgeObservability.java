@@ -5,7 +5,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 import static net.logstash.logback.argument.StructuredArguments.raw;
 
 import dev.trellis.edge.route.Deprecations;
-import dev.trellis.platform.logging.RequestLogInterceptor;
+import dev.trellis.platform.context.RequestIds;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.common.AttributeKey;
@@ -74,7 +74,7 @@ public final class EdgeObservability {
 
   /** A new request id, or the caller's when it is a sane one (the services' own rule). */
   static String requestId(HttpHeaders headers) {
-    return RequestLogInterceptor.reuseOrCreate(headers.get("x-request-id"));
+    return RequestIds.reuseOrCreate(headers.get(RequestIds.HEADER.name()));
   }
 
   /** Starts the server span of a request, the caller's trace context as its parent; a no-op when not tracing. */

@@ -44,10 +44,10 @@ public final class ServiceRuntime implements AutoCloseable {
     this.settings = requireNonNull(settings, "settings");
     this.telemetry = requireNonNull(telemetry, "telemetry");
     this.clock = requireNonNull(clock, "clock");
-    this.serverConfig = ServerConfig.from(settings);
-    this.authConfig = AuthConfig.from(settings);
-    this.rateLimitConfig = RateLimitConfig.from(settings);
-    this.clientConfig = ClientConfig.from(settings);
+    this.serverConfig = ServerConfig.fromSettings(settings);
+    this.authConfig = AuthConfig.fromSettings(settings);
+    this.rateLimitConfig = RateLimitConfig.fromSettings(settings);
+    this.clientConfig = ClientConfig.fromSettings(settings);
     this.credentials = ownCredentials();
   }
 

@@ -2,7 +2,6 @@ package dev.trellis.user.rules;
 
 import dev.trellis.platform.error.FieldViolation;
 import dev.trellis.platform.error.InvalidArgumentException;
-import dev.trellis.user.store.UserChanges;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trellis.platform.error.FieldViolation;
 import dev.trellis.platform.error.InvalidArgumentException;
-import dev.trellis.user.store.UserChanges;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

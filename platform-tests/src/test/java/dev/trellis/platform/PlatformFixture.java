@@ -1,0 +1,65 @@
+package dev.trellis.platform;
+
+import dev.trellis.platform.ratelimit.RateLimitConfig;
+import dev.trellis.platform.server.ServerConfig;
+import dev.trellis.platform.server.TrellisServer;
+import dev.trellis.testing.GrpcCleanup;
+import dev.trellis.testing.MutableClock;
+import dev.trellis.testing.TestTokens;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.function.Consumer;
+
+/**
+ * A {@link TrellisServer} with the whole chain and the {@link ScriptedService}, on the in-process transport, with a
+ * fake clock and matching test tokens: what most platform tests call through real stubs.
+ */
+public final class PlatformFixture {
+  public final MutableClock clock = MutableClock.startingNow();
+  public final TestTokens tokens = TestTokens.create(clock);
+  public final ScriptedService service = new ScriptedService();
+  /** The in-process name the server listens on. */
+  public final String name;
+  public final TrellisServer server;
+  public final ManagedChannel channel;
+
+  private PlatformFixture(GrpcCleanup grpc, Consumer<TrellisServer.Builder> customize) {
+    name = grpc.uniqueName();
+    TrellisServer.Builder builder = TrellisServer.builder(ServerConfig.defaults())
+        .inProcess(name)
+        .auth(tokens.authConfig())
+        .rateLimits(RateLimitConfig.defaults())
+        .clock(clock)
+        .addService(service);
+    customize.accept(builder);
+    try {
+      server = grpc.register(builder.build().start());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    channel = grpc.register(InProcessChannelBuilder.forName(name).build());
+  }
+
+  public static PlatformFixture start(GrpcCleanup grpc) {
+    return new PlatformFixture(grpc, builder -> {});
+  }
+
+  public static PlatformFixture start(GrpcCleanup grpc, Consumer<TrellisServer.Builder> customize) {
+    return new PlatformFixture(grpc, customize);
+  }
+
+  public SimpleServiceGrpc.SimpleServiceBlockingStub blocking() {
+    return SimpleServiceGrpc.newBlockingStub(channel);
+  }
+
+  public SimpleServiceGrpc.SimpleServiceBlockingStub blocking(String token) {
+    return blocking().withCallCredentials(TestTokens.bearer(token));
+  }
+
+  public SimpleServiceGrpc.SimpleServiceStub async(String token) {
+    return SimpleServiceGrpc.newStub(channel).withCallCredentials(TestTokens.bearer(token));
+  }
+}
