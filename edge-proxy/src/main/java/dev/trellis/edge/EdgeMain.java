@@ -29,8 +29,8 @@ public final class EdgeMain {
     EdgeServer server;
     try {
       Settings settings = Settings.fromProcess(args);
+      ServiceMain.applyLogLevel(settings);
       EdgeSettings edge = EdgeSettings.fromSettings(settings);
-      settings.string(ServiceMain.LOG_LEVEL, "info"); // read, so the flag is known; levels as the services'
       TrellisDescriptors descriptors = descriptors(edge);
       settings.rejectUnknownFlags();
       telemetry = Telemetry.fromEnvironment(EdgeServer.NAME);
