@@ -107,10 +107,13 @@ class ConnectionsIT {
 
   @Test
   void gracefulShutdownFinishesShortRequestsAndEndsStreamsWithUnavailable() throws Exception {
-    EdgeFixture edge = edge(Map.of("TRELLIS_SHUTDOWN_GRACE", "3s"));
+    EdgeFixture edge = edge(Map.of("TRELLIS_SHUTDOWN_GRACE", "5s"));
     Socket idle = new Socket("127.0.0.1", edge.server.port());
-    // A stream with no end, read slowly: it outlives the grace period.
-    Response stream = edge.get("/v1/count?payloadBytes=10");
+    // A stream with no end, read slowly: it outlives the grace period. Its messages are 1 KiB: the buffers between
+    // the service and the stalled reader fill with a few thousand of them, not with a hundred thousand tiny ones
+    // whose transcoding would hold up the event loop that the request below answers on (on a busy machine, past
+    // the grace period).
+    Response stream = edge.get("/v1/count?payloadBytes=1024");
     BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body().byteStream()));
     assertThat(lines.readLine()).startsWith("{\"n\":\"1\"");
     // A request in flight that ends within the grace period.
