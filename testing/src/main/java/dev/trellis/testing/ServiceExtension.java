@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -54,6 +55,7 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
   private final String serviceName;
   private final ServiceExtension first;
   private final Map<String, String> settings = new LinkedHashMap<>();
+  private Supplier<Telemetry> telemetry = Telemetry::off;
   private final List<Replica> replicas = new ArrayList<>();
   private TrellisService service;
   private ShardTopology topology;
@@ -83,6 +85,15 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
   /** A setting of the service ({@code TRELLIS_...}), over the test defaults; set before the class starts. */
   public ServiceExtension setting(String name, String value) {
     settings.put(requireNonNull(name, "name"), requireNonNull(value, "value"));
+    return this;
+  }
+
+  /**
+   * The telemetry of each replica, made as it starts (so it may point at a collector that starts before it) and
+   * closed when it stops; none by default.
+   */
+  public ServiceExtension telemetry(Supplier<Telemetry> telemetry) {
+    this.telemetry = requireNonNull(telemetry, "telemetry");
     return this;
   }
 
@@ -128,7 +139,7 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
     env.put(ServerConfig.SHUTDOWN_GRACE, "5s");
     env.putAll(settings);
     env.putAll(extra);
-    ServiceRuntime runtime = ServiceRuntime.create(service.name(), Settings.of(env), Telemetry.off(),
+    ServiceRuntime runtime = ServiceRuntime.create(service.name(), Settings.of(env), telemetry.get(),
         Clock.systemUTC());
     TrellisServer server;
     try {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.trellis.testing.LogCapture;
-import dev.trellis.platform.telemetry.OtlpReceiver;
+import dev.trellis.testing.OtlpReceiver;
 import dev.trellis.platform.telemetry.Telemetry;
 import dev.trellis.testing.MutableClock;
 import dev.trellis.testing.TestTokens;

@@ -15,6 +15,7 @@ import dev.trellis.platform.server.ServerConfig;
 import dev.trellis.platform.server.TrellisServer;
 import dev.trellis.testing.GrpcCleanup;
 import dev.trellis.testing.MutableClock;
+import dev.trellis.testing.OtlpReceiver;
 import dev.trellis.testing.TestTokens;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;

@@ -199,6 +199,11 @@ public final class TrellisServer extends Server {
     return server.getListenSockets();
   }
 
+  /** The full names of the services it was built with, without health and reflection. */
+  public List<String> serviceNames() {
+    return serviceNames;
+  }
+
   @Override
   public List<ServerServiceDefinition> getServices() {
     return server.getServices();
