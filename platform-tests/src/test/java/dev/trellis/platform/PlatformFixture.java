@@ -62,6 +62,10 @@ public final class PlatformFixture {
     return new PlatformFixture(grpc, builder -> {}, true);
   }
 
+  public static PlatformFixture startNetty(GrpcCleanup grpc, Consumer<TrellisServer.Builder> customize) {
+    return new PlatformFixture(grpc, customize, true);
+  }
+
   public SimpleServiceGrpc.SimpleServiceBlockingStub blocking() {
     return SimpleServiceGrpc.newBlockingStub(channel);
   }
