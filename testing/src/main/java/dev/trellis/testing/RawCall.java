@@ -61,9 +61,15 @@ public final class RawCall {
 
   /** Sends {@code messages} with a bearer {@code token} (or none), half-closes and waits up to 30 s for the end. */
   public static Outcome call(Channel channel, MethodDescriptor<?, ?> method, String token, List<byte[]> messages) {
+    return call(channel, method, token, messages, java.time.Duration.ofSeconds(30));
+  }
+
+  /** The same with a deadline of {@code deadline} (a stream that never ends answers DEADLINE_EXCEEDED then). */
+  public static Outcome call(Channel channel, MethodDescriptor<?, ?> method, String token, List<byte[]> messages,
+      java.time.Duration deadline) {
     requireNonNull(channel, "channel");
     requireNonNull(messages, "messages");
-    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS);
+    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     if (token != null) {
       options = options.withCallCredentials(TestTokens.bearer(token));
     }
