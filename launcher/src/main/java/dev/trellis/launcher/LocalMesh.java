@@ -225,10 +225,12 @@ final class LocalMesh implements AutoCloseable {
   }
 
   private void printBanner(Duration startup) {
+    // Within the lifetime the services accept (TRELLIS_JWT_MAX_TOKEN_LIFETIME), or they would refuse it.
+    Duration ttl = running.stream().map(r -> r.runtime().authConfig().maxTokenLifetime())
+        .filter(max -> max.compareTo(ADMIN_TOKEN_TTL) < 0).min(Duration::compareTo).orElse(ADMIN_TOKEN_TTL);
     String token = DevTokens.create(AuthConfig.dev(settings.state().devKeyFile()), Clock.systemUTC())
-        .mint("1", Set.of(Principal.ADMIN), ADMIN_TOKEN_TTL);
-    out.print(Banner.text(READY, startup, settings, services, edges, shards.size(), ports(), token,
-        ADMIN_TOKEN_TTL));
+        .mint("1", Set.of(Principal.ADMIN), ttl);
+    out.print(Banner.text(READY, startup, settings, services, edges, shards.size(), ports(), token, ttl));
     out.flush();
   }
 
