@@ -28,14 +28,15 @@ export async function freePort() {
 }
 
 /**
- * Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. order-service
- * gets a free port unless one is given, so that tests running at the same time never collide on 50052.
+ * Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. order-service and
+ * the edge get free ports unless given ones, so that tests running at the same time never collide on 50052 or 8080.
  */
-export async function up(stateDir, userPort, { timeoutMs = 180_000, orderPort } = {}) {
+export async function up(stateDir, userPort, { timeoutMs = 180_000, orderPort, edgePort } = {}) {
   const started = Date.now();
   const orders = orderPort ?? await freePort();
+  const httpPort = edgePort ?? await freePort();
   const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(userPort),
-    '--order-port', String(orders)], {
+    '--order-port', String(orders), '--edge-port', String(httpPort)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -61,6 +62,7 @@ export async function up(stateDir, userPort, { timeoutMs = 180_000, orderPort } 
   return {
     readyMs: Date.now() - started,
     orderPort: orders,
+    edgePort: httpPort,
     output: () => output,
     /** Ctrl-C, as a user stops it; resolves with the exit code. */
     async stop() {

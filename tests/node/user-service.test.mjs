@@ -86,6 +86,31 @@ test('a grpc-js client uses user-service through reflection, and the data surviv
     .then(() => null, (e) => e);
   assert.equal(denied?.code, grpc.status.PERMISSION_DENIED);
 
+  // Issue 10: bad input gets a bounded, proper answer, and the channel goes on serving other calls meanwhile.
+  const paths = Array.from({ length: 1000 }, (_, i) => `no_such_field_${i}_${'x'.repeat(40)}`);
+  const [tooMany, alongside] = await Promise.all([
+    unary(client, 'UpdateUser', { id: created.id, user: { name: 'x' }, update_mask: { paths } }, md)
+      .then(() => null, (e) => e),
+    unary(client, 'GetUser', { id: created.id }, md),
+  ]);
+  assert.equal(tooMany?.code, grpc.status.INVALID_ARGUMENT, `1000 mask paths: ${tooMany}`);
+  assert.equal(tooMany.details, 'update_mask.paths: must have at most 16 elements, got 1000');
+  assert.ok(tooMany.metadata.get('grpc-status-details-bin')[0].length < 2048, 'the details stay small');
+  assert.equal(alongside.id, created.id);
+  // Raw bytes that are no CreateUserRequest (email = the byte 0xff): INVALID_ARGUMENT naming the field.
+  const raw = await new Promise((resolve) => client.makeUnaryRequest('/trellis.user.v1.UserService/CreateUser',
+    (b) => b, (b) => b, Buffer.from('0a01ff12016e', 'hex'), md, (err) => resolve(err)));
+  assert.equal(raw?.code, grpc.status.INVALID_ARGUMENT);
+  assert.equal(raw.details, 'email: is not valid UTF-8');
+  // Headers over the server's 8 KiB limit are refused by the transport (README: errors), without details.
+  const big = metadata(admin);
+  big.set('x-big', 'y'.repeat(16 * 1024));
+  const refused = await unary(client, 'GetUser', { id: created.id }, big).then(() => null, (e) => e);
+  t.diagnostic(`16 KiB of request headers: ${refused?.code} ${refused?.details}`);
+  assert.equal(refused?.code, grpc.status.INTERNAL);
+  assert.deepEqual(refused.metadata.get('grpc-status-details-bin'), []);
+  assert.equal((await unary(client, 'GetUser', { id: created.id }, md)).id, created.id, 'the channel goes on');
+
   const code = await mesh.stop();
   assert.ok([0, 130].includes(code), `Ctrl-C exits as a JVM does on SIGINT (0 or 128+2), got ${code}`);
   assert.match(mesh.output(), /Trellis stopped\./, 'Ctrl-C stops the services, then the shards');

@@ -1,6 +1,7 @@
 package dev.trellis.launcher;
 
 import dev.trellis.platform.config.StateDirectory;
+import dev.trellis.platform.server.TrellisEdge;
 import dev.trellis.platform.server.TrellisService;
 import java.time.Duration;
 import java.util.List;
@@ -9,7 +10,7 @@ import java.util.Locale;
 /**
  * What {@code ./trellis up} prints once every service is SERVING: the endpoints, and commands that work as printed
  * on a fresh clone (they need nothing but this launcher), with the flags this mesh needs when its state directory
- * or a port is not the default.
+ * or a port is not the default; then REST through each edge with curl and the printed token.
  */
 final class Banner {
   /** The banner's last line: the mesh is ready when it has been printed. */
@@ -18,13 +19,18 @@ final class Banner {
   private Banner() {}
 
   static String text(String ready, Duration startup, LocalMeshSettings mesh, List<TrellisService> services,
-      int shards, String shardPorts, String adminToken, Duration tokenTtl) {
+      List<TrellisEdge> edges, int shards, String shardPorts, String adminToken, Duration tokenTtl) {
     StringBuilder b = new StringBuilder();
     b.append(String.format(Locale.ROOT, "%n%s in %.1f s (state in %s, logs in %s)%n%n", ready,
         startup.toMillis() / 1000.0, mesh.state().root(), mesh.state().logs()));
     for (TrellisService service : services) {
       b.append(String.format(Locale.ROOT, "  %-14s 127.0.0.1:%d   gRPC with reflection and grpc.health.v1%n",
           service.name(), mesh.port(service.name())));
+    }
+    for (TrellisEdge edge : edges) {
+      String url = url(mesh, edge);
+      b.append(String.format(Locale.ROOT,
+          "  %-14s %s   REST (JSON, NDJSON streams) and gRPC-Web; API at %s/openapi.json%n", edge.name(), url, url));
     }
     b.append(String.format(Locale.ROOT, "  %-14s %d embedded PostgreSQL servers on localhost ports %s%n%n", "shards",
         shards, shardPorts));
@@ -50,9 +56,24 @@ final class Banner {
       }
     }
     b.append(String.format(Locale.ROOT, "%nAn admin token for other gRPC clients (grpcurl, buf curl, grpc-js; valid %d h;"
-        + " more with ./trellis token --sub ID --role user|admin|service):%n  export TOKEN=%s%n%n%s%n",
-        tokenTtl.toHours(), adminToken, LAST_LINE));
-    return b.toString();
+        + " more with ./trellis token --sub ID --role user|admin|service):%n  export TOKEN=%s%n%n",
+        tokenTtl.toHours(), adminToken));
+    boolean users = services.stream().anyMatch(service -> service.name().equals("user-service"));
+    for (TrellisEdge edge : users ? edges : List.<TrellisEdge>of()) {
+      String url = url(mesh, edge);
+      String auth = "curl -s -H \"Authorization: Bearer $TOKEN\" ";
+      b.append("REST through ").append(edge.name()).append(" (curl, with the token above):\n");
+      b.append("  ").append(auth).append("-H 'Content-Type: application/json' ")
+          .append("-d '{\"email\":\"grace@example.com\",\"name\":\"Grace Hopper\"}' ").append(url).append("/v1/users\n");
+      b.append("  ").append(auth).append(url).append("/v1/users/<id from above>\n");
+      b.append("  ").append(auth.replace("curl -s ", "curl -sN ")).append('\'').append(url)
+          .append("/v1/users?page_size=10'\n\n");
+    }
+    return b.append(LAST_LINE).append('\n').toString();
+  }
+
+  private static String url(LocalMeshSettings mesh, TrellisEdge edge) {
+    return "http://127.0.0.1:" + mesh.port(edge.name());
   }
 
   /** {@code ./trellis call SERVICE}, with --state-dir and --target when this mesh does not run on the defaults. */

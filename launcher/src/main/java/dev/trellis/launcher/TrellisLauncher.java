@@ -27,6 +27,10 @@ public final class TrellisLauncher {
       fail("usage: trellis-launcher up|token|call [--flags]", CONFIG_ERROR);
     }
     String[] flags = Arrays.copyOfRange(args, 1, args.length);
+    if (Arrays.asList(flags).contains("--help") || Arrays.asList(flags).contains("-h")) {
+      System.out.println(help(args[0]));
+      System.exit(0);
+    }
     try {
       if (args[0].equals("call")) {
         configureLogs("/quiet-logback.xml", null);
@@ -52,6 +56,24 @@ public final class TrellisLauncher {
     } catch (ConfigException e) {
       fail(e.getMessage(), CONFIG_ERROR);
     }
+  }
+
+  /** What {@code ./trellis COMMAND --help} prints: every command answers it, before reading any other flag. */
+  static String help(String command) {
+    return switch (command) {
+      case "up" -> """
+          usage: ./trellis up [--state-dir .trellis] [--shards 4] [--user-port 50051]
+            runs the whole mesh locally: embedded PostgreSQL shards and every service, until Ctrl-C;
+            TRELLIS_* variables (README's configuration table) configure the services""";
+      case "token" -> """
+          usage: ./trellis token --sub ID --role user|admin|service [--ttl 1h] [--state-dir .trellis]
+            prints a dev token the local mesh accepts (several roles: --role admin,user); --ttl is at most
+            TRELLIS_JWT_MAX_TOKEN_LIFETIME (24h by default), the longest lifetime servers accept""";
+      case "call" -> CallCommand.usage() + """
+
+            calls a service through server reflection, as grpcurl does; without a METHOD it lists the methods""";
+      default -> "usage: trellis-launcher up|token|call [--flags]; ./trellis help lists every command";
+    };
   }
 
   /**

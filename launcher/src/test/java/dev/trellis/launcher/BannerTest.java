@@ -3,6 +3,7 @@ package dev.trellis.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.server.TrellisEdge;
 import dev.trellis.platform.server.TrellisService;
 import java.time.Duration;
 import java.util.List;
@@ -12,10 +13,11 @@ import org.junit.jupiter.api.Test;
 /** The banner's commands carry exactly the flags a mesh off the defaults needs. */
 class BannerTest {
   private final List<TrellisService> services = TrellisService.all();
+  private final List<TrellisEdge> edges = TrellisEdge.all();
 
   private String banner(String... flags) {
-    LocalMeshSettings mesh = LocalMeshSettings.fromSettings(Settings.of(Map.of(), flags), services);
-    return Banner.text("Trellis is up", Duration.ofSeconds(3), mesh, services, 4, "1, 2, 3, 4", "T0KEN",
+    LocalMeshSettings mesh = LocalMeshSettings.fromSettings(Settings.of(Map.of(), flags), services, edges);
+    return Banner.text("Trellis is up", Duration.ofSeconds(3), mesh, services, edges, 4, "1, 2, 3, 4", "T0KEN",
         Duration.ofHours(12));
   }
 
@@ -43,5 +45,17 @@ class BannerTest {
     assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call") && l.contains(" order-service")))
         .hasSize(4)
         .allMatch(l -> l.contains("--state-dir /tmp/elsewhere --target 127.0.0.1:6002"));
+  }
+
+  @Test
+  void theEdgeIsListedWithRestLinesOnItsPort() {
+    String banner = banner("--edge-port", "9191");
+
+    assertThat(banner).contains("  edge-proxy     http://127.0.0.1:9191   REST (JSON, NDJSON streams) and gRPC-Web;"
+            + " API at http://127.0.0.1:9191/openapi.json")
+        .contains("  curl -s -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:9191/v1/users/<id from above>")
+        .contains("  curl -sN -H \"Authorization: Bearer $TOKEN\" 'http://127.0.0.1:9191/v1/users?page_size=10'");
+    assertThat(banner.indexOf("export TOKEN=")).as("the curl lines come after the token they use")
+        .isLessThan(banner.indexOf("REST through edge-proxy"));
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -13,26 +14,28 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * README's configuration table names every variable a service reads: the platform's and every service's (a module
- * that registers a TrellisService), read from their sources; and it names no variable that nothing reads.
+ * README's configuration table names every variable a process reads: the platform's, every service's (a module that
+ * registers a TrellisService) and every edge's (a module that registers a TrellisEdge), read from their sources; and
+ * it names no variable that nothing reads.
  */
 class ConfigurationTableTest {
   private static final Pattern VARIABLE = Pattern.compile("\"(TRELLIS_[A-Z0-9_]+)\"");
   private static final Pattern DOCUMENTED = Pattern.compile("`(TRELLIS_[A-Z0-9_]+)`");
-  private static final String SERVICE_REGISTRATION =
-      "src/main/resources/META-INF/services/dev.trellis.platform.server.TrellisService";
+  private static final List<String> REGISTRATIONS = List.of(
+      "src/main/resources/META-INF/services/dev.trellis.platform.server.TrellisService",
+      "src/main/resources/META-INF/services/dev.trellis.platform.server.TrellisEdge");
 
   @Test
-  void everyVariableThatAServiceReadsIsInTheTable() throws IOException {
+  void everyVariableThatAServiceOrEdgeReadsIsInTheTable() throws IOException {
     Set<String> read = new TreeSet<>(variablesIn(Repository.root().resolve("platform")));
     for (String module : Repository.modules()) {
       Path dir = Repository.root().resolve(module);
-      if (Files.exists(dir.resolve(SERVICE_REGISTRATION))) {
+      if (REGISTRATIONS.stream().anyMatch(registration -> Files.exists(dir.resolve(registration)))) {
         read.addAll(variablesIn(dir));
       }
     }
-    assertThat(read).as("variables read by the platform and user-service").contains("TRELLIS_GRPC_PORT",
-        "TRELLIS_USER_UPDATES_POLL_INTERVAL");
+    assertThat(read).as("variables read by the platform, user-service and edge-proxy").contains("TRELLIS_GRPC_PORT",
+        "TRELLIS_USER_UPDATES_POLL_INTERVAL", "TRELLIS_EDGE_UPSTREAMS");
 
     assertThat(table()).as("README's configuration table").containsAll(read);
   }

@@ -122,7 +122,7 @@ class LayeringTest {
     classes().that().resideInAPackage("dev.trellis.platform.data..")
         .should().onlyDependOnClassesThat(resideOutsideOfPackage("dev.trellis..")
             .or(com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage("dev.trellis.platform.data..", "dev.trellis.platform.config..",
-                "dev.trellis.platform.error..")))
+                "dev.trellis.platform.error..", "dev.trellis.platform.validation..")))
         .check(CLASSES);
   }
 

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code ./trellis up} refusing to start, as a user meets it: a real launcher process. Each refusal is one line on
@@ -29,7 +31,8 @@ class RefusedStartIT {
   private Run up(String... flags) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-cp", System.getProperty("java.class.path"), TrellisLauncher.class.getName(), "up",
-        "--state-dir", state.toString(), "--user-port", Integer.toString(freePort())));
+        "--state-dir", state.toString(), "--user-port", Integer.toString(freePort()),
+        "--edge-port", Integer.toString(freePort())));
     command.addAll(List.of(flags));
     Process process = new ProcessBuilder(command).start();
     process.getOutputStream().close();
@@ -68,13 +71,14 @@ class RefusedStartIT {
         .contains("the local mesh failed to start").contains("stack_trace");
   }
 
-  @Test
-  void aTakenPortIsRefusedBeforeAnyShardStarts() throws Exception {
+  @ParameterizedTest(name = "{1}")
+  @CsvSource({"--user-port, user-service", "--edge-port, edge-proxy"})
+  void aTakenPortIsRefusedBeforeAnyShardStarts(String flag, String name) throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
-      Run run = up("--user-port", Integer.toString(taken.getLocalPort()));
+      Run run = up(flag, Integer.toString(taken.getLocalPort()));
 
-      assertOneClearLine(run, "port " + taken.getLocalPort() + " of user-service is taken: stop what listens there,"
-          + " or choose another with --user-port");
+      assertOneClearLine(run, "port " + taken.getLocalPort() + " of " + name + " is taken: stop what listens there,"
+          + " or choose another with " + flag);
     }
     assertThat(state.resolve("shards")).doesNotExist();
   }

@@ -2,6 +2,8 @@ package dev.trellis.platform;
 
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.context.CallContext;
+import dev.trellis.platform.error.FieldViolation;
+import dev.trellis.platform.error.InvalidArgumentException;
 import dev.trellis.platform.error.NotFoundException;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -11,6 +13,7 @@ import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.IntStream;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,6 +48,11 @@ public final class ScriptedService extends SimpleServiceGrpc.SimpleServiceImplBa
       case "on-error-internal" -> responses.onError(new IllegalStateException(SECRET));
       case "throw-not-found" -> throw new NotFoundException("trellis.user.v1.User", "users/7");
       case "on-error-not-found" -> responses.onError(new NotFoundException("trellis.user.v1.User", "users/7"));
+      case "many-violations" -> throw new InvalidArgumentException(IntStream.range(0, 1000)
+          .mapToObj(i -> new FieldViolation("update_mask.paths[" + i + "]", "unknown field '" + "x".repeat(300) + "'"))
+          .toList());
+      case "huge-status" -> responses.onError(Status.INVALID_ARGUMENT
+          .withDescription("a handler's own words, " + "\u00e9".repeat(100_000)).asRuntimeException());
       case "status-aborted" ->
           responses.onError(Status.ABORTED.withDescription("deliberately aborted").asRuntimeException());
       default -> reply(responses, command);

@@ -12,15 +12,26 @@ import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A stand-in OpenTelemetry collector: serves the OTLP/gRPC TraceService and MetricsService (the messages from
  * io.opentelemetry.proto; that artifact ships no stubs, so the two methods are declared here) on a loopback port,
  * and keeps what the real exporter sends.
+ *
+ * <p>For a whole class, register it first, so that it listens before the services that export to it start and
+ * stops after they have flushed:
+ * <pre>{@code
+ * @RegisterExtension @Order(1) static final OtlpReceiver collector = OtlpReceiver.start();
+ * @RegisterExtension @Order(2) static final ServiceExtension users =
+ *     ServiceExtension.of("user-service").telemetry(() -> Telemetry.configure(...collector.endpoint()...));
+ * }</pre>
  */
-public final class OtlpReceiver implements AutoCloseable {
+public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
   private static final MethodDescriptor<ExportTraceServiceRequest, ExportTraceServiceResponse> EXPORT_TRACES =
       MethodDescriptor.<ExportTraceServiceRequest, ExportTraceServiceResponse>newBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)
@@ -66,6 +77,15 @@ public final class OtlpReceiver implements AutoCloseable {
         .start();
   }
 
+  /** A receiver listening now, as a static extension field that {@link #afterAll closes} after the class. */
+  public static OtlpReceiver start() {
+    try {
+      return new OtlpReceiver();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public String endpoint() {
     return "http://127.0.0.1:" + server.getPort();
   }
@@ -81,5 +101,10 @@ public final class OtlpReceiver implements AutoCloseable {
   @Override
   public void close() {
     server.shutdownNow();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
   }
 }

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -61,8 +62,8 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
   private final ServiceExtension first;
   private final Map<String, String> settings = new LinkedHashMap<>();
   private final List<ServiceExtension> dependencies = new ArrayList<>();
+  private Supplier<Telemetry> telemetry = Telemetry::off;
   private final List<Replica> replicas = new ArrayList<>();
-  private Map<String, String> telemetry;
   private TrellisService service;
   private ShardTopology topology;
   private Path keyFile;
@@ -102,11 +103,11 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
   }
 
   /**
-   * Records and exports spans and metrics as these OpenTelemetry properties say (for example
-   * {@code otel.exporter.otlp.endpoint} of an {@link OtlpReceiver}), instead of no telemetry at all.
+   * The telemetry of each replica, made as it starts (so it may point at a collector that starts before it) and
+   * closed when it stops; none by default.
    */
-  public ServiceExtension telemetry(Map<String, String> otelProperties) {
-    this.telemetry = Map.copyOf(requireNonNull(otelProperties, "otelProperties"));
+  public ServiceExtension telemetry(Supplier<Telemetry> telemetry) {
+    this.telemetry = requireNonNull(telemetry, "telemetry");
     return this;
   }
 
@@ -161,8 +162,7 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
    */
   public synchronized Replica startReplica(Map<String, String> extra) {
     Map<String, String> env = environment(extra);
-    Telemetry replicaTelemetry = telemetry == null ? Telemetry.off() : Telemetry.configure(service.name(), telemetry);
-    ServiceRuntime runtime = ServiceRuntime.create(service.name(), Settings.of(env), replicaTelemetry,
+    ServiceRuntime runtime = ServiceRuntime.create(service.name(), Settings.of(env), telemetry.get(),
         Clock.systemUTC());
     TrellisServer server;
     try {

@@ -7,6 +7,7 @@ import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.platform.events.OutboxFeed;
 import dev.trellis.platform.events.OutboxTable;
+import dev.trellis.platform.ratelimit.ActionLimit;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
 import dev.trellis.platform.server.TrellisService;
@@ -75,7 +76,8 @@ public final class UserService implements TrellisService {
     purge.scheduleWithFixedDelay(() -> purgeEvents(events, own, runtime), 1, 10, TimeUnit.MINUTES);
 
     TrellisServer server = runtime.server()
-        .addService(new UserGrpcService(store, updates, own.subscriberBuffer()))
+        .addService(new UserGrpcService(store, updates, own.subscriberBuffer(),
+            new ActionLimit("email changes", own.emailChangeLimit(), runtime.clock())))
         .build();
     // Subscriptions never end by themselves: end them (UNAVAILABLE, "subscribe again") as soon as shutdown begins.
     server.onShutdown(updates::close);

@@ -13,7 +13,8 @@ class UserServiceSettingsTest {
   @Test
   void defaults() {
     UserServiceSettings s = UserServiceSettings.fromSettings(Settings.of(Map.of()));
-    assertThat(s).isEqualTo(new UserServiceSettings(Duration.ofMillis(100), 1000, Duration.ofHours(24)));
+    assertThat(s).isEqualTo(new UserServiceSettings(Duration.ofMillis(100), 1000, Duration.ofHours(24),
+        new dev.trellis.platform.ratelimit.RateLimit(5, 5, Duration.ofHours(1))));
   }
 
   @Test

@@ -8,11 +8,10 @@ import com.google.protobuf.ByteString;
 import dev.trellis.order.OrderServiceFixture;
 import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderStatus;
+import dev.trellis.platform.telemetry.Telemetry;
 import dev.trellis.testing.OtlpReceiver;
 import dev.trellis.testing.ServiceExtension;
 import io.opentelemetry.proto.trace.v1.Span;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,12 +26,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * export over real OTLP/gRPC to a stand-in collector.
  */
 class OrderTracingIT {
-  private static final OtlpReceiver collector = collector();
   @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService().telemetry(exportTo(collector));
+  @org.junit.jupiter.api.Order(1)
+  static final OtlpReceiver collector = OtlpReceiver.start();
   @RegisterExtension
+  @org.junit.jupiter.api.Order(2)
+  static final ServiceExtension users = OrderServiceFixture.userService()
+      .telemetry(() -> exportingTo(collector, "user-service"));
+  @RegisterExtension
+  @org.junit.jupiter.api.Order(3)
   static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of())
-      .telemetry(exportTo(collector));
+      .telemetry(() -> exportingTo(collector, "order-service"));
   private static OrderServiceFixture fixture;
 
   @BeforeAll
@@ -43,7 +47,6 @@ class OrderTracingIT {
   @AfterAll
   static void stop() {
     fixture.close();
-    collector.close();
   }
 
   @Test
@@ -93,20 +96,12 @@ class OrderTracingIT {
     return spans.getFirst();
   }
 
-  private static Map<String, String> exportTo(OtlpReceiver collector) {
-    return Map.of(
+  private static Telemetry exportingTo(OtlpReceiver collector, String service) {
+    return Telemetry.configure(service, Map.of(
         "otel.sdk.disabled", "false",
         "otel.exporter.otlp.protocol", "grpc",
         "otel.exporter.otlp.endpoint", collector.endpoint(),
         "otel.metrics.exporter", "none",
-        "otel.bsp.schedule.delay", "50");
-  }
-
-  private static OtlpReceiver collector() {
-    try {
-      return new OtlpReceiver();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+        "otel.bsp.schedule.delay", "50"));
   }
 }

@@ -116,6 +116,29 @@ class JwtVerifierTest {
   }
 
   @Test
+  void refusesATokenThatLivesLongerThanTheServerAccepts() throws Exception {
+    Instant now = clock.instant();
+    JWTClaimsSet yearLong = new JWTClaimsSet.Builder(claims("42"))
+        .expirationTime(Date.from(now.plus(Duration.ofDays(365)))).build();
+    JWTClaimsSet issuedLongAgo = new JWTClaimsSet.Builder(claims("42"))
+        .issueTime(Date.from(now.minus(Duration.ofDays(30)))).build(); // expires in 10 minutes, lived 30 days
+    JWTClaimsSet aDay = new JWTClaimsSet.Builder(claims("42"))
+        .expirationTime(Date.from(now.plus(Duration.ofHours(24)))).build();
+
+    assertThatThrownBy(() -> verifier.verify(sign(new RSASSASigner(rsa), JWSAlgorithm.RS256, "rsa-1", yearLong)))
+        .hasMessage("token lives longer than the 24h this server accepts");
+    assertThatThrownBy(() -> verifier.verify(sign(new RSASSASigner(rsa), JWSAlgorithm.RS256, "rsa-1",
+        issuedLongAgo))).hasMessage("token lives longer than the 24h this server accepts");
+    assertThat(verifier.verify(sign(new RSASSASigner(rsa), JWSAlgorithm.RS256, "rsa-1", aDay)).subject())
+        .isEqualTo("42");
+    JwtVerifier strict = new JwtVerifier(clusterConfig(dir.resolve("jwks.json"), false)
+        .withMaxTokenLifetime(Duration.ofMinutes(5)),
+        clock);
+    assertThatThrownBy(() -> strict.verify(sign(new RSASSASigner(rsa), JWSAlgorithm.RS256, "rsa-1", claims("42"))))
+        .hasMessage("token lives longer than the 5m this server accepts");
+  }
+
+  @Test
   void refusesATokenNotYetValid() throws Exception {
     JWTClaimsSet early = new JWTClaimsSet.Builder(claims("42"))
         .notBeforeTime(Date.from(clock.instant().plus(Duration.ofMinutes(2))))

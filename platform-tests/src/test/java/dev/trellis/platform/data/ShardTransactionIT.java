@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import dev.trellis.testing.ShardsExtension;
 import dev.trellis.platform.error.AlreadyExistsException;
+import dev.trellis.platform.error.InvalidArgumentException;
+import org.jooq.impl.DSL;
 import org.jooq.exception.DataAccessException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,5 +57,21 @@ class ShardTransactionIT {
     Items.insert(shard, 1, "a");
     assertThat(Items.count(shards.database().shard(1))).isZero();
     assertThat(Items.count(shard)).isEqualTo(1);
+  }
+
+  @Test
+  void aValueTheDatabaseRefusesIsInvalidArgumentWithoutSqlAndWritesNothing() {
+    assertThatThrownBy(() -> shard.transaction(dsl -> {
+      dsl.insertInto(Items.TABLE).set(Items.ID, 1L).set(Items.NAME, "a").execute();
+      return dsl.insertInto(Items.TABLE).set(Items.ID, 2L).set(Items.NAME, "nul \u0000 inside").execute();
+    })).isInstanceOfSatisfying(InvalidArgumentException.class, e -> {
+      assertThat(e.violations()).singleElement().satisfies(v -> {
+        assertThat(v.field()).isEqualTo("request");
+        assertThat(v.description()).contains("NUL").doesNotContain("insert", "0x00", "22021");
+      });
+    });
+    assertThat(Items.count(shard)).isZero();
+    assertThatThrownBy(() -> shard.read(dsl -> dsl.select(DSL.val(1).div(DSL.val(0))).fetch()))
+        .as("division by zero is class 22 too").isInstanceOf(InvalidArgumentException.class);
   }
 }

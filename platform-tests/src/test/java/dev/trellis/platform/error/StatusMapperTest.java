@@ -20,12 +20,40 @@ class StatusMapperTest {
         new FieldViolation("email", "must be an email address"), new FieldViolation("name", "must not be empty"))));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(e.getStatus().getDescription()).isEqualTo("email: must be an email address; name: must not be empty");
+    assertThat(e.getStatus().getDescription())
+        .as("a summary: the violations travel once, in the BadRequest")
+        .isEqualTo("email: must be an email address (and 1 more field violation)");
     BadRequest bad = detail(e, BadRequest.class);
     assertThat(bad.getFieldViolationsList()).extracting(BadRequest.FieldViolation::getField)
         .containsExactly("email", "name");
     assertThat(detail(e, ErrorInfo.class).getReason()).isEqualTo("INVALID_ARGUMENT");
     assertThat(detail(e, ErrorInfo.class).getDomain()).isEqualTo("trellis.dev");
+  }
+
+  @Test
+  void detailsAreBoundedWhateverTheRequestHeld() {
+    List<FieldViolation> many = java.util.stream.IntStream.range(0, 5000)
+        .mapToObj(i -> new FieldViolation("roles[" + i + "]".repeat(100), "\u5c71".repeat(1000))).toList();
+    var e = StatusMapper.toStatusException(new InvalidArgumentException(many));
+
+    com.google.rpc.Status details = io.grpc.protobuf.StatusProto.fromThrowable(e);
+    assertThat(details.getSerializedSize()).isLessThanOrEqualTo(StatusMapper.MAX_DETAILS_BYTES);
+    assertThat(e.getStatus().getDescription().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .hasSizeLessThanOrEqualTo(StatusMapper.MAX_MESSAGE_BYTES);
+    BadRequest bad = detail(e, BadRequest.class);
+    assertThat(bad.getFieldViolationsCount()).isPositive().isLessThanOrEqualTo(StatusMapper.MAX_VIOLATIONS);
+    ErrorInfo info = detail(e, ErrorInfo.class);
+    assertThat(info.getMetadataMap()).containsEntry(StatusMapper.TOTAL_VIOLATIONS, "5000")
+        .containsEntry(StatusMapper.OMITTED_VIOLATIONS, Integer.toString(5000 - bad.getFieldViolationsCount()));
+  }
+
+  @Test
+  void aFewShortViolationsAreSentWhole() {
+    var e = StatusMapper.toStatusException(InvalidArgumentException.of("name", "is required"));
+
+    assertThat(e.getStatus().getDescription()).isEqualTo("name: is required");
+    assertThat(detail(e, ErrorInfo.class).getMetadataMap()).isEmpty();
+    assertThat(detail(e, BadRequest.class).getFieldViolations(0).getDescription()).isEqualTo("is required");
   }
 
   @Test

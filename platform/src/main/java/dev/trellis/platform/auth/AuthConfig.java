@@ -35,6 +35,8 @@ import java.util.Set;
  * @param meshTrustDomain the SPIFFE trust domain of the mesh
  * @param meshServiceAccounts the service accounts trusted as services: {@code name} (any namespace) or
  *     {@code namespace/name}
+ * @param maxTokenLifetime the longest a token may live: one whose {@code exp} lies further from now (or from its
+ *     {@code iat}) is refused, so a token minted to last for years is not accepted for years
  */
 public record AuthConfig(
     String issuer,
@@ -46,7 +48,8 @@ public record AuthConfig(
     Path devKeyFile,
     boolean mesh,
     String meshTrustDomain,
-    Set<String> meshServiceAccounts) {
+    Set<String> meshServiceAccounts,
+    Duration maxTokenLifetime) {
   public static final String DEV_MODE = "TRELLIS_DEV_MODE";
   public static final String DEV_KEY_FILE = "TRELLIS_DEV_KEY_FILE";
   public static final String ISSUER = "TRELLIS_JWT_ISSUER";
@@ -57,6 +60,9 @@ public record AuthConfig(
   public static final String MESH = "TRELLIS_AUTH_MESH";
   public static final String MESH_TRUST_DOMAIN = "TRELLIS_AUTH_MESH_TRUST_DOMAIN";
   public static final String MESH_SERVICE_ACCOUNTS = "TRELLIS_AUTH_MESH_SERVICE_ACCOUNTS";
+  public static final String MAX_TOKEN_LIFETIME = "TRELLIS_JWT_MAX_TOKEN_LIFETIME";
+  /** The default of {@value #MAX_TOKEN_LIFETIME}: a working day and then some; dev tokens stay within it. */
+  public static final Duration DEFAULT_MAX_TOKEN_LIFETIME = Duration.ofHours(24);
 
   /** The issuer and audience of dev tokens, when not configured. */
   public static final String DEV_ISSUER = "trellis-dev";
@@ -78,6 +84,16 @@ public record AuthConfig(
     Require.atMost(CLOCK_SKEW, Require.atLeast(CLOCK_SKEW, clockSkew, Duration.ZERO), MAX_CLOCK_SKEW);
     Require.that(!mesh || !meshServiceAccounts.isEmpty(), MESH_SERVICE_ACCOUNTS + " must name the trusted service"
         + " accounts when " + MESH + "=true (for example order-service or trellis/order-service)");
+    Require.atMost(MAX_TOKEN_LIFETIME, Require.atLeast(MAX_TOKEN_LIFETIME, maxTokenLifetime, Duration.ofMinutes(1)),
+        Duration.ofDays(30));
+  }
+
+  /** A configuration with the default {@value #MAX_TOKEN_LIFETIME}. */
+  public AuthConfig(String issuer, String audience, Duration clockSkew, Optional<Path> jwksFile,
+      Optional<URI> jwksUrl, boolean devMode, Path devKeyFile, boolean mesh, String meshTrustDomain,
+      Set<String> meshServiceAccounts) {
+    this(issuer, audience, clockSkew, jwksFile, jwksUrl, devMode, devKeyFile, mesh, meshTrustDomain,
+        meshServiceAccounts, DEFAULT_MAX_TOKEN_LIFETIME);
   }
 
   private static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
@@ -88,6 +104,12 @@ public record AuthConfig(
   public static AuthConfig dev(Path devKeyFile) {
     return new AuthConfig(DEV_ISSUER, DEV_AUDIENCE, DEFAULT_CLOCK_SKEW, Optional.empty(), Optional.empty(),
         true, devKeyFile, false, DEFAULT_TRUST_DOMAIN, Set.of());
+  }
+
+  /** The same configuration with another {@code maxTokenLifetime}. */
+  public AuthConfig withMaxTokenLifetime(Duration maxTokenLifetime) {
+    return new AuthConfig(issuer, audience, clockSkew, jwksFile, jwksUrl, devMode, devKeyFile, mesh, meshTrustDomain,
+        meshServiceAccounts, maxTokenLifetime);
   }
 
   /** Reads every {@code TRELLIS_JWT_*}, {@code TRELLIS_AUTH_MESH*} and the dev-mode variables. */
@@ -105,7 +127,8 @@ public record AuthConfig(
         settings.path(DEV_KEY_FILE, StateDirectory.fromSettings(settings).devKeyFile()),
         settings.bool(MESH, false),
         settings.string(MESH_TRUST_DOMAIN, DEFAULT_TRUST_DOMAIN),
-        Set.copyOf(settings.list(MESH_SERVICE_ACCOUNTS)));
+        Set.copyOf(settings.list(MESH_SERVICE_ACCOUNTS)),
+        settings.duration(MAX_TOKEN_LIFETIME, DEFAULT_MAX_TOKEN_LIFETIME));
   }
 
   private static URI httpUri(String text) {

@@ -178,7 +178,8 @@ public final class Settings {
     }
   }
 
-  static Duration parseDuration(String name, String raw) {
+  /** Parses {@code raw} as {@link #duration} does; a bad value names {@code name}. */
+  public static Duration parseDuration(String name, String raw) {
     Matcher m = DURATION.matcher(raw);
     if (m.matches()) {
       long n = Long.parseLong(m.group(1));

@@ -84,7 +84,7 @@ public record RateLimitConfig(
       if (limit == null) {
         return Optional.empty();
       }
-      if (best == null || limit.perSecond() > best.perSecond()) {
+      if (best == null || limit.isMoreGenerousThan(best)) {
         best = limit;
       }
     }

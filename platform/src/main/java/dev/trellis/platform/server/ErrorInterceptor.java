@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  * {@code responseObserver.onError(someRuntimeException)}) becomes a generic INTERNAL, and its cause is logged under
  * the request and trace ids. No SQL, class name or stack trace ever reaches a client.
  *
+ * <p>Every status leaving here is bounded ({@link StatusMapper#bound(Status, Metadata)}): a handler that builds a
+ * huge description or detail list of its own cannot make the trailers outgrow what clients accept.
+ *
  * <p>Like grpc-java's TransmitStatusRuntimeExceptionInterceptor it catches what escapes the listener callbacks, so
  * the call ends with a status instead of a stream reset.
  */
@@ -67,7 +70,7 @@ final class ErrorInterceptor implements ServerInterceptor {
         logUnexpected(cause);
         closeWith(StatusMapper.internal(requestId()), trailers);
       } else {
-        super.close(status, trailers);
+        super.close(status.isOk() ? status : StatusMapper.bound(status, trailers), trailers);
       }
     }
 

@@ -95,8 +95,11 @@ public final class ServiceMain {
     }
   }
 
-  /** {@value #LOG_LEVEL}: trace, debug, info (the default), warn or error, for the whole process. */
-  private static void applyLogLevel(Settings settings) {
+  /**
+   * {@value #LOG_LEVEL}: trace, debug, info (the default), warn or error, for the whole process. Public for the
+   * processes that are not services (edge-proxy), so that every process reads it alike.
+   */
+  public static void applyLogLevel(Settings settings) {
     String name = settings.string(LOG_LEVEL, "info");
     Level level = switch (name.toLowerCase(java.util.Locale.ROOT)) {
       case "trace" -> Level.TRACE;

@@ -16,6 +16,7 @@ import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.CallCredentials;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
@@ -162,8 +163,9 @@ public final class ServiceRuntime implements AutoCloseable {
       return Optional.empty();
     }
     if (authConfig.devMode()) {
-      return Optional.of(new ServiceTokenCredentials(DevTokens.create(authConfig, clock), serviceName,
-          ServiceTokenCredentials.DEFAULT_TTL, clock));
+      Duration ttl = ServiceTokenCredentials.DEFAULT_TTL.compareTo(authConfig.maxTokenLifetime()) <= 0
+          ? ServiceTokenCredentials.DEFAULT_TTL : authConfig.maxTokenLifetime();
+      return Optional.of(new ServiceTokenCredentials(DevTokens.create(authConfig, clock), serviceName, ttl, clock));
     }
     return Optional.empty();
   }

@@ -199,6 +199,11 @@ public final class TrellisServer extends Server {
     return server.getListenSockets();
   }
 
+  /** The full names of the services it was built with, without health and reflection. */
+  public List<String> serviceNames() {
+    return serviceNames;
+  }
+
   @Override
   public List<ServerServiceDefinition> getServices() {
     return server.getServices();
@@ -287,10 +292,11 @@ public final class TrellisServer extends Server {
       builder.maxInboundMessageSize(config.maxInboundMessageBytes());
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
-      builder.addService(health.getHealthService());
-      builder.addService(ProtoReflectionServiceV1.newInstance());
-      builder.addService(ProtoReflectionService.newInstance());
-      services.forEach(builder::addService);
+      // Every method parses its requests inside the chain, so a malformed one is INVALID_ARGUMENT (RequestParsing).
+      builder.addService(RequestParsing.wrap(health.getHealthService().bindService()));
+      builder.addService(RequestParsing.wrap(ProtoReflectionServiceV1.newInstance().bindService()));
+      builder.addService(RequestParsing.wrap(ProtoReflectionService.newInstance().bindService()));
+      services.forEach(service -> builder.addService(RequestParsing.wrap(service)));
       // Opens each call's record (request id; trace ids and the principal later) in the call's Context, before any
       // interceptor.
       builder.addStreamTracerFactory(RECORDS.opener());

@@ -4,8 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Suppliers;
 import com.google.protobuf.Empty;
+import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.events.OutboxFeed;
+import dev.trellis.platform.ratelimit.ActionLimit;
 import dev.trellis.platform.stream.FlowControlledSender;
 import dev.trellis.platform.stream.SubscriptionSender;
 import dev.trellis.user.rules.NewUser;
@@ -49,14 +51,18 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
   private final UserStore store;
   private final OutboxFeed<UserEvent> updates;
   private final int subscriberBuffer;
+  private final ActionLimit emailChanges;
 
   /**
    * @param subscriberBuffer how many updates may wait for a slow subscriber before it is cut off
+   * @param emailChanges how often a user (not an admin) may try to move its own email
    */
-  public UserGrpcService(UserStore store, OutboxFeed<UserEvent> updates, int subscriberBuffer) {
+  public UserGrpcService(UserStore store, OutboxFeed<UserEvent> updates, int subscriberBuffer,
+      ActionLimit emailChanges) {
     this.store = requireNonNull(store, "store");
     this.updates = requireNonNull(updates, "updates");
     this.subscriberBuffer = subscriberBuffer;
+    this.emailChanges = requireNonNull(emailChanges, "emailChanges");
   }
 
   @Override
@@ -93,8 +99,12 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
         user.getEmail(), user.getName(), user.getRolesList());
     // One read of the user, shared by the access decision (when it needs the roles) and the update.
     Supplier<StoredUser> current = Suppliers.memoize(() -> store.get(request.getId()));
-    UserChanges allowed = UserAccessRules.checkUpdate(CallContext.principal(), request.getId(), changes,
-        () -> current.get().roles());
+    Principal caller = CallContext.principal();
+    UserChanges allowed = UserAccessRules.checkUpdate(caller, request.getId(), changes, () -> current.get().roles());
+    if (UserAccessRules.limitsEmailChange(caller, allowed, current.get().email())) {
+      // Each try answers whether the email is registered (ALREADY_EXISTS): a user gets a few an hour.
+      emailChanges.take(caller.subject());
+    }
     respond(response, UserMessages.toProto(store.update(current.get(), allowed)));
   }
 

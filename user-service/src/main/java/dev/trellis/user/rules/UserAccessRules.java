@@ -51,6 +51,18 @@ public final class UserAccessRules {
     return allowed;
   }
 
+  /**
+   * Whether this update spends one of the caller's email changes: a non-admin moving its email to another address
+   * (case aside). Every such try tells whether the new address is registered, so those are limited per user; admins
+   * can list users anyway.
+   */
+  public static boolean limitsEmailChange(Principal caller, UserChanges changes, String currentEmail) {
+    requireNonNull(caller, "caller");
+    requireNonNull(changes, "changes");
+    requireNonNull(currentEmail, "currentEmail");
+    return !caller.isAdmin() && changes.email().filter(email -> !email.equalsIgnoreCase(currentEmail)).isPresent();
+  }
+
   public static void checkCreate(Principal caller) {
     requireAdmin(caller, "create users");
   }

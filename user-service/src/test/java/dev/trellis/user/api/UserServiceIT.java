@@ -232,6 +232,34 @@ class UserServiceIT {
   }
 
   @Test
+  void aUserMayTryOnlyAFewEmailChangesAnHourSoItCannotProbeWhichEmailsAreRegistered() {
+    User me = create("Prober");
+    User taken = create("Holder");
+    UpdateUserRequest.Builder probe = UpdateUserRequest.newBuilder().setId(me.getId())
+        .setUpdateMask(FieldMask.newBuilder().addPaths("email"));
+    for (int i = 0; i < 5; i++) {
+      StatusRuntimeException e = failure(() -> as(me).updateUser(probe.setUser(User.newBuilder()
+          .setEmail(taken.getEmail())).build()));
+      assertThat(e.getStatus().getCode()).as("try %d", i).isEqualTo(Status.Code.ALREADY_EXISTS);
+      assertThat(e.getStatus().getDescription()).as("names only the email it was sent")
+          .doesNotContain(Long.toString(taken.getId()), "Holder");
+    }
+
+    StatusRuntimeException limited = failure(() -> as(me).updateUser(probe.setUser(User.newBuilder()
+        .setEmail(UUID.randomUUID() + "@example.org")).build()));
+
+    assertThat(limited.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(limited.getStatus().getDescription()).isEqualTo("too many email changes; retry later");
+    assertThat(detail(limited, com.google.rpc.RetryInfo.class).getRetryDelay().getSeconds())
+        .as("a token of 5 an hour refills in 12 minutes").isBetween(12L * 60, 15L * 60);
+    assertThat(as(me).updateUser(UpdateUserRequest.newBuilder().setId(me.getId())
+        .setUser(User.newBuilder().setName("Renamed")).setUpdateMask(FieldMask.newBuilder().addPaths("name"))
+        .build()).getName()).as("renaming is not an email change").isEqualTo("Renamed");
+    assertThat(admin.updateUser(probe.setUser(User.newBuilder().setEmail(UUID.randomUUID() + "@example.org"))
+        .build()).getEmail()).as("admins are not limited").endsWith("@example.org");
+  }
+
+  @Test
   void updatingAMissingUserIsNotFound() {
     assertThat(code(() -> admin.updateUser(UpdateUserRequest.newBuilder().setId(Long.MAX_VALUE - 7)
         .setUser(User.newBuilder().setName("Ghost")).setUpdateMask(FieldMask.newBuilder().addPaths("name"))

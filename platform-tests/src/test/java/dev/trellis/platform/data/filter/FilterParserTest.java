@@ -75,6 +75,17 @@ class FilterParserTest {
     assertInvalid("x".repeat(FilterParser.MAX_LENGTH + 1), "longer than");
   }
 
+  @Test
+  void stringsTheDatabaseCannotStoreAndNonAsciiDigitsAreRefused() {
+    assertInvalid("name : \"a\u0000b\"", "the string starting at column 8 must not contain the NUL character");
+    assertInvalid("name : \"a\ud800b\"", "unpaired surrogate");
+    assertInvalid("created_at >= \u0661\u0667\u0660\u0660", "expected a quoted string or a whole number");
+    assertInvalid("created_at >= 17\u0660\u0660", "malformed number");
+    assertInvalid("created_at >= \uff11", "expected a quoted string or a whole number");
+    assertThat(FilterParser.parse("name : \"\ud83e\uddea\"").comparisons().getFirst().value())
+        .isEqualTo(new FilterValue.Text("\ud83e\uddea"));
+  }
+
   private static void assertInvalid(String filter, String reason) {
     assertThatThrownBy(() -> FilterParser.parse(filter))
         .as(filter)
