@@ -1,8 +1,7 @@
 package dev.trellis.order.rules;
 
-import dev.trellis.platform.error.FieldViolation;
 import dev.trellis.platform.error.InvalidArgumentException;
-import java.util.ArrayList;
+import dev.trellis.platform.validation.Violations;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -11,8 +10,9 @@ import java.util.regex.Pattern;
 
 /**
  * What valid order and stock requests look like. Every check reports all bad fields at once (one BadRequest with
- * several violations), named as in the request ({@code items[2].quantity}, {@code shipping_address.city}).
- * Lengths count characters (code points).
+ * several violations, {@link Violations}), named as in the request ({@code items[2].quantity},
+ * {@code shipping_address.city}). Lengths count characters (code points); every text must be storable
+ * ({@link dev.trellis.platform.validation.StorableText}) and free of control characters.
  */
 public final class OrderValidation {
   public static final int MAX_ITEMS = 100;
@@ -37,25 +37,25 @@ public final class OrderValidation {
    */
   public static NewOrder newOrder(long userId, List<OrderItem> items, String paymentToken,
       Optional<ShippingAddress> address, String requestId, Optional<String> metadataKey) {
-    List<FieldViolation> violations = new ArrayList<>();
+    Violations violations = new Violations();
     checkId("user_id", userId, violations);
     checkItems(items, violations);
-    checkText("payment_token", paymentToken, 1, MAX_TOKEN_LENGTH, violations);
+    violations.text("payment_token", paymentToken, true, MAX_TOKEN_LENGTH);
     if (address.isEmpty()) {
-      violations.add(new FieldViolation("shipping_address", "is required"));
+      violations.add("shipping_address", "is required");
     } else {
       checkAddress(address.get(), violations);
     }
     String key = idempotencyKey(requestId, metadataKey, violations);
-    throwIfAny(violations);
+    violations.throwIfAny();
     return new NewOrder(userId, items, paymentToken, address.orElseThrow(), key);
   }
 
   /** Ids are positive; 0 is "not set" in proto3. */
   public static void id(String field, long id) {
-    List<FieldViolation> violations = new ArrayList<>();
+    Violations violations = new Violations();
     checkId(field, id, violations);
-    throwIfAny(violations);
+    violations.throwIfAny();
   }
 
   /** The page size to use: the default for 0, else 1 to 1000. */
@@ -68,111 +68,93 @@ public final class OrderValidation {
 
   /** A cancellation reason: up to 200 characters, no control characters; empty is allowed. */
   public static void reason(String reason) {
-    List<FieldViolation> violations = new ArrayList<>();
-    checkText("reason", reason, 0, MAX_REASON_LENGTH, violations);
-    throwIfAny(violations);
+    Violations violations = new Violations();
+    violations.text("reason", reason, false, MAX_REASON_LENGTH);
+    violations.throwIfAny();
   }
 
   /** A SKU named in a request. */
   public static void sku(String field, String sku) {
-    List<FieldViolation> violations = new ArrayList<>();
+    Violations violations = new Violations();
     checkSku(field, sku, violations);
-    throwIfAny(violations);
+    violations.throwIfAny();
   }
 
   /** A SetStock request: a valid SKU, and counts and price of at least 0. */
   public static void stock(String sku, long available, long unitPriceCents) {
-    List<FieldViolation> violations = new ArrayList<>();
+    Violations violations = new Violations();
     checkSku("sku", sku, violations);
     if (available < 0) {
-      violations.add(new FieldViolation("available", "must be at least 0, got " + available));
+      violations.add("available", "must be at least 0, got " + available);
     }
     if (unitPriceCents < 0) {
-      violations.add(new FieldViolation("unit_price_cents", "must be at least 0, got " + unitPriceCents));
+      violations.add("unit_price_cents", "must be at least 0, got " + unitPriceCents);
     }
-    throwIfAny(violations);
+    violations.throwIfAny();
   }
 
-  private static String idempotencyKey(String requestId, Optional<String> metadataKey,
-      List<FieldViolation> violations) {
+  private static String idempotencyKey(String requestId, Optional<String> metadataKey, Violations violations) {
     if (requestId.isEmpty() && metadataKey.isEmpty()) {
-      violations.add(new FieldViolation("request_id", "is required (or the idempotency-key metadata)"));
+      violations.add("request_id", "is required (or the idempotency-key metadata)");
       return "";
     }
     if (!requestId.isEmpty() && metadataKey.isPresent() && !metadataKey.get().equals(requestId)) {
-      violations.add(new FieldViolation("request_id", "differs from the idempotency-key metadata; send one key"));
+      violations.add("request_id", "differs from the idempotency-key metadata; send one key");
       return "";
     }
     String key = requestId.isEmpty() ? metadataKey.get() : requestId;
     if (!KEY.matcher(key).matches()) {
-      violations.add(new FieldViolation(requestId.isEmpty() ? "idempotency-key" : "request_id",
-          "must be 1 to " + MAX_KEY_LENGTH + " printable ASCII characters without spaces (a UUID is good)"));
+      violations.add(requestId.isEmpty() ? "idempotency-key" : "request_id",
+          "must be 1 to " + MAX_KEY_LENGTH + " printable ASCII characters without spaces (a UUID is good)");
     }
     return key;
   }
 
-  private static void checkItems(List<OrderItem> items, List<FieldViolation> violations) {
+  private static void checkItems(List<OrderItem> items, Violations violations) {
     if (items.isEmpty()) {
-      violations.add(new FieldViolation("items", "must hold at least one line"));
+      violations.add("items", "must hold at least one line");
       return;
     }
-    if (items.size() > MAX_ITEMS) {
-      violations.add(new FieldViolation("items", "must hold at most " + MAX_ITEMS + " lines, got " + items.size()));
+    if (!violations.size("items", items, MAX_ITEMS)) {
       return;
     }
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < items.size(); i++) {
       OrderItem item = items.get(i);
       String field = "items[" + i + "]";
-      checkSku(field + ".sku", item.sku(), violations);
-      if (!seen.add(item.sku())) {
-        violations.add(new FieldViolation(field + ".sku", "repeats " + item.sku() + "; order each SKU once"));
+      boolean valid = checkSku(field + ".sku", item.sku(), violations);
+      if (valid && !seen.add(item.sku())) {
+        violations.add(field + ".sku", "repeats " + item.sku() + "; order each SKU once");
       }
       if (item.quantity() < 1 || item.quantity() > MAX_QUANTITY) {
-        violations.add(new FieldViolation(field + ".quantity",
-            "must be between 1 and " + MAX_QUANTITY + ", got " + item.quantity()));
+        violations.add(field + ".quantity",
+            "must be between 1 and " + MAX_QUANTITY + ", got " + item.quantity());
       }
     }
   }
 
-  private static void checkAddress(ShippingAddress address, List<FieldViolation> violations) {
-    checkText("shipping_address.recipient", address.recipient(), 1, 200, violations);
-    checkText("shipping_address.line1", address.line1(), 1, 200, violations);
-    checkText("shipping_address.line2", address.line2(), 0, 200, violations);
-    checkText("shipping_address.city", address.city(), 1, 100, violations);
-    checkText("shipping_address.postal_code", address.postalCode(), 0, 20, violations);
+  private static void checkAddress(ShippingAddress address, Violations violations) {
+    violations.text("shipping_address.recipient", address.recipient(), true, 200);
+    violations.text("shipping_address.line1", address.line1(), true, 200);
+    violations.text("shipping_address.line2", address.line2(), false, 200);
+    violations.text("shipping_address.city", address.city(), true, 100);
+    violations.text("shipping_address.postal_code", address.postalCode(), false, 20);
     if (!COUNTRY.matcher(address.countryCode()).matches()) {
-      violations.add(new FieldViolation("shipping_address.country_code",
-          "must be an ISO 3166-1 alpha-2 code such as DE or US, got '" + address.countryCode() + "'"));
+      violations.add("shipping_address.country_code", "must be an ISO 3166-1 alpha-2 code such as DE or US");
     }
   }
 
-  private static void checkSku(String field, String sku, List<FieldViolation> violations) {
+  private static boolean checkSku(String field, String sku, Violations violations) {
     if (!SKU.matcher(sku).matches()) {
-      violations.add(new FieldViolation(field, "must be 1 to 64 letters, digits, '.', '_' or '-'"));
+      violations.add(field, "must be 1 to 64 letters, digits, '.', '_' or '-'");
+      return false;
     }
+    return true;
   }
 
-  private static void checkId(String field, long id, List<FieldViolation> violations) {
+  private static void checkId(String field, long id, Violations violations) {
     if (id <= 0) {
-      violations.add(new FieldViolation(field, "must be a positive id, got " + id));
-    }
-  }
-
-  private static void checkText(String field, String value, int min, int max, List<FieldViolation> violations) {
-    int length = value.codePointCount(0, value.length());
-    if (min > 0 && value.isBlank()) {
-      violations.add(new FieldViolation(field, "is required"));
-    } else if (length > max) {
-      violations.add(new FieldViolation(field, "must be at most " + max + " characters, got " + length));
-    } else if (value.codePoints().anyMatch(Character::isISOControl)) {
-      violations.add(new FieldViolation(field, "must not contain control characters"));
-    }
-  }
-
-  private static void throwIfAny(List<FieldViolation> violations) {
-    if (!violations.isEmpty()) {
-      throw new InvalidArgumentException(violations);
+      violations.add(field, "must be a positive id, got " + id);
     }
   }
 }

@@ -3,7 +3,6 @@ package dev.trellis.order.rules;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.trellis.order.rules.ShippingAddress;
 import dev.trellis.platform.error.FieldViolation;
 import dev.trellis.platform.error.InvalidArgumentException;
 import java.util.Collections;
@@ -45,6 +44,30 @@ class OrderValidationTest {
         .containsExactly("items", "shipping_address", "request_id");
     assertThat(fields(() -> OrderValidation.newOrder(7, Collections.nCopies(101, new OrderItem("a", 1)), "tok",
         Optional.of(ADDRESS), "k", Optional.empty()))).containsExactly("items");
+  }
+
+  @Test
+  void textTheDatabaseCannotKeepIsRefusedByName() {
+    ShippingAddress address = new ShippingAddress("Ada\u0000", "1 Way\uD800", "", "Berlin", "", "DE");
+
+    InvalidArgumentException e = catchThrowableOfType(InvalidArgumentException.class,
+        () -> OrderValidation.newOrder(7, ONE, "tok\uDC00", Optional.of(address), "k", Optional.empty()));
+    assertThat(e.violations()).extracting(FieldViolation::field)
+        .containsExactly("payment_token", "shipping_address.recipient", "shipping_address.line1");
+    assertThat(e.violations().get(1).description()).contains("NUL");
+    assertThat(fields(() -> OrderValidation.reason("changed\u0000"))).containsExactly("reason");
+  }
+
+  @Test
+  void aRepeatedSkuIsNamedOnlyWhenItIsAValidOne() {
+    List<OrderItem> items = List.of(new OrderItem("a", 1), new OrderItem("a", 1),
+        new OrderItem("b/".repeat(1000), 1), new OrderItem("b/".repeat(1000), 1));
+
+    InvalidArgumentException e = catchThrowableOfType(InvalidArgumentException.class,
+        () -> OrderValidation.newOrder(7, items, "tok", Optional.of(ADDRESS), "k", Optional.empty()));
+    assertThat(e.violations()).extracting(FieldViolation::field)
+        .containsExactly("items[1].sku", "items[2].sku", "items[3].sku");
+    assertThat(e.violations()).allSatisfy(v -> assertThat(v.description()).hasSizeLessThan(80));
   }
 
   @Test
