@@ -8,7 +8,6 @@ import com.google.protobuf.ByteString;
 import dev.trellis.order.OrderServiceFixture;
 import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderStatus;
-import dev.trellis.platform.telemetry.Telemetry;
 import dev.trellis.testing.OtlpReceiver;
 import dev.trellis.testing.ServiceExtension;
 import io.opentelemetry.proto.trace.v1.Span;
@@ -32,11 +31,11 @@ class OrderTracingIT {
   @RegisterExtension
   @org.junit.jupiter.api.Order(2)
   static final ServiceExtension users = OrderServiceFixture.userService()
-      .telemetry(() -> exportingTo(collector, "user-service"));
+      .telemetry(() -> collector.telemetry("user-service"));
   @RegisterExtension
   @org.junit.jupiter.api.Order(3)
   static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of())
-      .telemetry(() -> exportingTo(collector, "order-service"));
+      .telemetry(() -> collector.telemetry("order-service"));
   private static OrderServiceFixture fixture;
 
   @BeforeAll
@@ -94,14 +93,5 @@ class OrderTracingIT {
     List<Span> spans = named(name).stream().filter(s -> s.getKind() == kind).toList();
     assertThat(spans).as("%s spans named %s", kind, name).hasSize(1);
     return spans.getFirst();
-  }
-
-  private static Telemetry exportingTo(OtlpReceiver collector, String service) {
-    return Telemetry.configure(service, Map.of(
-        "otel.sdk.disabled", "false",
-        "otel.exporter.otlp.protocol", "grpc",
-        "otel.exporter.otlp.endpoint", collector.endpoint(),
-        "otel.metrics.exporter", "none",
-        "otel.bsp.schedule.delay", "50"));
   }
 }
