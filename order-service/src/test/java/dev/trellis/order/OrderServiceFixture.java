@@ -3,6 +3,7 @@ package dev.trellis.order;
 import static dev.trellis.order.store.jooq.Tables.IDEMPOTENCY_KEYS;
 import static dev.trellis.order.store.jooq.Tables.ORDERS;
 import static dev.trellis.order.store.jooq.Tables.ORDER_SAGAS;
+import static java.util.Objects.requireNonNull;
 
 import dev.trellis.order.partner.NotifierSimulator;
 import dev.trellis.order.partner.PaymentGatewaySimulator;
@@ -25,6 +26,7 @@ import dev.trellis.testing.ShardsExtension;
 import dev.trellis.testing.TestTokens;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.UserServiceGrpc;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -33,45 +35,53 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jooq.Condition;
 import org.jooq.Table;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * What the order ITs share on top of the test kit's extensions: user-service and order-service started by name
- * ({@link #userService()}, {@link #orderService}: the real services over Netty, on fresh databases, order-service
- * calling user-service over the network with the same dev key), helpers to make users and SKUs, stubs, and a direct
- * view of the orders database and the simulators' ledgers to check what the service stored.
+ * What an order IT runs on, as one extension: the real user-service and order-service started by name through the
+ * test kit (over Netty, on fresh databases, order-service calling user-service over the network with the same dev
+ * key), helpers to make users and SKUs, stubs, and a direct view of the orders database and the simulators' ledgers
+ * to check what the service stored. Both services start before the class's {@code @BeforeAll} and stop after it.
  *
  * <pre>{@code
- * @RegisterExtension static final ServiceExtension users = OrderServiceFixture.userService();
- * @RegisterExtension static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
+ * @RegisterExtension
+ * static final OrderServiceFixture fixture =
+ *     OrderServiceFixture.withSettings(Map.of("TRELLIS_ORDER_STEP_TIMEOUT", "1s"));
  * }</pre>
  */
-public final class OrderServiceFixture implements AutoCloseable {
+public final class OrderServiceFixture implements BeforeAllCallback, AfterAllCallback {
   private static final AtomicInteger SKUS = new AtomicInteger();
 
-  public final TestTokens tokens;
-  /** The orders database, read directly to check what the service stored. */
-  public final ShardedDatabase orderDb;
-  public final ShardTopology orderTopology;
-  public final PaymentGatewaySimulator payments;
-  public final ShipmentServiceSimulator shipments;
-  public final NotifierSimulator notifier;
   private final ServiceExtension users;
   private final ServiceExtension orders;
-  private final int userServicePort;
+  private TestTokens tokens;
+  private ShardedDatabase orderDb;
+  private PaymentGatewaySimulator payments;
+  private ShipmentServiceSimulator shipments;
+  private NotifierSimulator notifier;
+  private int userServicePort;
   private ServiceExtension.Replica userService;
 
-  /** Call from {@code @BeforeAll}: the extensions have started by then. */
+  /**
+   * A fixture over services configured further (telemetry, say): {@code users} from {@link #userService()},
+   * {@code orders} from {@link #orderService}. The fixture starts and stops them; register only the fixture.
+   */
   public OrderServiceFixture(ServiceExtension users, ServiceExtension orders) {
-    this.users = users;
-    this.orders = orders;
-    this.tokens = orders.tokens();
-    this.userService = users.replica();
-    this.userServicePort = userService.port();
-    this.orderTopology = orders.topology();
-    this.orderDb = ShardedDatabase.builder(orderTopology).kind("order").pool(ShardsExtension.SMALL_POOLS).build();
-    this.payments = new PaymentGatewaySimulator(orderDb, Duration.ZERO);
-    this.shipments = new ShipmentServiceSimulator(orderDb, Duration.ZERO);
-    this.notifier = new NotifierSimulator(orderDb, Duration.ZERO);
+    this.users = requireNonNull(users, "users");
+    this.orders = requireNonNull(orders, "orders");
+  }
+
+  /** user-service and order-service with the settings order tests share and {@code settings} for order-service. */
+  public static OrderServiceFixture withSettings(Map<String, String> settings) {
+    ServiceExtension users = userService();
+    return new OrderServiceFixture(users, orderService(users, settings));
+  }
+
+  /** user-service and order-service with the settings order tests share. */
+  public static OrderServiceFixture create() {
+    return withSettings(Map.of());
   }
 
   /** The real user-service, found by name. */
@@ -86,6 +96,60 @@ public final class OrderServiceFixture implements AutoCloseable {
         .setting("TRELLIS_RATE_LIMIT_USER", "100000/100000")
         .setting("TRELLIS_RATE_LIMIT_PEER", "100000/100000");
     settings.forEach(orders::setting);
+    return orders;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws IOException {
+    users.beforeAll(context);
+    orders.beforeAll(context);
+    tokens = orders.tokens();
+    userService = users.replica();
+    userServicePort = userService.port();
+    orderDb = ShardedDatabase.builder(orders.topology()).kind("order").pool(ShardsExtension.SMALL_POOLS).build();
+    payments = new PaymentGatewaySimulator(orderDb, Duration.ZERO);
+    shipments = new ShipmentServiceSimulator(orderDb, Duration.ZERO);
+    notifier = new NotifierSimulator(orderDb, Duration.ZERO);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    try {
+      orders.afterAll(context);
+      users.afterAll(context);
+    } finally {
+      orderDb.close();
+    }
+  }
+
+  public TestTokens tokens() {
+    return tokens;
+  }
+
+  /** The orders database, read directly to check what the service stored. */
+  public ShardedDatabase orderDb() {
+    return orderDb;
+  }
+
+  public ShardTopology orderTopology() {
+    return orders.topology();
+  }
+
+  /** The payment provider's ledger (read-only use: counts and states). */
+  public PaymentGatewaySimulator payments() {
+    return payments;
+  }
+
+  public ShipmentServiceSimulator shipments() {
+    return shipments;
+  }
+
+  public NotifierSimulator notifier() {
+    return notifier;
+  }
+
+  /** order-service's extension: its channel, its settings. */
+  public ServiceExtension orderService() {
     return orders;
   }
 
@@ -189,11 +253,6 @@ public final class OrderServiceFixture implements AutoCloseable {
   /** Idempotency keys of a user. */
   public long keysOf(long userId) {
     return count(IDEMPOTENCY_KEYS, IDEMPOTENCY_KEYS.USER_ID.eq(userId));
-  }
-
-  @Override
-  public void close() {
-    orderDb.close();
   }
 
   /** One running order-service replica and stubs on it. */

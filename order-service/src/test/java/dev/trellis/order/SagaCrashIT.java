@@ -18,7 +18,6 @@ import dev.trellis.order.v1.OrderServiceGrpc;
 import dev.trellis.order.v1.ShippingAddress;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardSpec;
-import dev.trellis.testing.ServiceExtension;
 import dev.trellis.testing.TestTokens;
 import io.grpc.stub.StreamObserver;
 import java.sql.Connection;
@@ -31,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -46,28 +44,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class SagaCrashIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
   @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
-  @RegisterExtension
-  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
-  private static OrderServiceFixture fixture;
+  static final OrderServiceFixture fixture = OrderServiceFixture.create();
   private static InventoryStore inventory;
   private static Map<String, String> settings;
   private final List<Connection> holds = new ArrayList<>();
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture(users, orders);
     fixture.first().close(); // only child JVMs drive sagas here
-    inventory = new InventoryStore(fixture.orderDb, Clock.systemUTC());
+    inventory = new InventoryStore(fixture.orderDb(), Clock.systemUTC());
     // Held steps must not time out; the dead JVM's leases are ended by the test instead (see expireLeases). Each
     // held saga keeps a pooled connection waiting on a lock: pools large enough for all of them and new calls.
     settings = fixture.orderSettings(Map.of("TRELLIS_ORDER_STEP_TIMEOUT", "60s", "TRELLIS_ORDER_SAGA_LEASE", "75s",
         "TRELLIS_ORDER_RECOVERY_INTERVAL", "500ms", "TRELLIS_SHARD_POOL_SIZE", "12"));
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
   }
 
   @Test
@@ -143,21 +132,21 @@ class SagaCrashIT {
         assertThat(row.getStatus()).as("order %s", order.label).isEqualTo("CONFIRMED");
         assertThat(row.getPaymentId()).isEqualTo(paymentIdOf(order));
         assertThat(counts(order.sku)).as("stock of %s", order.label).containsExactly(9L, 0L, 1L);
-        assertThat(fixture.notifier.sent(Kind.CONFIRMATION, row.getId())).isEqualTo(1);
+        assertThat(fixture.notifier().sent(Kind.CONFIRMATION, row.getId())).isEqualTo(1);
         assertThat(order.saga().getStatus()).isEqualTo("COMPLETED");
       }
       Placed rejected = orders.get(5);
       assertThat(rejected.order().getStatus()).isEqualTo("REJECTED");
       assertThat(rejected.order().getReason()).isEqualTo("the carrier does not ship to XX");
-      assertThat(fixture.payments.stateOf(rejected.key("process_payment"))).hasValue("REFUNDED");
+      assertThat(fixture.payments().stateOf(rejected.key("process_payment"))).hasValue("REFUNDED");
       assertThat(counts(rejected.sku)).containsExactly(10L, 0L, 0L);
       assertThat(rejected.saga().getCompensatedSteps()).containsExactly("refund_payment", "release_inventory");
       // Nothing more than the orders say: five charges kept, one refunded, five shipments, five notices.
-      assertThat(fixture.payments.charged()).isEqualTo(5);
-      assertThat(fixture.payments.refunded()).isEqualTo(1);
-      assertThat(fixture.shipments.booked()).isEqualTo(5);
-      assertThat(fixture.shipments.cancelled()).isZero();
-      assertThat(fixture.notifier.sent(Kind.CONFIRMATION)).isEqualTo(5);
+      assertThat(fixture.payments().charged()).isEqualTo(5);
+      assertThat(fixture.payments().refunded()).isEqualTo(1);
+      assertThat(fixture.shipments().booked()).isEqualTo(5);
+      assertThat(fixture.shipments().cancelled()).isZero();
+      assertThat(fixture.notifier().sent(Kind.CONFIRMATION)).isEqualTo(5);
       assertThat(fixture.count(ORDER_SAGAS, ORDER_SAGAS.LEASE_OWNER.isNotNull())).isZero();
       assertThat(second.log()).contains("taken over by");
     }
@@ -189,23 +178,23 @@ class SagaCrashIT {
 
   /** An open transaction holding the SKU's inventory row. */
   private Connection lockSku(String sku) {
-    return hold(fixture.orderDb.shardOfKey(sku), "SELECT 1 FROM inventory WHERE sku = ? FOR UPDATE", sku);
+    return hold(fixture.orderDb().shardOfKey(sku), "SELECT 1 FROM inventory WHERE sku = ? FOR UPDATE", sku);
   }
 
   /** An open transaction holding the order's reservation row. */
   private void lockReservation(Placed order) {
-    hold(fixture.orderDb.shardOfKey(order.sku),
+    hold(fixture.orderDb().shardOfKey(order.sku),
         "SELECT 1 FROM inventory_reservations WHERE order_id = " + order.id() + " AND sku = ? FOR UPDATE",
         order.sku);
   }
 
   /** An open transaction that inserted a row with the partner key: the partner's own insert waits for it. */
   private Connection holdKey(String insert, String key) {
-    return hold(fixture.orderDb.shardOfKey(key), insert, key);
+    return hold(fixture.orderDb().shardOfKey(key), insert, key);
   }
 
   private Connection hold(Shard shard, String sql, String parameter) {
-    ShardSpec spec = fixture.orderTopology.shards().get(shard.index());
+    ShardSpec spec = fixture.orderTopology().shards().get(shard.index());
     try {
       Connection connection = DriverManager.getConnection(spec.jdbcUrl(), spec.user(), spec.password());
       connection.setAutoCommit(false);
@@ -236,7 +225,7 @@ class SagaCrashIT {
    * (StoreIT shows leases running out by themselves).
    */
   private static void expireLeases() {
-    for (Shard shard : fixture.orderDb.shards()) {
+    for (Shard shard : fixture.orderDb().shards()) {
       shard.read(dsl -> dsl.update(ORDER_SAGAS)
           .set(ORDER_SAGAS.LEASE_UNTIL, org.jooq.impl.DSL.currentOffsetDateTime())
           .where(ORDER_SAGAS.LEASE_OWNER.isNotNull())
@@ -246,7 +235,7 @@ class SagaCrashIT {
 
   private static String paymentIdOf(Placed order) {
     String key = order.key("process_payment");
-    return fixture.orderDb.shardOfKey(key).read(dsl -> dsl.select(SIM_PAYMENTS.PAYMENT_ID).from(SIM_PAYMENTS)
+    return fixture.orderDb().shardOfKey(key).read(dsl -> dsl.select(SIM_PAYMENTS.PAYMENT_ID).from(SIM_PAYMENTS)
         .where(SIM_PAYMENTS.IDEMPOTENCY_KEY.eq(key), SIM_PAYMENTS.STATE.eq("CHARGED"))
         .fetchOne(SIM_PAYMENTS.PAYMENT_ID));
   }
@@ -281,7 +270,7 @@ class SagaCrashIT {
     }
 
     long id() {
-      return await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> fixture.orderDb.shardOfId(user)
+      return await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> fixture.orderDb().shardOfId(user)
           .read(dsl -> dsl.select(ORDERS.ID).from(ORDERS).where(ORDERS.USER_ID.eq(user)).fetchOne(ORDERS.ID)),
           id -> id != null);
     }
@@ -292,7 +281,7 @@ class SagaCrashIT {
 
     OrdersRecord order() {
       long id = id();
-      return fixture.orderDb.shardOfId(id).read(dsl -> dsl.selectFrom(ORDERS).where(ORDERS.ID.eq(id)).fetchOne());
+      return fixture.orderDb().shardOfId(id).read(dsl -> dsl.selectFrom(ORDERS).where(ORDERS.ID.eq(id)).fetchOne());
     }
 
     OrderSagasRecord saga() {

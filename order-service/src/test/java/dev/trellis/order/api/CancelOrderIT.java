@@ -16,7 +16,6 @@ import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.Stock;
 import dev.trellis.testing.FirstResponse;
-import dev.trellis.testing.ServiceExtension;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -24,7 +23,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,29 +33,20 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class CancelOrderIT {
   @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
-  @RegisterExtension
-  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
-  private static OrderServiceFixture fixture;
+  static final OrderServiceFixture fixture = OrderServiceFixture.create();
   /** A replica whose carrier takes a while: sagas wait in create_shipment. */
   private static OrderServiceFixture.Instance slow;
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture(users, orders);
     slow = fixture.start(Map.of("TRELLIS_ORDER_SIM_SHIPMENT_LATENCY", "1500ms"));
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
   }
 
   @Test
   void cancellingAConfirmedOrderUndoesEverythingOnceAndSendsANotice() {
     long user = fixture.createUser();
     String sku = fixture.newSku(5, 400);
-    String owner = fixture.tokens.user(user);
+    String owner = fixture.tokens().user(user);
     Order confirmed = fixture.first().orders(owner).createOrder(order(user, sku).build());
 
     Order cancelled = fixture.first().orders(owner).cancelOrder(CancelOrderRequest.newBuilder()
@@ -70,9 +59,9 @@ class CancelOrderIT {
     assertThat(cancelled.getReason()).isEqualTo("changed my mind");
     assertThat(again).isEqualTo(cancelled);
     assertThat(stock(sku)).containsExactly(5L, 0L, 0L);
-    assertThat(fixture.payments.stateOf("order_" + confirmed.getId() + "/process_payment")).hasValue("REFUNDED");
+    assertThat(fixture.payments().stateOf("order_" + confirmed.getId() + "/process_payment")).hasValue("REFUNDED");
     assertThat(shipmentState(confirmed.getId())).isEqualTo("CANCELLED");
-    assertThat(fixture.notifier.sent(Kind.CANCELLATION, confirmed.getId())).isEqualTo(1);
+    assertThat(fixture.notifier().sent(Kind.CANCELLATION, confirmed.getId())).isEqualTo(1);
     OrderSagasRecord saga = fixture.saga(confirmed.getId()).orElseThrow();
     assertThat(saga.getStatus()).isEqualTo("FAILED");
     assertThat(saga.getCompensatedSteps()).containsExactly("send_cancellation", "cancel_shipment",
@@ -96,10 +85,10 @@ class CancelOrderIT {
     assertThat(cancelled.getReason()).isEqualTo("cancelled by the caller");
     assertThat(answered).isEqualTo(cancelled);
     assertThat(stock(sku)).containsExactly(5L, 0L, 0L);
-    assertThat(fixture.payments.stateOf("order_" + orderId + "/process_payment")).hasValue("REFUNDED");
+    assertThat(fixture.payments().stateOf("order_" + orderId + "/process_payment")).hasValue("REFUNDED");
     // The shipment booked while the cancellation waited for the step to end is cancelled too; no notice went out.
     assertThat(shipmentState(orderId)).isEqualTo("CANCELLED");
-    assertThat(fixture.notifier.sent(Kind.CONFIRMATION, orderId)).isZero();
+    assertThat(fixture.notifier().sent(Kind.CONFIRMATION, orderId)).isZero();
     assertThat(fixture.saga(orderId).orElseThrow().getCompensatedSteps())
         .containsExactly("cancel_shipment", "refund_payment", "release_inventory");
   }
@@ -120,7 +109,7 @@ class CancelOrderIT {
   void onlyItsUserOrAnAdminMayCancelAnOrder() {
     long user = fixture.createUser();
     Order order = fixture.first().orders(fixture.admin()).createOrder(order(user, fixture.newSku(5, 400)).build());
-    String stranger = fixture.tokens.user(fixture.createUser());
+    String stranger = fixture.tokens().user(fixture.createUser());
 
     StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> fixture.first()
         .orders(stranger).cancelOrder(CancelOrderRequest.newBuilder().setId(order.getId()).build()));
@@ -146,13 +135,13 @@ class CancelOrderIT {
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
         .until(() -> get(orderId).getStatus() == OrderStatus.ORDER_STATUS_CONFIRMED);
     assertThat(stock(sku)).containsExactly(4L, 0L, 1L);
-    assertThat(fixture.notifier.sent(Kind.CONFIRMATION, orderId)).isEqualTo(1);
+    assertThat(fixture.notifier().sent(Kind.CONFIRMATION, orderId)).isEqualTo(1);
   }
 
   /** Waits until the user's only order has completed {@code step}; returns its id. */
   private static long awaitStep(long user, String step) {
     return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
-      List<Long> ids = fixture.orderDb.shardOfId(user).read(dsl -> dsl.select(
+      List<Long> ids = fixture.orderDb().shardOfId(user).read(dsl -> dsl.select(
           dev.trellis.order.store.jooq.Tables.ORDERS.ID).from(dev.trellis.order.store.jooq.Tables.ORDERS)
           .where(dev.trellis.order.store.jooq.Tables.ORDERS.USER_ID.eq(user))
           .fetch(dev.trellis.order.store.jooq.Tables.ORDERS.ID));
@@ -175,7 +164,7 @@ class CancelOrderIT {
 
   private static String shipmentState(long orderId) {
     String key = "order_" + orderId + "/create_shipment";
-    return fixture.orderDb.shardOfKey(key).read(dsl -> dsl.select(SIM_SHIPMENTS.STATE).from(SIM_SHIPMENTS)
+    return fixture.orderDb().shardOfKey(key).read(dsl -> dsl.select(SIM_SHIPMENTS.STATE).from(SIM_SHIPMENTS)
         .where(SIM_SHIPMENTS.IDEMPOTENCY_KEY.eq(key)).fetchOne(SIM_SHIPMENTS.STATE));
   }
 }

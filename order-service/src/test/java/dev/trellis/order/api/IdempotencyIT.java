@@ -14,7 +14,6 @@ import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderServiceGrpc;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.testing.ErrorDetails;
-import dev.trellis.testing.ServiceExtension;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -31,8 +30,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -44,23 +41,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class IdempotencyIT {
   private static final Metadata.Key<String> REPLAYED =
       Metadata.Key.of("x-idempotent-replayed", Metadata.ASCII_STRING_MARSHALLER);
-  @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
   /** The payment provider takes a while, so duplicates sent together all arrive while the first saga runs. */
   @RegisterExtension
-  static final ServiceExtension orders =
-      OrderServiceFixture.orderService(users, Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "300ms"));
-  private static OrderServiceFixture fixture;
-
-  @BeforeAll
-  static void start() {
-    fixture = new OrderServiceFixture(users, orders);
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
-  }
+  static final OrderServiceFixture fixture =
+      OrderServiceFixture.withSettings(Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "300ms"));
 
   @Test
   void aRepeatReplaysTheFirstOrderWithTheHeaderAndChargesOnce() {

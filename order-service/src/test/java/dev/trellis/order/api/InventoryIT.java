@@ -13,7 +13,6 @@ import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.SetStockRequest;
 import dev.trellis.order.v1.Stock;
 import dev.trellis.testing.ErrorDetails;
-import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -26,29 +25,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** InventoryService, and stock under concurrent orders: never oversold, never below zero. */
 class InventoryIT {
   @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
-  @RegisterExtension
-  static final ServiceExtension orders =
-      OrderServiceFixture.orderService(users, Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "20ms"));
-  private static OrderServiceFixture fixture;
-
-  @BeforeAll
-  static void start() {
-    fixture = new OrderServiceFixture(users, orders);
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
-  }
+  static final OrderServiceFixture fixture =
+      OrderServiceFixture.withSettings(Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "20ms"));
 
   @Test
   void twentyConcurrentOrdersForTheLastFiveUnitsConfirmFiveAndNeverGoBelowZero() throws Exception {
@@ -113,8 +97,8 @@ class InventoryIT {
   @Test
   void usersAndAdminsReadStockOnlyAdminsSetItAndServicesDoNeither() {
     String sku = fixture.newSku(3, 100);
-    String user = fixture.tokens.user(fixture.createUser());
-    String service = fixture.tokens.service("reporting");
+    String user = fixture.tokens().user(fixture.createUser());
+    String service = fixture.tokens().service("reporting");
 
     assertThat(fixture.first().inventory(user).getStock(GetStockRequest.newBuilder().setSku(sku).build())
         .getAvailable()).isEqualTo(3);

@@ -16,39 +16,22 @@ import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderServiceGrpc.OrderServiceBlockingStub;
 import dev.trellis.order.v1.ShippingAddress;
 import dev.trellis.testing.ErrorDetails;
-import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** GetOrder, ListOrders and who may place, read and list which orders; bad requests name their fields. */
 class OrderQueriesIT {
   @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
-  @RegisterExtension
-  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
-  private static OrderServiceFixture fixture;
-
-  @BeforeAll
-  static void start() {
-    fixture = new OrderServiceFixture(users, orders);
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
-  }
+  static final OrderServiceFixture fixture = OrderServiceFixture.create();
 
   @Test
   void aUserReadsAndListsItsOwnOrdersNewestFirstPageByPage() {
     long user = fixture.createUser();
-    OrderServiceBlockingStub owner = fixture.first().orders(fixture.tokens.user(user));
+    OrderServiceBlockingStub owner = fixture.first().orders(fixture.tokens().user(user));
     String sku = fixture.newSku(100, 100);
     List<Long> placed = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -74,7 +57,7 @@ class OrderQueriesIT {
     long ada = fixture.createUser();
     long grace = fixture.createUser();
     Order adas = fixture.first().orders(fixture.admin()).createOrder(order(ada, fixture.newSku(5, 100)).build());
-    OrderServiceBlockingStub asGrace = fixture.first().orders(fixture.tokens.user(grace));
+    OrderServiceBlockingStub asGrace = fixture.first().orders(fixture.tokens().user(grace));
 
     assertThat(code(() -> asGrace.createOrder(order(ada, fixture.newSku(5, 100)).build())))
         .isEqualTo(Status.Code.PERMISSION_DENIED);
@@ -91,7 +74,7 @@ class OrderQueriesIT {
   @Test
   void servicesMayNotTouchOrders() {
     long user = fixture.createUser();
-    OrderServiceBlockingStub asService = fixture.first().orders(fixture.tokens.service("reporting"));
+    OrderServiceBlockingStub asService = fixture.first().orders(fixture.tokens().service("reporting"));
 
     assertThat(code(() -> asService.createOrder(order(user, fixture.newSku(5, 100)).build())))
         .isEqualTo(Status.Code.PERMISSION_DENIED);

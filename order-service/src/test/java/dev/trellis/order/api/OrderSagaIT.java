@@ -19,12 +19,10 @@ import dev.trellis.order.v1.ShippingAddress;
 import dev.trellis.order.v1.Stock;
 import dev.trellis.testing.ErrorDetails;
 import dev.trellis.testing.LogCapture;
-import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,25 +33,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * reason.
  */
 class OrderSagaIT {
-  @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
   /** A short step timeout, so the payment provider that never answers (tok_timeout) costs a second, not 30. */
   @RegisterExtension
-  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of(
+  static final OrderServiceFixture fixture = OrderServiceFixture.withSettings(Map.of(
       "TRELLIS_ORDER_STEP_TIMEOUT", "1s", "TRELLIS_ORDER_COMPENSATION_BACKOFF_MAX", "1s",
       "TRELLIS_ORDER_SAGA_LEASE", "5s"));
-  private static OrderServiceFixture fixture;
   private static OrderServiceBlockingStub admin;
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture(users, orders);
     admin = fixture.first().orders(fixture.admin());
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
   }
 
   @Test
@@ -78,7 +67,7 @@ class OrderSagaIT {
     assertThat(paymentState(order)).isEqualTo("CHARGED");
     assertThat(fixture.count(SIM_PAYMENTS, SIM_PAYMENTS.IDEMPOTENCY_KEY.eq(chargeKey(order)))).isEqualTo(1);
     assertThat(shipmentState(order)).isEqualTo("CREATED");
-    assertThat(fixture.notifier.sent(Kind.CONFIRMATION, order.getId())).isEqualTo(1);
+    assertThat(fixture.notifier().sent(Kind.CONFIRMATION, order.getId())).isEqualTo(1);
     OrderSagasRecord saga = fixture.saga(order.getId()).orElseThrow();
     assertThat(saga.getSagaId()).isEqualTo("order_" + order.getId());
     assertThat(saga.getStatus()).isEqualTo("COMPLETED");
@@ -221,8 +210,8 @@ class OrderSagaIT {
     assertThat(shipmentState(order)).isEqualTo("CANCELLED");
     assertThat(paymentState(order)).isEqualTo("REFUNDED");
     assertThat(stock(sku)).containsExactly(4L, 0L, 0L);
-    assertThat(fixture.notifier.sent(Kind.CONFIRMATION, order.getId())).isZero();
-    assertThat(fixture.notifier.sent(Kind.CANCELLATION, order.getId())).isZero();
+    assertThat(fixture.notifier().sent(Kind.CONFIRMATION, order.getId())).isZero();
+    assertThat(fixture.notifier().sent(Kind.CANCELLATION, order.getId())).isZero();
     assertCompensated(order, "cancel_shipment", "refund_payment", "release_inventory");
   }
 
@@ -256,12 +245,12 @@ class OrderSagaIT {
   }
 
   private static String paymentState(Order order) {
-    return fixture.payments.stateOf(chargeKey(order)).orElse(null);
+    return fixture.payments().stateOf(chargeKey(order)).orElse(null);
   }
 
   private static String shipmentState(Order order) {
     String key = "order_" + order.getId() + "/create_shipment";
-    return fixture.orderDb.shardOfKey(key).read(dsl -> dsl.select(SIM_SHIPMENTS.STATE).from(SIM_SHIPMENTS)
+    return fixture.orderDb().shardOfKey(key).read(dsl -> dsl.select(SIM_SHIPMENTS.STATE).from(SIM_SHIPMENTS)
         .where(SIM_SHIPMENTS.IDEMPOTENCY_KEY.eq(key)).fetchOne(SIM_SHIPMENTS.STATE));
   }
 }

@@ -14,14 +14,12 @@ import dev.trellis.order.v1.TrackOrdersRequest;
 import dev.trellis.order.v1.WatchOrderRequest;
 import dev.trellis.testing.FirstResponse;
 import dev.trellis.testing.StreamRecorder;
-import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,10 +31,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class OrderStreamsIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
   @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
-  @RegisterExtension
-  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
-  private static OrderServiceFixture fixture;
+  static final OrderServiceFixture fixture = OrderServiceFixture.create();
   /** Runs the sagas, slowly: each partner takes a while, so every change is its own event. */
   private static OrderServiceFixture.Instance replicaA;
   /** Only watches. */
@@ -44,21 +39,15 @@ class OrderStreamsIT {
 
   @BeforeAll
   static void start() {
-    fixture = new OrderServiceFixture(users, orders);
     replicaA = fixture.start(Map.of("TRELLIS_ORDER_SIM_PAYMENT_LATENCY", "300ms",
         "TRELLIS_ORDER_SIM_SHIPMENT_LATENCY", "300ms", "TRELLIS_ORDER_SIM_NOTIFIER_LATENCY", "300ms"));
     replicaB = fixture.start();
   }
 
-  @AfterAll
-  static void stop() {
-    fixture.close();
-  }
-
   @Test
   void watchOrderOnAnotherReplicaSeesEveryChangeAndEndsWithTheTerminalOne() throws Exception {
     long user = fixture.createUser();
-    String owner = fixture.tokens.user(user);
+    String owner = fixture.tokens().user(user);
     FirstResponse<Order> placing = new FirstResponse<>();
     replicaA.ordersAsync(owner).withDeadlineAfter(60, TimeUnit.SECONDS)
         .createOrder(order(user, fixture.newSku(5, 100)).build(), placing);
@@ -104,7 +93,7 @@ class OrderStreamsIT {
   @Test
   void trackOrdersFollowsTheOrdersItAddsUntilItRemovesThemAndEndsAfterHalfCloseOnceAllEnded() throws Exception {
     long user = fixture.createUser();
-    String owner = fixture.tokens.user(user);
+    String owner = fixture.tokens().user(user);
     Order first = replicaA.orders(owner).createOrder(order(user, fixture.newSku(5, 100)).build());
     Order second = replicaA.orders(owner).createOrder(order(user, fixture.newSku(5, 100)).build());
     StreamRecorder<TrackOrdersRequest, OrderEvent> tracked = StreamRecorder.reading();
@@ -132,7 +121,7 @@ class OrderStreamsIT {
     Order order = replicaA.orders(fixture.admin()).createOrder(order(user, fixture.newSku(5, 100)).build());
     StreamRecorder<WatchOrderRequest, OrderEvent> watched = StreamRecorder.reading();
 
-    replicaB.ordersAsync(fixture.tokens.user(fixture.createUser()))
+    replicaB.ordersAsync(fixture.tokens().user(fixture.createUser()))
         .watchOrder(WatchOrderRequest.newBuilder().setId(order.getId()).build(), watched);
 
     assertThat(watched.awaitStatus(WAIT).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
@@ -154,7 +143,7 @@ class OrderStreamsIT {
   }
 
   private static long awaitOrderOf(long user) {
-    return await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> fixture.orderDb.shardOfId(user)
+    return await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> fixture.orderDb().shardOfId(user)
         .read(dsl -> dsl.select(ORDERS.ID).from(ORDERS).where(ORDERS.USER_ID.eq(user)).fetchOne(ORDERS.ID)),
         id -> id != null);
   }

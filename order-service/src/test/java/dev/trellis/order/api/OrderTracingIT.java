@@ -14,8 +14,6 @@ import io.opentelemetry.proto.trace.v1.Span;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -28,25 +26,12 @@ class OrderTracingIT {
   @RegisterExtension
   @org.junit.jupiter.api.Order(1)
   static final OtlpReceiver collector = OtlpReceiver.start();
-  @RegisterExtension
-  @org.junit.jupiter.api.Order(2)
-  static final ServiceExtension users = OrderServiceFixture.userService()
+  private static final ServiceExtension users = OrderServiceFixture.userService()
       .telemetry(() -> collector.telemetry("user-service"));
   @RegisterExtension
-  @org.junit.jupiter.api.Order(3)
-  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of())
-      .telemetry(() -> collector.telemetry("order-service"));
-  private static OrderServiceFixture fixture;
-
-  @BeforeAll
-  static void start() {
-    fixture = new OrderServiceFixture(users, orders);
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
-  }
+  @org.junit.jupiter.api.Order(2)
+  static final OrderServiceFixture fixture = new OrderServiceFixture(users,
+      OrderServiceFixture.orderService(users, Map.of()).telemetry(() -> collector.telemetry("order-service")));
 
   @Test
   void oneTraceHoldsTheServerSpanTheSagaItsStepsAndTheCallIntoUserService() {

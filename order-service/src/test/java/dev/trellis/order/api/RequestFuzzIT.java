@@ -15,13 +15,10 @@ import dev.trellis.order.v1.SetStockRequest;
 import dev.trellis.order.v1.TrackOrdersRequest;
 import dev.trellis.order.v1.WatchOrderRequest;
 import dev.trellis.testing.RequestFuzz;
-import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -36,20 +33,7 @@ class RequestFuzzIT {
   private static final Duration BUDGET = Duration.ofSeconds(60);
 
   @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
-  @RegisterExtension
-  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of());
-  private static OrderServiceFixture fixture;
-
-  @BeforeAll
-  static void start() {
-    fixture = new OrderServiceFixture(users, orders);
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
-  }
+  static final OrderServiceFixture fixture = OrderServiceFixture.create();
 
   @Test
   void randomBytesToEveryMethodGetAProperStatus() {
@@ -72,9 +56,9 @@ class RequestFuzzIT {
 
     Map<String, Map<Status.Code, Integer>> seen = RequestFuzz.of(OrderServiceGrpc.getServiceDescriptor(),
             orderRequests).endless("WatchOrder", "TrackOrders").bounded(CALLS_PER_METHOD, BUDGET)
-        .run(orders.channel(), fixture.admin());
+        .run(fixture.orderService().channel(), fixture.admin());
     seen.putAll(RequestFuzz.of(InventoryServiceGrpc.getServiceDescriptor(), inventoryRequests)
-        .bounded(CALLS_PER_METHOD, BUDGET).run(orders.channel(), fixture.admin()));
+        .bounded(CALLS_PER_METHOD, BUDGET).run(fixture.orderService().channel(), fixture.admin()));
 
     assertThat(seen).as("every method was called").hasSize(8);
     assertThat(seen.values().stream().mapToInt(m -> m.getOrDefault(Status.Code.INVALID_ARGUMENT, 0)).sum())

@@ -14,14 +14,11 @@ import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.Stock;
 import dev.trellis.testing.ErrorDetails;
 import dev.trellis.testing.LogCapture;
-import dev.trellis.testing.ServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -32,22 +29,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class UserServiceOutageIT {
   @RegisterExtension
-  static final ServiceExtension users = OrderServiceFixture.userService();
-  @RegisterExtension
-  static final ServiceExtension orders = OrderServiceFixture.orderService(users, Map.of(
+  static final OrderServiceFixture fixture = OrderServiceFixture.withSettings(Map.of(
       "TRELLIS_CLIENT_BACKOFF_MIN", "10ms", "TRELLIS_CLIENT_BACKOFF_MAX", "20ms",
       "TRELLIS_CLIENT_BREAKER_DELAY", "1s"));
-  private static OrderServiceFixture fixture;
-
-  @BeforeAll
-  static void start() {
-    fixture = new OrderServiceFixture(users, orders);
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
-  }
 
   @Test
   void anOutageOpensTheBreakerStoresNothingAndTheSameRequestWorksOnceUserServiceIsBack() {
