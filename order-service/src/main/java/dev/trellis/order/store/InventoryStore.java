@@ -16,6 +16,7 @@ import java.util.Map;
 import org.jooq.CommonTableExpression;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 
@@ -38,6 +39,8 @@ public final class InventoryStore {
   private static final String RESERVED = "RESERVED";
   private static final String SOLD = "SOLD";
   private static final String RELEASED = "RELEASED";
+  /** SQLSTATE of a duplicate key. */
+  private static final String UNIQUE_VIOLATION = "23505";
 
   private final ShardedDatabase db;
   private final Clock clock;
@@ -115,6 +118,11 @@ public final class InventoryStore {
    */
   public Reservation reserve(long orderId, String sku, int quantity) {
     OffsetDateTime now = OrderRows.databaseNow(clock);
+    if (reserveAtOnce(orderId, sku, quantity, now)) {
+      return Reservation.reserved();
+    }
+    // Not reserved by that statement: a repeat, too little stock or an unknown SKU; find out, and reserve if the
+    // stock has come back since.
     try {
       return db.shardOfKey(sku).transaction(tx -> {
         int inserted = tx.insertInto(INVENTORY_RESERVATIONS)
@@ -147,6 +155,39 @@ public final class InventoryStore {
       });
     } catch (Refused refused) {
       return refused.reservation;
+    }
+  }
+
+  /**
+   * The common case in one statement, so one round trip and no transaction: the stock moves to reserved and the
+   * reservation row is written, or neither. A concurrent repeat for the same order fails on the reservation's key
+   * and so moves nothing either.
+   *
+   * @return whether it reserved
+   */
+  private boolean reserveAtOnce(long orderId, String sku, int quantity, OffsetDateTime now) {
+    try {
+      return db.shardOfKey(sku).read(dsl -> {
+        CommonTableExpression<?> moved = DSL.name("moved").as(dsl.update(INVENTORY)
+            .set(INVENTORY.AVAILABLE, INVENTORY.AVAILABLE.minus(quantity))
+            .set(INVENTORY.RESERVED, INVENTORY.RESERVED.plus(quantity))
+            .set(INVENTORY.UPDATED_AT, now)
+            .where(INVENTORY.SKU.eq(sku), INVENTORY.AVAILABLE.ge((long) quantity))
+            .andNotExists(DSL.selectOne().from(INVENTORY_RESERVATIONS).where(
+                INVENTORY_RESERVATIONS.ORDER_ID.eq(orderId), INVENTORY_RESERVATIONS.SKU.eq(sku)))
+            .returning(INVENTORY.SKU));
+        return dsl.with(moved).insertInto(INVENTORY_RESERVATIONS, INVENTORY_RESERVATIONS.ORDER_ID,
+                INVENTORY_RESERVATIONS.SKU, INVENTORY_RESERVATIONS.QUANTITY, INVENTORY_RESERVATIONS.STATE,
+                INVENTORY_RESERVATIONS.CREATED_AT, INVENTORY_RESERVATIONS.UPDATED_AT)
+            .select(DSL.select(DSL.val(orderId), DSL.val(sku), DSL.val(quantity), DSL.val(RESERVED), DSL.val(now),
+                DSL.val(now)).from(moved))
+            .execute() == 1;
+      });
+    } catch (DataAccessException e) {
+      if (UNIQUE_VIOLATION.equals(e.sqlState())) {
+        return false; // the same reservation, made at the same moment: the slow path reads what it was
+      }
+      throw e;
     }
   }
 

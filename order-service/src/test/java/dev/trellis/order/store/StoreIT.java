@@ -12,9 +12,14 @@ import dev.trellis.testing.MutableClock;
 import dev.trellis.testing.ShardsExtension;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -46,6 +51,27 @@ class StoreIT {
     inventory.release(1, sku, 2);
     inventory.release(1, sku, 2);
     assertThat(counts(sku)).containsExactly(5L, 0L, 0L);
+  }
+
+  @Test
+  void theSameReserveRunningEightTimesAtOnceReservesOnce() throws Exception {
+    String sku = sku(50);
+
+    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Outcome>> outcomes = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        outcomes.add(callers.submit(() -> {
+          go.await();
+          return inventory.reserve(3, sku, 4).outcome();
+        }));
+      }
+      go.countDown();
+      for (Future<Outcome> outcome : outcomes) {
+        assertThat(outcome.get()).isEqualTo(Outcome.RESERVED);
+      }
+    }
+    assertThat(counts(sku)).containsExactly(46L, 4L, 0L);
   }
 
   @Test
