@@ -32,7 +32,7 @@ final class Banner {
       b.append(String.format(Locale.ROOT,
           "  %-14s %s   REST (JSON, NDJSON streams) and gRPC-Web; API at %s/openapi.json%n", edge.name(), url, url));
     }
-    b.append(String.format(Locale.ROOT, "  %-14s %d embedded PostgreSQL servers on localhost ports %s%n%n", "shards",
+    b.append(String.format(Locale.ROOT, "  %-14s %d embedded PostgreSQL servers on 127.0.0.1, ports %s%n%n", "shards",
         shards, shardPorts));
     b.append("Try it (./trellis call speaks gRPC through server reflection, with a dev token of the role you ask for:\n"
         + "--role admin by default, --role user --sub ID, --role service):\n");
