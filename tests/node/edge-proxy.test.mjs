@@ -29,8 +29,8 @@ test('the README curl lines run against the edge of ./trellis up', async (t) => 
     { cwd: ROOT, shell: '/bin/bash', encoding: 'utf8', env });
 
   const lines = readmeCurlLines();
-  assert.equal(lines.length, 7, `the README's edge block has its curl lines: ${lines}`);
-  const [create, get, patch, list, importUsers, openapi, health] = lines;
+  assert.equal(lines.length, 8, `the README's edge block has its curl lines: ${lines}`);
+  const [create, get, patch, list, importUsers, order, openapi, health] = lines;
 
   const alan = JSON.parse(run(create));
   assert.equal(alan.email, 'alan@example.com');
@@ -41,6 +41,18 @@ test('the README curl lines run against the edge of ./trellis up', async (t) => 
   assert.deepEqual(listed.map((u) => u.id), [alan.id], 'ListUsers is NDJSON, one user per line');
   const imported = JSON.parse(run(importUsers));
   assert.equal(imported.createdCount, 2);
+  // CreateOrder with REST's Idempotency-Key header: a whole saga; the same line again is a replay.
+  const placeOrder = () => {
+    const [head, body] = run(order.replace('<id from above>', alan.id)).split('\r\n\r\n');
+    return { head: head.toLowerCase(), order: JSON.parse(body) };
+  };
+  const first = placeOrder();
+  assert.equal(first.order.status, 'ORDER_STATUS_CONFIRMED', JSON.stringify(first.order));
+  assert.equal(first.order.totalCents, '600');
+  assert.ok(!first.head.includes('x-idempotent-replayed'), first.head);
+  const again = placeOrder();
+  assert.deepEqual(again.order, first.order);
+  assert.match(again.head, /^x-idempotent-replayed: true$/m);
   const spec = JSON.parse(run(openapi));
   assert.equal(spec.openapi, '3.0.3');
   assert.ok(spec.paths['/v1/users/{id}'].get, 'GET /v1/users/{id} is documented');

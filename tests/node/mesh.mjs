@@ -1,10 +1,12 @@
-// Starts and stops the real local mesh (`./trellis up`) for the Node tests, the way a user does.
+// Starts and stops the real local mesh (`./trellis up`) for the Node tests, the way a user does, and the small
+// grpc-js helpers the tests share.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import grpc from '@grpc/grpc-js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TRELLIS = join(ROOT, 'trellis');
@@ -26,14 +28,15 @@ export async function freePort() {
 }
 
 /**
- * Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. The edge gets a
- * free port unless one is given (never 8080: other runs may hold it).
+ * Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. order-service and
+ * the edge get free ports unless given ones, so that tests running at the same time never collide on 50052 or 8080.
  */
-export async function up(stateDir, userPort, { timeoutMs = 180_000, edgePort } = {}) {
+export async function up(stateDir, userPort, { timeoutMs = 180_000, orderPort, edgePort } = {}) {
   const started = Date.now();
+  const orders = orderPort ?? await freePort();
   const httpPort = edgePort ?? await freePort();
   const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(userPort),
-    '--edge-port', String(httpPort)], {
+    '--order-port', String(orders), '--edge-port', String(httpPort)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,6 +61,7 @@ export async function up(stateDir, userPort, { timeoutMs = 180_000, edgePort } =
   });
   return {
     readyMs: Date.now() - started,
+    orderPort: orders,
     edgePort: httpPort,
     output: () => output,
     /** Ctrl-C, as a user stops it; resolves with the exit code. */
@@ -77,4 +81,17 @@ export function token(stateDir, sub, role) {
     throw new Error(`./trellis token printed more than a token: ${JSON.stringify(out)}`);
   }
   return out.trim();
+}
+
+/** Call metadata that carries a bearer token. */
+export function metadata(bearer) {
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${bearer}`);
+  return md;
+}
+
+/** A unary call of a grpc-js client as a promise. */
+export function unary(client, method, request, md) {
+  return new Promise((resolve, reject) =>
+    client[method](request, md, (err, response) => (err ? reject(err) : resolve(response))));
 }

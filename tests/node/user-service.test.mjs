@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import grpc from '@grpc/grpc-js';
 import { GrpcReflection } from 'grpc-js-reflection-client';
-import { ROOT, freePort, newStateDir, token, up } from './mesh.mjs';
-
+import { ROOT, freePort, metadata, newStateDir, token, unary, up } from './mesh.mjs';
 
 async function userServiceClient(address) {
   const reflection = new GrpcReflection(address, grpc.credentials.createInsecure());
@@ -16,17 +15,6 @@ async function userServiceClient(address) {
   const descriptor = await reflection.getDescriptorBySymbol('trellis.user.v1.UserService');
   const pkg = descriptor.getPackageObject({ keepCase: true, longs: String, defaults: true });
   return new pkg.trellis.user.v1.UserService(address, grpc.credentials.createInsecure());
-}
-
-function metadata(bearer) {
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${bearer}`);
-  return md;
-}
-
-function unary(client, method, request, md) {
-  return new Promise((resolve, reject) =>
-    client[method](request, md, (err, response) => (err ? reject(err) : resolve(response))));
 }
 
 function stream(client, method, request, md) {

@@ -32,7 +32,7 @@ class EdgeTelemetryIT {
   @RegisterExtension
   @Order(2)
   static final ServiceExtension users = ServiceExtension.of("user-service")
-      .telemetry(() -> telemetry("user-service"));
+      .telemetry(() -> collector.telemetry("user-service"));
   /**
    * Untraced, so that its calls leave no spans: trusts the edge (127.0.0.1) and allows each client address 2 calls,
    * then 1 a second.
@@ -46,18 +46,9 @@ class EdgeTelemetryIT {
   private static LibraryBackend library;
   private static EdgeFixture edge;
 
-  private static Telemetry telemetry(String name) {
-    return Telemetry.configure(name, Map.of(
-        "otel.sdk.disabled", "false",
-        "otel.exporter.otlp.protocol", "grpc",
-        "otel.exporter.otlp.endpoint", collector.endpoint(),
-        "otel.bsp.schedule.delay", "50",
-        "otel.metric.export.interval", "200"));
-  }
-
   @BeforeAll
   static void start() {
-    edgeTelemetry = telemetry("edge-proxy");
+    edgeTelemetry = collector.telemetry("edge-proxy");
     library = new LibraryBackend();
     edge = EdgeFixture.start(Map.of(EdgeFixture.USER_SERVICE, EdgeFixture.target(users),
         LibraryEdge.SERVICE, library.target()), Map.of(), edgeTelemetry);

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   stateDir/shard-0/pgdata   the PostgreSQL data directory
- *   stateDir/shard-0/port     the port it listens on (localhost)
+ *   stateDir/shard-0/port     the port it listens on (127.0.0.1)
  * </pre>
  *
  * For local mode, tests and build-time code generation only; clusters use external PostgreSQL through
@@ -57,6 +57,15 @@ public final class EmbeddedShards implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedShards.class);
   private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final String SUPERUSER = "postgres";
+  /**
+   * The one address the servers listen on and are reached at. Not "localhost": PostgreSQL starts when it can bind
+   * any of the addresses a name resolves to, so two servers started at the same moment on the same port (another
+   * process picked it too) could each take one of ::1 and 127.0.0.1, and a shard would be reached at the other's
+   * server. On one address the second fails, and starts again on another port.
+   */
+  private static final String HOST = "127.0.0.1";
+  /** Starts on a port taken meanwhile by another process, before giving up. */
+  private static final int PORT_ATTEMPTS = 3;
 
   private final Path stateDirectory;
   private final boolean durable;
@@ -220,7 +229,7 @@ public final class EmbeddedShards implements AutoCloseable {
   }
 
   private String jdbcUrl(int index, String database) {
-    return "jdbc:postgresql://localhost:" + ports[index] + "/" + database;
+    return "jdbc:postgresql://" + HOST + ":" + ports[index] + "/" + database;
   }
 
   /**
@@ -304,31 +313,47 @@ public final class EmbeddedShards implements AutoCloseable {
     try {
       Files.createDirectories(shardDir);
       stopLeftoverServer(shardDir.resolve("pgdata"));
-      int port = port(shardDir, mayMovePort);
-      ports[index] = port;
-      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-          .setDataDirectory(shardDir.resolve("pgdata"))
-          .setCleanDataDirectory(false)
-          .setPort(port)
-          .setRegisterShutdownHook(false)
-          .setServerConfig("max_connections", "300")
-          .setServerConfig("listen_addresses", "localhost");
-      if (durable) {
-        // zonky starts servers with fsync and synchronous commit off; the local mesh keeps data across crashes.
-        builder.setServerConfig("fsync", "on")
-            .setServerConfig("synchronous_commit", "on");
-      } else {
-        // Tests: speed over crash safety.
-        builder.setServerConfig("fsync", "off")
-            .setServerConfig("synchronous_commit", "off")
-            .setServerConfig("full_page_writes", "off");
+      for (int attempt = 1; ; attempt++) {
+        int port = port(shardDir, mayMovePort);
+        ports[index] = port;
+        try {
+          EmbeddedPostgres server = builder(shardDir, port).start();
+          log.info("{} listening on {}:{} (data in {})", ShardTopology.shardName(index), HOST, port, shardDir);
+          return server;
+        } catch (IOException e) {
+          if (!mayMovePort || attempt == PORT_ATTEMPTS || isFree(port)) {
+            throw e;
+          }
+          // Free when we looked, taken when PostgreSQL bound it: another process was quicker.
+          log.warn("{} could not listen on port {}, taken meanwhile; it moves to a new port",
+              ShardTopology.shardName(index), port);
+          Files.delete(shardDir.resolve("port"));
+        }
       }
-      EmbeddedPostgres server = builder.start();
-      log.info("{} listening on localhost:{} (data in {})", ShardTopology.shardName(index), port, shardDir);
-      return server;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + ShardTopology.shardName(index) + " in " + shardDir, e);
     }
+  }
+
+  private EmbeddedPostgres.Builder builder(Path shardDir, int port) {
+    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+        .setDataDirectory(shardDir.resolve("pgdata"))
+        .setCleanDataDirectory(false)
+        .setPort(port)
+        .setRegisterShutdownHook(false)
+        .setServerConfig("max_connections", "300")
+        .setServerConfig("listen_addresses", HOST);
+    if (durable) {
+      // zonky starts servers with fsync and synchronous commit off; the local mesh keeps data across crashes.
+      builder.setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on");
+    } else {
+      // Tests: speed over crash safety.
+      builder.setServerConfig("fsync", "off")
+          .setServerConfig("synchronous_commit", "off")
+          .setServerConfig("full_page_writes", "off");
+    }
+    return builder;
   }
 
   /**
@@ -374,7 +399,7 @@ public final class EmbeddedShards implements AutoCloseable {
       log.warn("port {} recorded in {} is taken; {} moves to a new port", recorded, file, shardDir.getFileName());
     }
     int port;
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
       port = socket.getLocalPort();
     }
     Files.writeString(file, Integer.toString(port), StandardCharsets.US_ASCII);
@@ -382,7 +407,7 @@ public final class EmbeddedShards implements AutoCloseable {
   }
 
   private static boolean isFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName(HOST))) {
       return socket.getLocalPort() == port;
     } catch (IOException e) {
       return false;

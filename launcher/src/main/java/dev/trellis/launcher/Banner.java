@@ -32,7 +32,7 @@ final class Banner {
       b.append(String.format(Locale.ROOT,
           "  %-14s %s   REST (JSON, NDJSON streams) and gRPC-Web; API at %s/openapi.json%n", edge.name(), url, url));
     }
-    b.append(String.format(Locale.ROOT, "  %-14s %d embedded PostgreSQL servers on localhost ports %s%n%n", "shards",
+    b.append(String.format(Locale.ROOT, "  %-14s %d embedded PostgreSQL servers on 127.0.0.1, ports %s%n%n", "shards",
         shards, shardPorts));
     b.append("Try it (./trellis call speaks gRPC through server reflection, with a dev token of the role you ask for:\n"
         + "--role admin by default, --role user --sub ID, --role service):\n");
@@ -43,6 +43,16 @@ final class Banner {
         b.append("  ").append(users).append("CreateUser '{\"email\":\"ada@example.com\",\"name\":\"Ada Lovelace\"}'\n");
         b.append("  ").append(users).append("GetUser '{\"id\":\"<id from above>\"}'\n");
         b.append("  ").append(users).append("ListUsers '{\"page_size\":10}'\n");
+      }
+      if (service.name().equals("order-service")) {
+        // The demo catalog's mug, for the user made above; the simulators' tokens and country XX fail on purpose.
+        String orders = call(mesh, service) + "/";
+        b.append("  ").append(orders).append("CreateOrder '{\"user_id\":\"<id from CreateUser>\",\"items\":[{\"sku\":"
+            + "\"mug-classic\",\"quantity\":2}],\"payment_token\":\"tok_visa\",\"request_id\":\"demo-order-1\","
+            + "\"shipping_address\":{\"recipient\":\"Ada Lovelace\",\"line1\":\"12 St James Square\",\"city\":"
+            + "\"London\",\"country_code\":\"GB\"}}'\n");
+        b.append("  ").append(orders).append("WatchOrder '{\"id\":\"<order id from above>\"}'   # Ctrl-C to stop\n");
+        b.append("  ").append(orders).append("GetStock '{\"sku\":\"mug-classic\"}'\n");
       }
     }
     b.append(String.format(Locale.ROOT, "%nAn admin token for other gRPC clients (grpcurl, buf curl, grpc-js; valid %d h;"

@@ -172,13 +172,21 @@ final class LocalMesh implements AutoCloseable {
     return upstreams;
   }
 
-  /** A service's settings: the process environment, then dev mode, its port and its database on the shards. */
+  /**
+   * A service's settings: the process environment, then dev mode, its port, its database on the shards, where every
+   * other service of the mesh listens (order-service calls user-service over the network, as in a cluster), and
+   * demo data.
+   */
   private Settings serviceSettings(Settings processSettings, TrellisService service) {
     Map<String, String> local = new HashMap<>();
     service.database().ifPresent(db -> local.putAll(shards.topology(db.name()).toSettings()));
     local.put(AuthConfig.DEV_MODE, "true");
     local.put(AuthConfig.DEV_KEY_FILE, settings.state().devKeyFile().toString());
     local.put(ServerConfig.PORT, Integer.toString(settings.port(service.name())));
+    for (TrellisService other : services) {
+      local.put(TrellisService.targetVariable(other.name()), "127.0.0.1:" + settings.port(other.name()));
+    }
+    local.put(TrellisService.DEMO_DATA, "true");
     if (!edges.isEmpty()) {
       // The edges forward each caller's address; the services' per-address limit believes it from this host.
       local.put(RateLimitConfig.TRUSTED_PROXIES,

@@ -35,12 +35,16 @@ class BannerTest {
 
   @Test
   void anotherStateDirectoryAndPortAreInEveryCommand() {
-    String banner = banner("--state-dir", "/tmp/elsewhere", "--user-port", "6001");
+    String banner = banner("--state-dir", "/tmp/elsewhere", "--user-port", "6001", "--order-port", "6002");
 
     assertThat(banner).contains("./trellis call --state-dir /tmp/elsewhere --target 127.0.0.1:6001"
         + " user-service/GetUser '{\"id\":\"<id from above>\"}'");
-    assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call")))
+    assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call") && l.contains(" user-service")))
+        .isNotEmpty()
         .allMatch(l -> l.contains("--state-dir /tmp/elsewhere --target 127.0.0.1:6001"));
+    assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call") && l.contains(" order-service")))
+        .hasSize(4)
+        .allMatch(l -> l.contains("--state-dir /tmp/elsewhere --target 127.0.0.1:6002"));
   }
 
   @Test

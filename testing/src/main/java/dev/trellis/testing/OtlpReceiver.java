@@ -1,5 +1,6 @@
 package dev.trellis.testing;
 
+import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -14,6 +15,7 @@ import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <pre>{@code
  * @RegisterExtension @Order(1) static final OtlpReceiver collector = OtlpReceiver.start();
  * @RegisterExtension @Order(2) static final ServiceExtension users =
- *     ServiceExtension.of("user-service").telemetry(() -> Telemetry.configure(...collector.endpoint()...));
+ *     ServiceExtension.of("user-service").telemetry(() -> collector.telemetry("user-service"));
  * }</pre>
  */
 public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
@@ -84,6 +86,19 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Telemetry for {@code serviceName} that exports its spans and metrics here over OTLP/gRPC, soon after they end
+   * (spans within 50 ms, metrics every 200 ms), so a test waits little for them.
+   */
+  public Telemetry telemetry(String serviceName) {
+    return Telemetry.configure(serviceName, Map.of(
+        "otel.sdk.disabled", "false",
+        "otel.exporter.otlp.protocol", "grpc",
+        "otel.exporter.otlp.endpoint", endpoint(),
+        "otel.bsp.schedule.delay", "50",
+        "otel.metric.export.interval", "200"));
   }
 
   public String endpoint() {

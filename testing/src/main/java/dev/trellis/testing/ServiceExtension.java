@@ -49,12 +49,19 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * {@link #replicaOf} declares a second replica on the same database and keys; {@link #startReplica} starts one
- * during a test.
+ * during a test. {@link #calls} makes a service call another one, as order-service calls user-service (each starts
+ * after what it depends on, whatever the order of the fields):
+ *
+ * <pre>{@code
+ * @RegisterExtension static final ServiceExtension users = ServiceExtension.of("user-service");
+ * @RegisterExtension static final ServiceExtension orders = ServiceExtension.of("order-service").calls(users);
+ * }</pre>
  */
 public final class ServiceExtension implements BeforeAllCallback, AfterAllCallback {
   private final String serviceName;
   private final ServiceExtension first;
   private final Map<String, String> settings = new LinkedHashMap<>();
+  private final List<ServiceExtension> dependencies = new ArrayList<>();
   private Supplier<Telemetry> telemetry = Telemetry::off;
   private final List<Replica> replicas = new ArrayList<>();
   private TrellisService service;
@@ -73,10 +80,7 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
     return new ServiceExtension(requireNonNull(serviceName, "serviceName"), null);
   }
 
-  /**
-   * Another replica of {@code first}'s service on its database and keys, as replicas share them in a cluster.
-   * Register it after {@code first}: extensions start in the order of their fields.
-   */
+  /** Another replica of {@code first}'s service on its database and keys, as replicas share them in a cluster. */
   public static ServiceExtension replicaOf(ServiceExtension first) {
     requireNonNull(first, "first");
     return new ServiceExtension(first.serviceName, first);
@@ -89,6 +93,16 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
   }
 
   /**
+   * This service calls {@code dependency} (which then starts first): it shares the dependency's dev key,
+   * so that its own service token is accepted there (and {@link #tokens()} of both agree), and its replicas are told
+   * where the dependency's first replica listens ({@link TrellisService#targetVariable}).
+   */
+  public ServiceExtension calls(ServiceExtension dependency) {
+    dependencies.add(requireNonNull(dependency, "dependency"));
+    return this;
+  }
+
+  /**
    * The telemetry of each replica, made as it starts (so it may point at a collector that starts before it) and
    * closed when it stops; none by default.
    */
@@ -97,8 +111,21 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
     return this;
   }
 
+  /**
+   * Starts the service; first the replica it copies and the services it calls, whatever the order JUnit runs the
+   * extensions in (their fields' order is not the one JUnit uses).
+   */
   @Override
   public synchronized void beforeAll(ExtensionContext context) throws IOException {
+    if (main != null) {
+      return; // started already, by a service that calls this one or a replica of it
+    }
+    if (first != null) {
+      first.beforeAll(context);
+    }
+    for (ServiceExtension dependency : dependencies) {
+      dependency.beforeAll(context);
+    }
     if (first != null) {
       service = first.service();
       topology = first.topology;
@@ -109,8 +136,13 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
       topology = service.database()
           .map(db -> SharedShards.newDatabase(SharedShards.get(), db.name()))
           .orElse(null);
-      keyFile = Files.createTempDirectory("trellis-service-key-").resolve("dev-jwt-key.json");
-      tokens = TestTokens.create(keyFile, Clock.systemUTC());
+      if (dependencies.isEmpty()) {
+        keyFile = Files.createTempDirectory("trellis-service-key-").resolve("dev-jwt-key.json");
+        tokens = TestTokens.create(keyFile, Clock.systemUTC());
+      } else {
+        keyFile = dependencies.getFirst().keyFile;
+        tokens = dependencies.getFirst().tokens();
+      }
     }
     main = startReplica(Map.of());
   }
@@ -121,6 +153,7 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
       replica.close();
     }
     replicas.clear();
+    main = null;
   }
 
   /**
@@ -128,17 +161,7 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
    * closes it first (closing is a graceful stop, as on SIGTERM).
    */
   public synchronized Replica startReplica(Map<String, String> extra) {
-    Map<String, String> env = new HashMap<>();
-    if (topology != null) {
-      env.putAll(topology.toSettings());
-      env.put(ShardPoolSettings.POOL_SIZE, Integer.toString(ShardsExtension.SMALL_POOLS.maxSize()));
-    }
-    env.put(AuthConfig.DEV_MODE, "true");
-    env.put(AuthConfig.DEV_KEY_FILE, keyFile.toString());
-    env.put(ServerConfig.PORT, "0");
-    env.put(ServerConfig.SHUTDOWN_GRACE, "5s");
-    env.putAll(settings);
-    env.putAll(extra);
+    Map<String, String> env = environment(extra);
     ServiceRuntime runtime = ServiceRuntime.create(service.name(), Settings.of(env), telemetry.get(),
         Clock.systemUTC());
     TrellisServer server;
@@ -152,6 +175,29 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
     Replica replica = new Replica(runtime, server, channel);
     replicas.add(replica);
     return replica;
+  }
+
+  /**
+   * The environment a replica starts with, {@code extra} on top: its database, dev mode and key, a free port, where
+   * the services it calls listen, and the class's settings. For a replica in a process of its own.
+   */
+  public synchronized Map<String, String> environment(Map<String, String> extra) {
+    service();
+    Map<String, String> env = new HashMap<>();
+    if (topology != null) {
+      env.putAll(topology.toSettings());
+      env.put(ShardPoolSettings.POOL_SIZE, Integer.toString(ShardsExtension.SMALL_POOLS.maxSize()));
+    }
+    env.put(AuthConfig.DEV_MODE, "true");
+    env.put(AuthConfig.DEV_KEY_FILE, keyFile.toString());
+    env.put(ServerConfig.PORT, "0");
+    env.put(ServerConfig.SHUTDOWN_GRACE, "5s");
+    for (ServiceExtension dependency : dependencies) {
+      env.put(TrellisService.targetVariable(dependency.serviceName), "127.0.0.1:" + dependency.port());
+    }
+    env.putAll(settings);
+    env.putAll(requireNonNull(extra, "extra"));
+    return env;
   }
 
   /** The service being tested. */

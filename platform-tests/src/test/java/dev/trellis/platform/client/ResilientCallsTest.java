@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.trellis.platform.ScriptedService;
 import dev.trellis.testing.GrpcCleanup;
+import dev.trellis.testing.LogCapture;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -91,6 +92,7 @@ class ResilientCallsTest {
     ResilientCalls calls = calls().withRetries(false).withCircuitBreaker(5, Duration.ofMillis(200)).build();
     dependency.fail(Status.UNAVAILABLE, Status.UNAVAILABLE, Status.UNAVAILABLE, Status.UNAVAILABLE,
         Status.UNAVAILABLE);
+    LogCapture breakerLog = LogCapture.of(FailsafeCalls.class);
     for (int i = 0; i < 5; i++) {
       codeOf(() -> calls.unary(() -> stub.unaryRpc(ScriptedService.request("x"))));
     }
@@ -108,6 +110,11 @@ class ResilientCallsTest {
         assertThat(calls.unary(() -> stub.unaryRpc(ScriptedService.request("back"))).getResponseMessage())
             .isEqualTo("back"));
     assertThat(dependency.attempts.get()).isEqualTo(6);
+    breakerLog.close();
+    assertThat(breakerLog.lines()).extracting(line -> line.get("message").asText()).containsExactly(
+        "circuit breaker for user-service opened after 5 failures in a row; calls fail fast for 200 ms",
+        "circuit breaker for user-service half-open: a trial call goes through",
+        "circuit breaker for user-service closed");
   }
 
   @Test
@@ -119,6 +126,25 @@ class ResilientCallsTest {
           .isEqualTo(Status.Code.NOT_FOUND);
     }
     assertThat(dependency.attempts.get()).isEqualTo(5);
+  }
+
+  @Test
+  void aNotFoundBetweenFailuresCountsAsASuccessForTheBreaker() {
+    ResilientCalls calls = calls().withRetries(false).withCircuitBreaker(3, Duration.ofMinutes(1)).build();
+    // Two failures, an answer (NOT_FOUND), two failures: never three failures in a row, so the circuit stays closed.
+    dependency.fail(Status.UNAVAILABLE, Status.UNAVAILABLE, Status.NOT_FOUND, Status.UNAVAILABLE,
+        Status.UNAVAILABLE);
+    List<Status.Code> codes = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      codes.add(codeOf(() -> calls.unary(() -> stub.unaryRpc(ScriptedService.request("x")))));
+    }
+
+    String answer = calls.unary(() -> stub.unaryRpc(ScriptedService.request("still closed"))).getResponseMessage();
+
+    assertThat(codes).containsExactly(Status.Code.UNAVAILABLE, Status.Code.UNAVAILABLE, Status.Code.NOT_FOUND,
+        Status.Code.UNAVAILABLE, Status.Code.UNAVAILABLE);
+    assertThat(answer).isEqualTo("still closed");
+    assertThat(dependency.attempts.get()).isEqualTo(6);
   }
 
   @Test

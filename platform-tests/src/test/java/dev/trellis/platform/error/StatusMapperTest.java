@@ -8,6 +8,7 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -72,6 +73,18 @@ class StatusMapperTest {
     RetryInfo retry = detail(e, RetryInfo.class);
     assertThat(retry.getRetryDelay().getSeconds()).isEqualTo(1);
     assertThat(retry.getRetryDelay().getNanos()).isEqualTo(500_000_000);
+  }
+
+  @Test
+  void abortedMayTellWhenToRetryUnderItsOwnReason() {
+    var e = StatusMapper.toStatusException(
+        new AbortedException("IDEMPOTENCY_KEY_IN_USE", "the first call is still running", Duration.ofSeconds(2)));
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+    assertThat(detail(e, ErrorInfo.class).getReason()).isEqualTo("IDEMPOTENCY_KEY_IN_USE");
+    assertThat(detail(e, RetryInfo.class).getRetryDelay().getSeconds()).isEqualTo(2);
+    assertThat(StatusProto.fromThrowable(StatusMapper.toStatusException(new AbortedException("raced")))
+        .getDetailsList()).noneMatch(any -> any.is(RetryInfo.class));
   }
 
   @Test

@@ -22,9 +22,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link ResilientCalls} on Failsafe: the policies of one dependency, shared by all its calls. */
 final class FailsafeCalls implements ResilientCalls {
+  private static final Logger log = LoggerFactory.getLogger(FailsafeCalls.class);
+
   private final String dependency;
   private final ClientConfig config;
   private final CircuitBreaker<Object> breaker;
@@ -38,6 +42,11 @@ final class FailsafeCalls implements ResilientCalls {
         .handleIf(FailsafeCalls::isDependencyFailure)
         .withFailureThreshold(config.breakerFailures())
         .withDelay(config.breakerDelay())
+        // Operators (and tests) see the breaker move: while it is open, calls fail at once without the network.
+        .onOpen(e -> log.warn("circuit breaker for {} opened after {} failures in a row; calls fail fast for {} ms",
+            dependency, config.breakerFailures(), config.breakerDelay().toMillis()))
+        .onHalfOpen(e -> log.info("circuit breaker for {} half-open: a trial call goes through", dependency))
+        .onClose(e -> log.info("circuit breaker for {} closed", dependency))
         .build();
     this.bulkhead = Bulkhead.builder(config.maxConcurrentCalls()).withMaxWaitTime(config.bulkheadWait()).build();
     // The interrupt makes a blocking stub cancel its call, so the server stops working on it too.

@@ -24,9 +24,14 @@ final class ShardFailures {
 
   private final String unavailableMessage;
 
-  /** @param kind what the shards hold, for the message: "user" gives "a user shard is unavailable; retry later" */
+  /**
+   * @param kind what the shards hold, for the message: "user" gives "a user shard is unavailable; retry later",
+   *     "order" "an order shard ..."
+   */
   ShardFailures(String kind) {
-    this.unavailableMessage = "a " + kind + " shard is unavailable; retry later";
+    // By sound, for the usual kinds: "an order", "an item", but "a user".
+    String article = !kind.isEmpty() && "aeio".indexOf(Character.toLowerCase(kind.charAt(0))) >= 0 ? "an " : "a ";
+    this.unavailableMessage = article + kind + " shard is unavailable; retry later";
   }
 
   /** The exception to throw for a failure on the named shard. */

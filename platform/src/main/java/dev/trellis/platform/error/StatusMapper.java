@@ -80,6 +80,10 @@ public final class StatusMapper {
           status.addDetails(Any.pack(info.build())).addDetails(retryInfo(exhausted.retryDelay()));
       case UnavailableException unavailable ->
           status.addDetails(Any.pack(info.build())).addDetails(retryInfo(unavailable.retryDelay()));
+      case AbortedException aborted -> {
+        status.addDetails(Any.pack(info.build()));
+        aborted.retryDelay().ifPresent(delay -> status.addDetails(retryInfo(delay)));
+      }
       default -> status.addDetails(Any.pack(info.build()));
     }
     return StatusProto.toStatusRuntimeException(bound(status.build()));

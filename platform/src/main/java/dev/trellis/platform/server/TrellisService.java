@@ -2,6 +2,7 @@ package dev.trellis.platform.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.config.Settings;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -23,6 +24,21 @@ import java.util.ServiceLoader;
  * }</pre>
  */
 public interface TrellisService {
+  /**
+   * Set by the local mesh: a service may seed demo data where it is missing (order-service: a small catalog). Never
+   * set in clusters.
+   */
+  String DEMO_DATA = "TRELLIS_DEMO_DATA";
+
+  /**
+   * The setting that tells a service where another one listens, as a gRPC target: {@code TRELLIS_USER_SERVICE_TARGET}
+   * for user-service. The local mesh and the test kit set it for every service they run; in clusters the default
+   * (the other service's DNS name) holds.
+   */
+  static String targetVariable(String serviceName) {
+    return Settings.variableOf(requireNonNull(serviceName, "serviceName") + "-target");
+  }
+
   /** Its name: the logs', its service identity ({@code sub} of its tokens), and how tools ask for it. */
   String name();
 

@@ -58,6 +58,34 @@ public final class Violations {
     }).orElse(true);
   }
 
+  /**
+   * Checks a free-text field (a name, an address line, a reason): present unless {@code required} is false (blank
+   * counts as missing), storable, at most {@code maxChars} characters (code points), no control characters. Reports
+   * the first problem only.
+   *
+   * @return whether it passed
+   */
+  public boolean text(String field, String text, boolean required, int maxChars) {
+    requireNonNull(text, "text");
+    if (required && text.isBlank()) {
+      add(field, "is required");
+      return false;
+    }
+    if (!storableText(field, text)) {
+      return false;
+    }
+    int length = text.codePointCount(0, text.length());
+    if (length > maxChars) {
+      add(field, "must be at most " + maxChars + " characters, got " + length);
+      return false;
+    }
+    if (text.codePoints().anyMatch(Character::isISOControl)) {
+      add(field, "must not contain control characters");
+      return false;
+    }
+    return true;
+  }
+
   public boolean isEmpty() {
     return found.isEmpty();
   }

@@ -139,19 +139,7 @@ public final class UserValidation {
   }
 
   private static void checkName(String field, String name, Violations violations) {
-    if (name.isBlank()) {
-      violations.add(field, "is required");
-      return;
-    }
-    if (!violations.storableText(field, name)) {
-      return;
-    }
-    int length = name.codePointCount(0, name.length());
-    if (length > MAX_NAME_LENGTH) {
-      violations.add(field, "must be at most " + MAX_NAME_LENGTH + " characters, got " + length);
-    } else if (name.codePoints().anyMatch(Character::isISOControl)) {
-      violations.add(field, "must not contain control characters");
-    }
+    violations.text(field, name, true, MAX_NAME_LENGTH);
   }
 
   private static List<String> checkRoles(String field, List<String> roles, Violations violations) {
