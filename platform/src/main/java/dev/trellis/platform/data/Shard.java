@@ -3,6 +3,9 @@ package dev.trellis.platform.data;
 import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.trellis.platform.data.ShardProber.ShardHealth;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
@@ -11,9 +14,13 @@ import org.jooq.impl.SQLDataType;
 
 /**
  * One physical shard as the code sees it: its HikariCP pool and a jOOQ {@link DSLContext} on that pool. Work runs
- * through {@link #read} or {@link #transaction}, which turn connection failures into UNAVAILABLE (see
+ * through {@link #read} or {@link #transaction}, which turn connection failures and timeouts into UNAVAILABLE (see
  * {@link ShardFailures}); nothing else talks to the pool directly except tests and benchmarks (a
  * scatter-gather reads each batch through {@link #read} too).
+ *
+ * <p>Every statement is bounded in time ({@link ShardTimeouts}, and the deadline of the call being served), and a
+ * shard that its prober found unreachable fails its calls at once with UNAVAILABLE rather than after the pool's
+ * connection timeout.
  */
 public final class Shard {
   private final int index;
@@ -22,15 +29,18 @@ public final class Shard {
   private final DSLContext dsl;
   private final ShardFailures failures;
   private final PoolCounters counters;
+  private final int checkSeconds;
+  private final ShardHealth health = new ShardHealth();
 
   Shard(int index, String name, HikariDataSource pool, DSLContext dsl, ShardFailures failures,
-      PoolCounters counters) {
+      PoolCounters counters, int checkSeconds) {
     this.index = index;
     this.name = name;
     this.pool = pool;
     this.dsl = dsl;
     this.failures = failures;
     this.counters = counters;
+    this.checkSeconds = checkSeconds;
   }
 
   /** The position of this shard in the topology and the bucket directory. */
@@ -48,10 +58,11 @@ public final class Shard {
    */
   public <T> T read(Function<DSLContext, T> work) {
     requireNonNull(work, "work");
+    requireReachable();
     try {
       return work.apply(dsl);
     } catch (RuntimeException e) {
-      throw failures.translate(name, e);
+      throw failed(e);
     }
   }
 
@@ -61,11 +72,44 @@ public final class Shard {
    */
   public <T> T transaction(Function<DSLContext, T> work) {
     requireNonNull(work, "work");
+    requireReachable();
     try {
       return dsl.transactionResult(configuration -> work.apply(configuration.dsl()));
     } catch (RuntimeException e) {
-      throw failures.translate(name, e);
+      throw failed(e);
     }
+  }
+
+  /** Whether the last check of this shard found it answering (true until the first check says otherwise). */
+  public boolean isReachable() {
+    return health.reachable();
+  }
+
+  /** Fails at once with UNAVAILABLE when the prober found this shard unreachable. */
+  void requireReachable() {
+    if (!health.reachable()) {
+      throw failures.unreachable();
+    }
+  }
+
+  private RuntimeException failed(RuntimeException e) {
+    if (ShardFailures.isConnectionFailure(e)) {
+      health.suspect();
+    }
+    return failures.translate(name, e);
+  }
+
+  /** One check for the prober: a connection from the pool that answers within the check's bound. */
+  boolean check() {
+    try (Connection connection = pool.getConnection()) {
+      return connection.isValid(checkSeconds);
+    } catch (SQLException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  ShardHealth health() {
+    return health;
   }
 
   /**
