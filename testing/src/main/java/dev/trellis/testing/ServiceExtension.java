@@ -48,11 +48,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * {@link #replicaOf} declares a second replica on the same database and keys; {@link #startReplica} starts one
- * during a test.
+ * during a test; {@link #onShards} puts the database on shards a fault test may stop or freeze.
  */
 public final class ServiceExtension implements BeforeAllCallback, AfterAllCallback {
   private final String serviceName;
   private final ServiceExtension first;
+  private ShardsExtension shards;
   private final Map<String, String> settings = new LinkedHashMap<>();
   private final List<Replica> replicas = new ArrayList<>();
   private TrellisService service;
@@ -80,6 +81,16 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
     return new ServiceExtension(first.serviceName, first);
   }
 
+  /**
+   * The service's database on {@code shards} (shards of the class's own, {@link ShardsExtension#own}, which a fault
+   * test stops, starts and freezes) instead of the JVM's shared ones. Register {@code shards} first: extensions
+   * start in the order of their fields.
+   */
+  public ServiceExtension onShards(ShardsExtension shards) {
+    this.shards = requireNonNull(shards, "shards");
+    return this;
+  }
+
   /** A setting of the service ({@code TRELLIS_...}), over the test defaults; set before the class starts. */
   public ServiceExtension setting(String name, String value) {
     settings.put(requireNonNull(name, "name"), requireNonNull(value, "value"));
@@ -96,7 +107,8 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
     } else {
       service = TrellisService.named(serviceName);
       topology = service.database()
-          .map(db -> SharedShards.newDatabase(SharedShards.get(), db.name()))
+          .map(db -> shards != null ? shards.newDatabase(db.name())
+              : SharedShards.newDatabase(SharedShards.get(), db.name()))
           .orElse(null);
       keyFile = Files.createTempDirectory("trellis-service-key-").resolve("dev-jwt-key.json");
       tokens = TestTokens.create(keyFile, Clock.systemUTC());
