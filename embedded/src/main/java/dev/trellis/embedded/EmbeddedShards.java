@@ -199,6 +199,21 @@ public final class EmbeddedShards implements AutoCloseable {
     frozen[index] = false;
   }
 
+  /**
+   * Whether shard {@code index}'s server runs: started here, not stopped, and its postmaster process alive (a
+   * shard whose postgres process was killed is not).
+   */
+  public synchronized boolean isRunning(int index) {
+    if (servers[index] == null) {
+      return false;
+    }
+    try {
+      return postmaster(index).isAlive();
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   private ProcessHandle postmaster(int index) {
     if (servers[index] == null) {
       throw new IllegalStateException(ShardTopology.shardName(index) + " is stopped");

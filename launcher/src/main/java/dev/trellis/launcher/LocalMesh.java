@@ -6,6 +6,7 @@ import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.server.ServerConfig;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
@@ -193,23 +194,38 @@ final class LocalMesh implements AutoCloseable {
     }
   }
 
-  /** Stops the services gracefully (the last started first), then the shards. Runs on the JVM's shutdown hook. */
+  /**
+   * Stops the services gracefully (the last started first), then the shards. Runs on the JVM's shutdown hook. The
+   * terminal gets one line whatever state the shards are in (one killed, say): what the stop meets goes to the log
+   * file only.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
+    TrellisLauncher.logToFileOnly();
     if (!running.isEmpty()) {
-      out.println("Stopping Trellis: the services drain their calls, then the shards stop.");
+      out.print("Stopping Trellis: the services drain their calls, then the shards stop... ");
+      out.flush();
     }
     for (Running r : running.reversed()) {
       r.server().stopGracefully();
       r.runtime().close();
     }
     if (shards != null) {
+      List<String> notRunning = new ArrayList<>();
+      for (int i = 0; i < shards.size(); i++) {
+        if (!shards.isRunning(i)) {
+          notRunning.add(ShardTopology.shardName(i));
+        }
+      }
       shards.close();
-      out.println("Trellis stopped.");
+      out.println("Trellis stopped." + (notRunning.isEmpty() ? ""
+          : " " + String.join(", ", notRunning) + (notRunning.size() == 1 ? " was" : " were") + " not running."));
+    } else if (!running.isEmpty()) {
+      out.println();
     }
     out.flush();
   }

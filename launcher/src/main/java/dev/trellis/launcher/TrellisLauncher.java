@@ -74,6 +74,13 @@ public final class TrellisLauncher {
     }
   }
 
+  /** From now on log lines go to the log file only, not to the terminal: the mesh is stopping. */
+  static void logToFileOnly() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender("STDERR");
+    }
+  }
+
   static void fail(String message, int code) {
     // The log file gets the details before the process ends: stop logback, which drains its async queue.
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
