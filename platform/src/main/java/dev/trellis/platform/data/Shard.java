@@ -30,10 +30,13 @@ public final class Shard {
   private final ShardFailures failures;
   private final PoolCounters counters;
   private final int checkSeconds;
+  private final CheckConnections checkConnections;
   private final ShardHealth health = new ShardHealth();
+  private volatile Connection checkConnection; // opened by the prober's thread
+  private volatile boolean closed;
 
   Shard(int index, String name, HikariDataSource pool, DSLContext dsl, ShardFailures failures,
-      PoolCounters counters, int checkSeconds) {
+      PoolCounters counters, int checkSeconds, CheckConnections checkConnections) {
     this.index = index;
     this.name = name;
     this.pool = pool;
@@ -41,6 +44,7 @@ public final class Shard {
     this.failures = failures;
     this.counters = counters;
     this.checkSeconds = checkSeconds;
+    this.checkConnections = checkConnections;
   }
 
   /** The position of this shard in the topology and the bucket directory. */
@@ -99,13 +103,44 @@ public final class Shard {
     return failures.translate(name, e);
   }
 
-  /** One check for the prober: a connection from the pool that answers within the check's bound. */
+  /**
+   * One check for the prober, on a connection of its own outside the pool: the server answers when that connection
+   * (or, when it broke, a new one) passes a validity check within the check's bound. Outside the pool, so that a
+   * pool busy with calls is not taken for a shard that is down. Only the prober's thread calls this.
+   */
   boolean check() {
-    try (Connection connection = pool.getConnection()) {
-      return connection.isValid(checkSeconds);
+    try {
+      if (checkConnection != null && checkConnection.isValid(checkSeconds)) {
+        return true;
+      }
+      closeCheckConnection();
+      checkConnection = checkConnections.open(); // bounded by its connect and socket timeouts
+      if (closed) {
+        closeCheckConnection(); // the database closed meanwhile
+      }
+      return true;
     } catch (SQLException | RuntimeException e) {
+      closeCheckConnection();
       return false;
     }
+  }
+
+  private void closeCheckConnection() {
+    Connection connection = checkConnection;
+    checkConnection = null;
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException | RuntimeException e) {
+        // a broken connection: nothing to keep
+      }
+    }
+  }
+
+  /** Opens the prober's connection to this shard. */
+  @FunctionalInterface
+  interface CheckConnections {
+    Connection open() throws SQLException;
   }
 
   ShardHealth health() {
@@ -134,7 +169,10 @@ public final class Shard {
     return counters.snapshot(name, pool.getMaximumPoolSize(), pool.getHikariPoolMXBean());
   }
 
+  /** Closes the pool and the prober's connection (the prober is told to stop first). */
   void close() {
+    closed = true;
+    closeCheckConnection();
     pool.close();
   }
 

@@ -6,9 +6,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardRouter;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
@@ -158,7 +160,8 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
           DefaultConfiguration jooq = new DefaultConfiguration();
           jooq.set(ds).set(SQLDialect.POSTGRES).set(jooqSettings)
               .set(new DefaultExecuteListenerProvider(deadlines));
-          shards.add(new Shard(i, spec.name(), ds, DSL.using(jooq), failures, counters, checkSeconds));
+          shards.add(new Shard(i, spec.name(), ds, DSL.using(jooq), failures, counters, checkSeconds,
+              () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds))));
         }
       } catch (RuntimeException e) {
         shards.forEach(Shard::close);
@@ -166,6 +169,18 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       }
       return new ShardedDatabase(shards, kind, new ShardRouter(dir), pool.fetchSize(),
           pool.timeouts().probeInterval());
+    }
+
+    /** The prober's own connection: every wait bounded by the check's time. */
+    private Properties checkProperties(ShardSpec spec, int checkSeconds) {
+      Properties p = new Properties();
+      p.setProperty("user", spec.user());
+      p.setProperty("password", spec.password());
+      p.setProperty("ApplicationName", "trellis-" + kind + "-check");
+      p.setProperty("connectTimeout", Integer.toString(checkSeconds));
+      p.setProperty("socketTimeout", Integer.toString(checkSeconds));
+      p.setProperty("loginTimeout", Integer.toString(checkSeconds));
+      return p;
     }
 
     private HikariConfig hikariConfig(ShardSpec spec, PoolCounters counters) {
