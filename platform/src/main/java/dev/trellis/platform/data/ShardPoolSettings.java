@@ -38,7 +38,7 @@ public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fet
     return new ShardPoolSettings(maxSize, connectionTimeout, fetchSize, timeouts);
   }
 
-  /** cores * 2 + 1 connections per shard, 2 s connection timeout, 256 rows per batch. */
+  /** cores * 2 + 1 connections per shard, 2 s connection timeout, 256 rows per batch, the default timeouts. */
   public static ShardPoolSettings defaults() {
     return new ShardPoolSettings(Runtime.getRuntime().availableProcessors() * 2 + 1, Duration.ofSeconds(2), 256);
   }

@@ -203,11 +203,12 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       // Bounded time for everything (ShardTimeouts): the server ends long statements, lock waits and idle
       // transactions; the driver gives up on a server that answers nothing, at connect and on every read.
       ShardTimeouts timeouts = pool.timeouts();
+      String connectSeconds = Integer.toString(ShardTimeouts.ceilSeconds(pool.connectionTimeout()));
       c.addDataSourceProperty("options", timeouts.serverOptions());
-      c.addDataSourceProperty("connectTimeout", Integer.toString(ShardTimeouts.ceilSeconds(pool.connectionTimeout())));
+      c.addDataSourceProperty("connectTimeout", connectSeconds);
       c.addDataSourceProperty("socketTimeout", Integer.toString(timeouts.socketTimeoutSeconds()));
       // A cancel request (the query timeout of a call's deadline) to a hung server must not hang its sender.
-      c.addDataSourceProperty("cancelSignalTimeout", Integer.toString(ShardTimeouts.ceilSeconds(pool.connectionTimeout())));
+      c.addDataSourceProperty("cancelSignalTimeout", connectSeconds);
       return c;
     }
   }

@@ -16,9 +16,9 @@ import org.postgresql.jdbc.PgStatement;
  * Passes the deadline of the gRPC call being served down to each of its statements, when it is nearer than the
  * pool's own bounds ({@link ShardTimeouts}): the statement gets it as its query timeout (to the millisecond with
  * pgjdbc; the driver asks the server to cancel the statement then) and the connection as its socket timeout, one
- * second later (for a server that answers nothing, not even a cancel). So a call whose client gives up after 300 ms frees its connection and thread about
- * then, not at the pool's statement timeout. HikariCP restores the pool's socket timeout when the connection
- * returns. A call whose deadline has passed runs no statement at all.
+ * second later (for a server that answers nothing, not even a cancel). So a call whose client gives up after
+ * 300 ms frees its connection and thread about then, not at the pool's statement timeout. HikariCP restores the
+ * pool's socket timeout when the connection returns. A call whose deadline has passed runs no statement at all.
  *
  * <p>Calls without a deadline (and the platform's own background work, which runs outside any call) keep the
  * pool's bounds, which cost nothing per statement.
