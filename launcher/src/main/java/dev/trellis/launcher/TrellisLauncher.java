@@ -77,7 +77,10 @@ public final class TrellisLauncher {
   /** From now on log lines go to the log file only, not to the terminal: the mesh is stopping. */
   static void logToFileOnly() {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-      context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender("STDERR");
+      for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
+        logger.detachAppender("STDERR");
+        logger.detachAppender("STDERR_SHARDS");
+      }
     }
   }
 
