@@ -142,7 +142,7 @@ public final class OutboxFeed<E> implements AutoCloseable {
     self[0] = new Subscription<>(wanted, starts, unavailable, capacity, onEvents, () -> unsubscribe(self[0]));
     subscriptions.add(self[0]);
     for (int shard : followed) {
-      lanes.get(shard).join(self[0]);
+      lanes.get(shard).join(self[0], starts[shard]);
     }
     if (closed) {
       self[0].close();
@@ -248,7 +248,7 @@ public final class OutboxFeed<E> implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Set<Subscription<E>> followers = new CopyOnWriteArraySet<>();
-    /** Where the next read starts; null until the shard was first read. Written by the lane's poller only. */
+    /** Where the next read starts; null until the shard was first read. Written under the lock. */
     private Long watermark;
     /** Whether the last read failed: a subscription does not wait for this shard's horizon then. */
     volatile boolean failing;
@@ -290,7 +290,7 @@ public final class OutboxFeed<E> implements AutoCloseable {
       lock.lock();
       try {
         if (watermark == null || watermark != from) {
-          return List.of(); // cannot happen: only this lane's poller moves the watermark
+          return List.of(); // cannot happen: once set, only this lane's poller moves the watermark
         }
         watermark = next;
         return List.copyOf(followers);
@@ -304,9 +304,12 @@ public final class OutboxFeed<E> implements AutoCloseable {
      * horizon of this shard could not be read takes them all (some may have committed just before it subscribed);
      * the others drop those below their horizon.
      */
-    void join(Subscription<E> subscription) {
+    void join(Subscription<E> subscription, long start) {
       lock.lock();
       try {
+        if (watermark == null && start != Subscription.FROM_WATERMARK) {
+          watermark = start; // the poller has not read this shard yet: deliver from this subscriber's horizon
+        }
         followers.add(subscription);
         changed.signalAll(); // an idle poller starts delivering now
       } finally {
