@@ -208,9 +208,21 @@ public final class EmbeddedShards implements AutoCloseable {
       return false;
     }
     try {
-      return postmaster(index).isAlive();
+      ProcessHandle postmaster = postmaster(index);
+      return postmaster.isAlive() && !isZombie(postmaster.pid());
     } catch (RuntimeException e) {
       return false;
+    }
+  }
+
+  /** A killed process stays "alive" to ProcessHandle until its parent reaps it; /proc says it is a zombie. */
+  private static boolean isZombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+      int name = stat.lastIndexOf(')'); // "pid (comm) state ...", where comm may hold spaces and parentheses
+      return name > 0 && stat.length() > name + 2 && stat.charAt(name + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return false; // no /proc (not Linux): ProcessHandle's answer stands
     }
   }
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Ctrl-C on {@code ./trellis up} with a shard that died under it (issue 10, item 7): a real launcher process, one
- * of its PostgreSQL servers killed with SIGKILL, then SIGINT. The stop prints one line, no stack trace, and exits.
+ * of its PostgreSQL servers killed with SIGKILL, then told to stop. The stop prints one line, no stack trace, and
+ * exits.
  */
 class MeshStopIT {
   private static final Duration WAIT = Duration.ofSeconds(120);
@@ -47,7 +48,9 @@ class MeshStopIT {
       int outBefore = stdout.size();
       int errBefore = stderr.size();
 
-      new ProcessBuilder("kill", "-INT", Long.toString(mesh.pid())).start().waitFor();
+      // SIGTERM, which runs the same shutdown as Ctrl-C's SIGINT: a JVM started from a background job inherits an
+      // ignored SIGINT (as this test's JVM may be), and a Java child keeps ignoring it.
+      mesh.toHandle().destroy(); // not Process.destroy, which also closes the streams read here
 
       assertThat(mesh.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the launcher ended").isTrue();
       await().atMost(Duration.ofSeconds(10)).until(() -> stdout.size() > outBefore);
@@ -57,7 +60,7 @@ class MeshStopIT {
               + " shard-1 was not running.");
       assertThat(stderr.subList(errBefore, stderr.size())).as("nothing on stderr while stopping").isEmpty();
       assertThat(String.join("\n", stdout) + String.join("\n", stderr)).doesNotContain("Exception", "\tat ");
-      assertThat(mesh.exitValue()).isIn(0, 130);
+      assertThat(mesh.exitValue()).isIn(0, 130, 143); // as a JVM exits on a signal: 128 + SIGINT or SIGTERM
     } finally {
       mesh.destroyForcibly();
     }
