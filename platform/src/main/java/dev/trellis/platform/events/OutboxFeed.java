@@ -2,6 +2,7 @@ package dev.trellis.platform.events;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.error.ApiException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -192,7 +193,7 @@ public final class OutboxFeed<E> implements AutoCloseable {
         if (!lane.failing) {
           lane.failing = true;
           log.warn("reading the outbox of shard {} failed; retrying every {}: {}", lane.shard,
-              followed ? interval : idleInterval, e.toString());
+              followed ? interval : idleInterval, e instanceof ApiException api ? api.getMessage() : e.toString());
         }
       }
       if (!more && !lane.await(followed ? interval : idleInterval, followed, () -> closed)) {
