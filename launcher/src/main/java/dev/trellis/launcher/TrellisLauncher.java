@@ -96,6 +96,16 @@ public final class TrellisLauncher {
     }
   }
 
+  /** From now on log lines go to the log file only, not to the terminal: the mesh is stopping. */
+  static void logToFileOnly() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
+        logger.detachAppender("STDERR");
+        logger.detachAppender("STDERR_SHARDS");
+      }
+    }
+  }
+
   static void fail(String message, int code) {
     // The log file gets the details before the process ends: stop logback, which drains its async queue.
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
