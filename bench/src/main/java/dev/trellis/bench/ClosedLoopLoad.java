@@ -2,12 +2,6 @@ package dev.trellis.bench;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.Channel;
-import io.grpc.Context;
-import io.grpc.stub.StreamObserver;
-import io.grpc.testing.protobuf.SimpleRequest;
-import io.grpc.testing.protobuf.SimpleResponse;
-import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,19 +14,12 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * A closed-loop load: a fixed number of calls in flight, each completion starting the next, for a given time.
- * Latencies go to an HdrHistogram; only calls completed inside the window count for QPS. Calls are either async
- * gRPC calls ({@link #of}) or blocking calls on as many virtual threads ({@link #blocking}).
+ * A closed-loop load of blocking calls inside one JVM, for {@link DataLayerBenchmark}: a fixed number of virtual
+ * threads, each making its next call when the previous one returns, for a given time. Latencies go to an
+ * HdrHistogram; only calls completed inside the window count for QPS. (Loads over the network are
+ * {@code ./trellis bench}'s, in engine/.)
  */
 final class ClosedLoopLoad {
-  private static final SimpleRequest PING = SimpleRequest.newBuilder().setRequestMessage("ping").build();
-
-  /** Starts one async call that reports to {@code observer}. */
-  @FunctionalInterface
-  interface AsyncCall<T> {
-    void start(StreamObserver<T> observer);
-  }
-
   /** One blocking call; an exception counts as a failure. */
   @FunctionalInterface
   interface BlockingCall {
@@ -76,19 +63,6 @@ final class ClosedLoopLoad {
   private ClosedLoopLoad(int inFlight, Starter starter) {
     this.inFlight = inFlight;
     this.starter = starter;
-  }
-
-  /** SimpleService's unary echo, the trivial handler of {@link ChainOverhead}. */
-  static ClosedLoopLoad echo(Channel channel, int inFlight) {
-    SimpleServiceGrpc.SimpleServiceStub stub = SimpleServiceGrpc.newStub(requireNonNull(channel, "channel"));
-    return of(inFlight, (StreamObserver<SimpleResponse> observer) -> stub.unaryRpc(PING, observer));
-  }
-
-  /** {@code inFlight} async calls at a time. */
-  static <T> ClosedLoopLoad of(int inFlight, AsyncCall<T> call) {
-    requireNonNull(call, "call");
-    return new ClosedLoopLoad(inFlight, (recorder, completed, failed, drained, end) ->
-        new Slot<>(call, recorder, completed, failed, drained, end).next());
   }
 
   /** {@code threads} virtual threads, each making the blocking call again and again. */
@@ -151,59 +125,5 @@ final class ClosedLoopLoad {
   @FunctionalInterface
   private interface Starter {
     void start(Recorder latencies, AtomicLong completed, AtomicLong failed, CountDownLatch drained, long end);
-  }
-
-  /** One async call in flight at a time, again and again until the round ends. */
-  private static final class Slot<T> implements StreamObserver<T> {
-    private final AsyncCall<T> call;
-    private final Recorder latencies;
-    private final AtomicLong completed;
-    private final AtomicLong failed;
-    private final CountDownLatch drained;
-    private final long end;
-    private long startNanos;
-
-    Slot(AsyncCall<T> call, Recorder latencies, AtomicLong completed, AtomicLong failed, CountDownLatch drained,
-        long end) {
-      this.call = call;
-      this.latencies = latencies;
-      this.completed = completed;
-      this.failed = failed;
-      this.drained = drained;
-      this.end = end;
-    }
-
-    void next() {
-      startNanos = System.nanoTime();
-      // Started from the root Context: a call started from the previous call's callback would otherwise hang
-      // its Context below the previous one, and with OpenTelemetry's gRPC context bridge on the classpath that
-      // chain grows with every call ("Context ancestry chain length is abnormally long").
-      Context.ROOT.run(() -> call.start(this));
-    }
-
-    @Override
-    public void onNext(T response) {}
-
-    @Override
-    public void onError(Throwable t) {
-      failed.incrementAndGet();
-      finished();
-    }
-
-    @Override
-    public void onCompleted() {
-      finished();
-    }
-
-    private void finished() {
-      long now = System.nanoTime();
-      if (now > end) {
-        drained.countDown();
-        return;
-      }
-      latencies.recordValue((now - startNanos) / 1_000);
-      completed.incrementAndGet();
-      next();
-    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.trellis.bench;
+package dev.trellis.bench.targets;
 
 import io.grpc.stub.StreamObserver;
 import io.grpc.testing.protobuf.SimpleRequest;
