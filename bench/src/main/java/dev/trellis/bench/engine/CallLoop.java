@@ -40,13 +40,14 @@ final class CallLoop {
 
   private CallLoop() {}
 
-  static Load.Round run(AsyncCall call, LoadModel model, Duration duration, long count,
+  static Load.Round run(AsyncCall call, LoadModel model, Duration settle, Duration duration, long count,
       Consumer<Progress> progress) throws InterruptedException {
     long pid = ProcessHandle.current().pid();
     CpuTime cpuBefore = ProcessCpu.of(pid);
-    Run run = new Run(call, new LiveRecorder(System.currentTimeMillis()), count);
     long start = System.nanoTime();
-    long end = start + duration.toNanos();
+    long measureFrom = start + settle.toNanos();
+    long end = measureFrom + duration.toNanos();
+    Run run = new Run(call, new LiveRecorder(System.currentTimeMillis() + settle.toMillis()), count, measureFrom);
     Thread sender = null;
     if (model.open()) {
       OpenLoopSchedule schedule = new OpenLoopSchedule(start, model.rate());
@@ -69,7 +70,7 @@ final class CallLoop {
         run.start(slot, System.nanoTime(), true);
       }
     }
-    long nextTick = start + 1_000_000_000L;
+    long nextTick = measureFrom + 1_000_000_000L;
     while (System.nanoTime() < end && !run.allDone()) {
       OpenLoopSchedule.awaitNanos(Math.min(nextTick, Math.min(end, System.nanoTime() + 10_000_000L)));
       if (System.nanoTime() >= nextTick) {
@@ -78,7 +79,7 @@ final class CallLoop {
         nextTick += 1_000_000_000L;
       }
     }
-    long window = Math.min(System.nanoTime(), end) - start;
+    long window = Math.max(0, Math.min(System.nanoTime(), end) - measureFrom);
     run.stopping.set(true);
     if (sender != null) {
       sender.join();
@@ -89,8 +90,9 @@ final class CallLoop {
     }
     List<String> notes = run.inFlight.get() == 0 ? List.of() : List.of(run.inFlight.get() + " calls were still in"
         + " flight " + DRAIN.toSeconds() + " s after the end and are not counted: the target is stuck or overloaded");
-    return new Load.Round(run.recorder.finish(System.currentTimeMillis(), window / 1e9),
-        ProcessCpu.of(pid).minus(cpuBefore), notes);
+    var recording = run.recorder.finish(System.currentTimeMillis(), window / 1e9);
+    return new Load.Round(recording, ProcessCpu.of(pid).minus(cpuBefore), notes,
+        recording.calls() + run.settling.get());
   }
 
   /** The counters of one run. */
@@ -101,11 +103,14 @@ final class CallLoop {
     final AtomicBoolean stopping = new AtomicBoolean();
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicLong claimed = new AtomicLong();
+    final AtomicLong settling = new AtomicLong();
+    final long measureFromNanos;
 
-    Run(AsyncCall call, LiveRecorder recorder, long count) {
+    Run(AsyncCall call, LiveRecorder recorder, long count, long measureFromNanos) {
       this.call = call;
       this.recorder = recorder;
       this.count = count;
+      this.measureFromNanos = measureFromNanos;
     }
 
     /** Takes the right to start one more call: always in a timed run, {@code count} times in a counted one. */
@@ -124,7 +129,12 @@ final class CallLoop {
       nesting[0]++;
       try {
         call.start(slot, (status, ok, messages) -> {
-          recorder.record(System.nanoTime() - startNanos, status, ok, messages);
+          long now = System.nanoTime();
+          if (now >= measureFromNanos) {
+            recorder.record(now - startNanos, status, ok, messages);
+          } else {
+            settling.incrementAndGet();
+          }
           inFlight.decrementAndGet();
           if (closed && !stopping.get() && claim()) {
             if (NESTING.get()[0] < MAX_NESTING) {

@@ -89,18 +89,20 @@ public final class H2loadLoad implements Load {
   }
 
   @Override
-  public Round run(Duration duration, long count, Consumer<Progress> progress)
+  public Round run(Duration settle, Duration duration, long count, Consumer<Progress> progress)
       throws IOException, InterruptedException {
     int run = ++runs;
+    Duration length = count > 0 ? duration : settle.plus(duration);
     Path log = workDir.resolve(slug(info.name()) + "-" + run + ".log");
     List<String> command = new ArrayList<>(baseCommand.subList(0, baseCommand.size() - 1));
-    command.addAll(modelArgs(model, duration, count));
+    command.addAll(modelArgs(model, length, count));
     command.add("--log-file=" + log);
     command.add(baseCommand.get(baseCommand.size() - 1));
     // h2load's rate pacing times a request from when it is sent: correct with each client's interval.
-    LogRecorder recorder = new LogRecorder(System.currentTimeMillis() * 1000, model.open()
+    long measureFrom = (System.currentTimeMillis() + (count > 0 ? 0 : settle.toMillis())) * 1000;
+    LogRecorder recorder = new LogRecorder(measureFrom, model.open()
         ? Math.max(1, Math.round(1e6 * model.connections() / model.rate())) : 0);
-    Duration limit = duration.plusSeconds(60);
+    Duration limit = length.plusSeconds(60);
     EngineProcess.Result result;
     try (LineTail tail = new LineTail(log)) {
       result = EngineProcess.run(command, Map.of(), workDir.resolve(slug(info.name()) + "-" + run), limit, pid -> {
@@ -119,10 +121,11 @@ public final class H2loadLoad implements Load {
       notes.add(String.format(Locale.ROOT, "h2load: %d requests errored and %d timed out (no response)",
           summary.errored(), summary.timeout()));
     }
-    Recording recording = recorder.finish(summary.seconds() > 0 ? summary.seconds() : duration.toNanos() / 1e9,
-        System.currentTimeMillis() * 1000);
+    // A timed run is measured from the settling's end to h2load's; a counted one (no settling) as h2load timed it.
+    double seconds = count > 0 ? summary.seconds() : Math.max(0.001, summary.seconds() - settle.toNanos() / 1e9);
+    Recording recording = recorder.finish(seconds, System.currentTimeMillis() * 1000);
     Files.deleteIfExists(log); // millions of lines; the recording holds what they said
-    return new Round(recording, result.cpu(), notes);
+    return new Round(recording, result.cpu(), notes, recording.calls() + recorder.settlingCalls());
   }
 
   /** h2load's arguments for the load model: clients, streams per client, pacing, length. */

@@ -93,8 +93,9 @@ public final class JavaGrpcLoad implements Load {
   }
 
   @Override
-  public Round run(Duration duration, long count, Consumer<Progress> progress) throws InterruptedException {
-    return CallLoop.run(this::call, model, duration, count, progress);
+  public Round run(Duration settle, Duration duration, long count, Consumer<Progress> progress)
+      throws InterruptedException {
+    return CallLoop.run(this::call, model, settle, duration, count, progress);
   }
 
   /** One call on the slot's channel, of the mix's method picked by weight. */

@@ -91,8 +91,9 @@ public final class JavaHttpLoad implements Load {
   }
 
   @Override
-  public Round run(Duration duration, long count, Consumer<Progress> progress) throws InterruptedException {
-    return CallLoop.run(this::send, model, duration, count, progress);
+  public Round run(Duration settle, Duration duration, long count, Consumer<Progress> progress)
+      throws InterruptedException {
+    return CallLoop.run(this::send, model, settle, duration, count, progress);
   }
 
   private void send(int slot, CallLoop.Completion done) {

@@ -69,8 +69,9 @@ public final class JdbcLoad implements Load {
   }
 
   @Override
-  public Round run(Duration duration, long count, Consumer<Progress> progress) throws InterruptedException {
-    return CallLoop.run(this::call, model, duration, count, progress);
+  public Round run(Duration settle, Duration duration, long count, Consumer<Progress> progress)
+      throws InterruptedException {
+    return CallLoop.run(this::call, model, settle, duration, count, progress);
   }
 
   /** The blocking read on a virtual thread of its own (as many as calls in flight, each holding a connection). */

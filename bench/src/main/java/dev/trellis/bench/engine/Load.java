@@ -17,20 +17,24 @@ public interface Load extends AutoCloseable {
   LoadInfo info();
 
   /**
-   * Runs the load for {@code duration}, or until {@code count} calls have completed when {@code count > 0}
-   * (whichever comes first), passing the totals so far to {@code progress} about once a second.
+   * Runs the load for {@code settle} and then {@code duration}, or until {@code count} calls have completed when
+   * {@code count > 0} (whichever comes first), passing the totals so far to {@code progress} about once a second.
+   * Calls that end during {@code settle} are not measured: every run opens new connections (an external engine
+   * also starts a new process, pgbench new database backends), and its first second or two run slower.
    */
-  Round run(Duration duration, long count, Consumer<Progress> progress) throws Exception;
+  Round run(Duration settle, Duration duration, long count, Consumer<Progress> progress) throws Exception;
 
   /** Releases what the load holds (channels, pools, files); engines' processes have ended by then. */
   @Override
   void close() throws Exception;
 
   /**
-   * What one run measured, and the CPU the load generator used meanwhile (its JVM for a Java load, the engine's
-   * process otherwise; {@link CpuTime#UNKNOWN} when it cannot tell).
+   * What one run measured, and the CPU the load generator used over the whole run, settling included (its JVM for a
+   * Java load, the engine's process otherwise; {@link CpuTime#UNKNOWN} when it cannot tell).
+   *
+   * @param allCalls calls completed over the whole run, settling included: CPU per call divides by it
    */
-  record Round(Recording recording, CpuTime generatorCpu, List<String> notes) {
+  record Round(Recording recording, CpuTime generatorCpu, List<String> notes, long allCalls) {
     public Round {
       notes = List.copyOf(notes);
     }

@@ -116,19 +116,21 @@ public final class PgbenchLoad implements Load {
   }
 
   @Override
-  public Round run(Duration duration, long count, Consumer<Progress> progress)
+  public Round run(Duration settle, Duration duration, long count, Consumer<Progress> progress)
       throws IOException, InterruptedException {
     int run = ++runs;
+    // pgbench runs whole seconds: the settling is rounded up to one, and the measured part is what remains.
+    long settleSeconds = count > 0 ? 0 : (settle.toMillis() + 999) / 1000;
     String prefix = workDir.resolve(H2loadLoad.slug(info.name()) + "-" + run).toString();
     List<String> command = new ArrayList<>(baseCommand.subList(0, 4));
-    command.addAll(modelArgs(model, duration, count));
+    command.addAll(modelArgs(model, duration.plusSeconds(settleSeconds), count));
     command.addAll(List.of("-l", "--log-prefix=" + prefix + "-tx"));
     command.addAll(baseCommand.subList(4, baseCommand.size()));
-    LogRecorder recorder = new LogRecorder(System.currentTimeMillis() * 1000, 0);
+    LogRecorder recorder = new LogRecorder((System.currentTimeMillis() + settleSeconds * 1000) * 1000, 0);
     List<LineTail> tails = new ArrayList<>();
     EngineProcess.Result result;
     try {
-      result = EngineProcess.run(command, env, Path.of(prefix), duration.plusSeconds(60), pid -> {
+      result = EngineProcess.run(command, env, Path.of(prefix), duration.plusSeconds(settleSeconds + 60), pid -> {
         // pgbench writes prefix.<pid>, or prefix.<pid>.<thread> per extra thread.
         if (tails.isEmpty()) {
           tails.add(new LineTail(Path.of(prefix + "-tx." + pid)));
@@ -146,14 +148,17 @@ public final class PgbenchLoad implements Load {
           + H2loadOutput.tail(result.stderr() + result.stdout(), 600));
     }
     PgbenchOutput summary = PgbenchOutput.parse(result.stdout());
-    double seconds = count > 0 ? summary.processed() / Math.max(summary.tps(), 1e-9) : duration.toNanos() / 1e9;
+    // Timed: from the settling's end to the last transaction's (pgbench's clock starts after it connected).
+    double seconds = count > 0 ? summary.processed() / Math.max(summary.tps(), 1e-9)
+        : Math.max(0.001, recorder.measuredSeconds());
     Recording recording = recorder.finish(seconds, System.currentTimeMillis() * 1000);
     deleteLogs(Path.of(prefix + "-tx").getFileName().toString());
     List<String> notes = new ArrayList<>();
-    if (Math.abs(recording.calls() - summary.processed() - summary.failed()) > model.inFlight()) {
-      notes.add("pgbench's summary says " + summary.processed() + " transactions, its log " + recording.calls());
+    long all = recording.calls() + recorder.settlingCalls();
+    if (Math.abs(all - summary.processed() - summary.failed()) > model.inFlight()) {
+      notes.add("pgbench's summary says " + summary.processed() + " transactions, its log " + all);
     }
-    return new Round(recording, result.cpu(), notes);
+    return new Round(recording, result.cpu(), notes, all);
   }
 
   private void deleteLogs(String prefix) throws IOException {

@@ -21,6 +21,8 @@ import org.HdrHistogram.Histogram;
 public final class LogRecorder {
   private final long originEpochMicros;
   private final long expectedIntervalMicros;
+  private long settling;
+  private long lastEndEpochMicros;
   private final Histogram total = Recording.newHistogram();
   private final Map<Long, SecondAccumulator> seconds = new TreeMap<>();
   private final Map<String, Long> statuses = new TreeMap<>();
@@ -29,7 +31,8 @@ public final class LogRecorder {
   private long messages;
 
   /**
-   * @param originEpochMicros when the engine started: the timeline's seconds count from here
+   * @param originEpochMicros when the measurement starts: the timeline's seconds count from here, and requests that
+   *     ended before are only counted ({@link #settlingCalls})
    * @param expectedIntervalMicros the pacing interval of one connection of a rate-limited engine that times from the
    *     actual send; 0 for none (closed loop, or an engine that times from the scheduled start)
    */
@@ -44,7 +47,12 @@ public final class LogRecorder {
   /** One logged request: when it ended (epoch microseconds), how long it took, how it ended. */
   public void add(long endEpochMicros, long latencyMicros, String status, boolean ok, long responseMessages) {
     requireNonNull(status, "status");
+    if (endEpochMicros < originEpochMicros) {
+      settling++;
+      return;
+    }
     long latency = Math.min(Math.max(latencyMicros, 0), Recording.HIGHEST_MICROS);
+    lastEndEpochMicros = Math.max(lastEndEpochMicros, endEpochMicros);
     if (expectedIntervalMicros > 0) {
       total.recordValueWithExpectedInterval(latency, expectedIntervalMicros);
     } else {
@@ -64,9 +72,19 @@ public final class LogRecorder {
     statuses.merge(status, 1L, Long::sum);
   }
 
-  /** Calls added so far. */
+  /** Calls measured so far. */
   public long calls() {
     return calls;
+  }
+
+  /** Seconds from the start of the measurement to the last measured call's end (0 when none). */
+  public double measuredSeconds() {
+    return calls == 0 ? 0 : (lastEndEpochMicros - originEpochMicros) / 1e6;
+  }
+
+  /** Calls that ended before the measurement started. */
+  public long settlingCalls() {
+    return settling;
   }
 
   /** Totals so far, for the progress line while the engine still runs. */

@@ -28,8 +28,10 @@ public record BenchReport(String schema, String title, String startedAt, double 
    * @param rounds measured rounds per side, alternating between sides
    * @param roundSeconds the length of one round (0 when rounds end by count)
    * @param roundCount calls per round (0 when rounds end by time)
+   * @param settleSeconds the start of every timed round that ran but was not measured
    */
-  public record Settings(String model, String warmup, int rounds, double roundSeconds, long roundCount) {}
+  public record Settings(String model, String warmup, int rounds, double roundSeconds, long roundCount,
+      double settleSeconds) {}
 
   /**
    * A target the bench started for the run.

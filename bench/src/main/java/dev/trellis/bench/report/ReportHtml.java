@@ -212,8 +212,9 @@ final class ReportHtml {
     h.append("<h2>How it ran</h2>\n<p>").append(escape(r.settings().model())).append("; ")
         .append(r.settings().rounds()).append(" round(s) per side, ")
         .append(r.settings().roundCount() > 0 ? r.settings().roundCount() + " calls each"
-            : String.format(Locale.ROOT, "%.0f s each", r.settings().roundSeconds()))
-        .append(", alternating between sides.</p>\n<ul>\n");
+            : String.format(Locale.ROOT, "%.0f s each, after %.0f s that run but are not measured (new connections,"
+                + " an engine's new process)", r.settings().roundSeconds(), r.settings().settleSeconds()))
+        .append(", alternating between sides. CPU figures cover whole rounds, settling included.</p>\n<ul>\n");
     for (String note : r.notes()) {
       h.append("<li>").append(escape(note)).append("</li>\n");
     }

@@ -23,7 +23,7 @@ import java.util.Set;
  */
 public record BenchOptions(Optional<String> target, Optional<String> edge, Optional<String> local,
     List<CallSpec> calls, Map<String, String> pools, List<String> baselines, String engine, LoadModel model,
-    Duration duration, long count, int rounds, WarmupPolicy warmup, Optional<String> token, boolean dev,
+    Duration duration, long count, int rounds, Duration settle, WarmupPolicy warmup, Optional<String> token, boolean dev,
     Path stateDir, boolean reflection, Optional<Duration> deadline, int clientMessages, int seed,
     Map<String, String> targetEnv, Path out, String name, ProgressLine.Mode progress, Optional<Path> config,
     boolean keepLogs, Optional<String> shardUrl, String shardUser, String shardPassword, String command) {
@@ -31,6 +31,8 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
   public static final String USAGE = """
       Usage: ./trellis bench [flags]            a load against one target, with baselines, and a report
              ./trellis bench targets            the local targets and baselines it knows (bench.json)
+             ./trellis bench suite [--quick] [--only a,b] [--write BENCHMARKS.md]
+                                                every figure of BENCHMARKS.md in one run (suite.json)
              ./trellis bench data-layer [...]   jOOQ/Hikari against raw JDBC, one page over 4 shards against 1
 
       What to call (repeat --call for a weighted mix):
@@ -55,6 +57,8 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
         --rate R                     open loop at R calls/s, latencies from the intended start   [closed loop]
         --duration D | --count N     measured per side, split over the rounds                     [30s]
         --rounds N                   rounds per side, alternating with the baselines  [1, or 3 with a baseline]
+        --settle D                   the start of every timed round that is run but not measured (new
+                                     connections, an engine's new process or database backends)   [2s]
         --warmup auto|off|D          per side; auto: 5 s slices until the rate and the JIT settle [auto]
         --warmup-min D --warmup-max D  bounds of auto                                            [20s, 120s]
         --baseline NAME              measure NAME too, alternating rounds, and print the ratios (repeatable):
@@ -146,6 +150,7 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
       throw new ConfigException("give a --duration or a --count");
     }
     int rounds = s.integer("TRELLIS_ROUNDS", baselines.isEmpty() ? 1 : 3, 1, 1000);
+    Duration settle = s.duration("TRELLIS_SETTLE", Duration.ofSeconds(2));
     WarmupPolicy warmup = WarmupPolicy.of(s.string("TRELLIS_WARMUP", "auto"),
         s.duration("TRELLIS_WARMUP_MIN", WarmupPolicy.DEFAULT_MIN),
         s.duration("TRELLIS_WARMUP_MAX", WarmupPolicy.DEFAULT_MAX));
@@ -168,7 +173,7 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
     String shardPassword = s.string("TRELLIS_SHARD_PASSWORD", "");
     s.rejectUnknownFlags();
     return new BenchOptions(target, edge, local, calls, Map.copyOf(pools), baselines, engine, model, duration,
-        count, rounds, warmup, token, dev, stateDir, reflection, deadline, clientMessages, seed,
+        count, rounds, settle, warmup, token, dev, stateDir, reflection, deadline, clientMessages, seed,
         Map.copyOf(targetEnv), out, name, progress, config, keepLogs, shardUrl, shardUser, shardPassword,
         commandLine(args));
   }

@@ -391,7 +391,8 @@ public final class BenchRun {
     CpuTime selfBefore = ProcessCpu.of(self);
     String startedAt = Instant.now().toString();
     long t0 = System.nanoTime();
-    Load.Round result = side.load.run(options.roundDuration(), options.countPerRound(),
+    Load.Round result = side.load.run(options.count() > 0 ? Duration.ZERO : options.settle(),
+        options.roundDuration(), options.countPerRound(),
         progress.forRun("round " + round + "/" + options.rounds(), side.name()));
     double wall = (System.nanoTime() - t0) / 1e9;
     CpuTime target = side.targetJvm.isPresent() ? ProcessCpu.of(side.targetJvm.getAsLong()).minus(targetBefore)
@@ -410,8 +411,9 @@ public final class BenchRun {
     side.measuredSeconds += wall;
     side.rounds.add(result);
     Recording rec = result.recording();
+    // CPU covers the whole run, settling included: per call it divides by every call the run made.
     BenchReport.Cpu cpu = cpu(result.generatorCpu(), target, database,
-        machineBefore < 0 || machineAfter < 0 ? -1 : machineAfter - machineBefore, wall, rec.calls());
+        machineBefore < 0 || machineAfter < 0 ? -1 : machineAfter - machineBefore, wall, result.allCalls());
     side.roundReports.add(new BenchReport.Round(round, startedAt, rec.seconds(), rec.calls(), rec.errors(),
         rec.callsPerSecond(), rec.messagesPerSecond(), rec.percentile(50), rec.percentile(99), cpu,
         result.notes()));
@@ -494,7 +496,8 @@ public final class BenchRun {
         Duration.between(started, Instant.now()).toMillis() / 1000.0, options.command(),
         MachineInfo.current(loadAtStart), new BenchReport.Settings(options.model().describe(),
         options.warmup().describe(), options.rounds(),
-        options.count() > 0 ? 0 : options.roundDuration().toMillis() / 1000.0, options.countPerRound()),
+        options.count() > 0 ? 0 : options.roundDuration().toMillis() / 1000.0, options.countPerRound(),
+        options.count() > 0 ? 0 : options.settle().toMillis() / 1000.0),
         targetReports, sideReports, ratios, List.copyOf(notes));
   }
 

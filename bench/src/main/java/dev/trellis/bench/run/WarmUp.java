@@ -46,7 +46,7 @@ final class WarmUp {
       CpuTime targetBefore = targetJvm.isPresent() ? ProcessCpu.of(targetJvm.getAsLong()) : CpuTime.UNKNOWN;
       CpuTime selfBefore = ProcessCpu.of(self);
       long t0 = System.nanoTime();
-      Load.Round round = load.run(slice, 0, progress);
+      Load.Round round = load.run(Duration.ZERO, slice, 0, progress);
       double wall = (System.nanoTime() - t0) / 1e9;
       timeline.addAll(round.recording().timeline());
       double rate = round.recording().callsPerSecond();

@@ -90,7 +90,7 @@ class HttpLoadIT {
     Recording r;
     try (JavaHttpLoad load = JavaHttpLoad.of("rest mix", base(), calls, pools, LoadModel.closed(8, 1),
         Optional.of("t0ken"))) {
-      r = load.run(Duration.ofMinutes(1), 500, p -> {}).recording();
+      r = load.run(Duration.ZERO, Duration.ofMinutes(1), 500, p -> {}).recording();
     }
 
     assertThat(r.calls()).isEqualTo(500);
@@ -108,11 +108,27 @@ class HttpLoadIT {
     try (JavaHttpLoad load = JavaHttpLoad.of("paced", base(), List.of(new JavaHttpLoad.HttpCall("GET",
         RequestTemplate.of("/v1/users/7"), RequestTemplate.of(""), 1)), ValuePools.empty(),
         LoadModel.open(200, 16, 1), Optional.empty())) {
-      r = load.run(Duration.ofMinutes(1), 100, p -> {}).recording();
+      r = load.run(Duration.ZERO, Duration.ofMinutes(1), 100, p -> {}).recording();
     }
     assertThat(r.calls()).isEqualTo(100);
     // 100 calls at 200/s take half a second at least, however fast the server.
     assertThat(r.seconds()).isGreaterThanOrEqualTo(0.49);
+  }
+
+  @Test
+  void callsThatEndWhileATimedRunSettlesAreMadeButNotMeasured() throws Exception {
+    Load.Round round;
+    try (JavaHttpLoad load = JavaHttpLoad.of("settled", base(), List.of(new JavaHttpLoad.HttpCall("GET",
+        RequestTemplate.of("/v1/users/7"), RequestTemplate.of(""), 1)), ValuePools.empty(),
+        LoadModel.open(100, 4, 1), Optional.empty())) {
+      round = load.run(Duration.ofMillis(500), Duration.ofMillis(500), 0, p -> {});
+    }
+    Recording r = round.recording();
+    // 100 calls/s for a second: about 50 while settling, 50 measured over the half second that counts.
+    assertThat(r.seconds()).isCloseTo(0.5, org.assertj.core.api.Assertions.within(0.05));
+    assertThat(r.calls()).isBetween(40L, 60L);
+    assertThat(round.allCalls()).isBetween(90L, 110L);
+    assertThat(authorizations).hasSize((int) round.allCalls());
   }
 
   @Test
@@ -122,7 +138,7 @@ class HttpLoadIT {
     try (H2loadLoad load = H2loadLoad.http("rest h2load", base() + "/v1/users", "POST",
         "{\"email\":\"a@example.com\",\"name\":\"A\"}", LoadModel.closed(4, 2), Optional.of("t0ken"), work)) {
       assertThat(load.info().command()).startsWith("h2load --h1 -d ");
-      r = load.run(Duration.ofMinutes(1), 200, p -> {}).recording();
+      r = load.run(Duration.ZERO, Duration.ofMinutes(1), 200, p -> {}).recording();
     }
     assertThat(r.calls()).isEqualTo(200);
     assertThat(r.statuses()).containsExactlyEntriesOf(Map.of("HTTP 200", 200L));

@@ -116,6 +116,19 @@ class CoordinatedOmissionTest {
   }
 
   @Test
+  void requestsThatEndedBeforeTheMeasurementStartedAreOnlyCounted() {
+    LogRecorder recorder = new LogRecorder(2_000_000, 0);
+    recorder.add(1_500_000, 9_000, "OK", true, 1);
+    recorder.add(2_500_000, 100, "OK", true, 1);
+    recorder.add(3_200_000, 200, "OK", true, 1);
+    Recording r = recorder.finish(recorder.measuredSeconds(), 3_200_000);
+    assertThat(recorder.settlingCalls()).isEqualTo(1);
+    assertThat(r.calls()).isEqualTo(2);
+    assertThat(r.latencyMicros().getMaxValue()).isBetween(199L, 201L);
+    assertThat(r.seconds()).isEqualTo(1.2);
+  }
+
+  @Test
   void aLiveRecorderClosesOneSecondPerTickAndKeepsEveryCallOnce() {
     LiveRecorder recorder = new LiveRecorder(1_000);
     recorder.record(2_000_000, "OK", true, 1);

@@ -46,7 +46,7 @@ class ReportWriterTest {
     Recording baseline = recording(1_000_004_000_000L, 3, 3000, 300);
     return new BenchReport(BenchReport.SCHEMA, "GetUser vs pgbench", "2026-11-29T00:00:00Z", 12,
         "./trellis bench --call 'GetUser {}'", new BenchReport.Machine(2, 24L << 30, "cpu", "Linux", "JDK 25",
-        "host", 1.5, 2.5), new BenchReport.Settings("closed loop, 32 in flight", "fixed 10 s", 1, 3, 0),
+        "host", 1.5, 2.5), new BenchReport.Settings("closed loop, 32 in flight", "fixed 10 s", 1, 3, 0, 2),
         List.of(new BenchReport.Target("user-service", "127.0.0.1:1", "Main", 4.2,
             Map.of("TRELLIS_RATE_LIMIT_PEER", "1000000000/1000000000"), Map.of())),
         List.of(side("GetUser", "load", load), side("pgbench-point-read", "baseline", baseline)),
