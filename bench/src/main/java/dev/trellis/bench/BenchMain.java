@@ -1,16 +1,14 @@
 package dev.trellis.bench;
 
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
-import ch.qos.logback.core.joran.spi.JoranException;
+import dev.trellis.bench.run.BenchLogging;
 import dev.trellis.bench.run.BenchOptions;
 import dev.trellis.bench.run.BenchRun;
+import dev.trellis.bench.run.BenchSuite;
 import dev.trellis.bench.targets.BenchConfig;
 import dev.trellis.platform.config.ConfigException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.TreeMap;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code ./trellis bench}: one load (plus baselines) and its report, or {@code targets} (what bench.json offers), or
@@ -40,12 +38,15 @@ public final class BenchMain {
         printTargets(config(Arrays.copyOfRange(args, 1, args.length)));
         return 0;
       }
+      if (args.length > 0 && args[0].equals("suite")) {
+        return new BenchSuite(root, System.out).run(Arrays.copyOfRange(args, 1, args.length));
+      }
       if (args.length > 0 && args[0].equals("data-layer")) {
         DataLayerBenchmark.main(Arrays.copyOfRange(args, 1, args.length));
         return 0;
       }
       BenchOptions options = BenchOptions.parse(args, root);
-      routeLogsTo(options.out().resolve("logs").resolve("bench.log"));
+      BenchLogging.routeTo(options.out().resolve("logs").resolve("bench.log"));
       BenchConfig config = options.config().map(BenchConfig::read).orElseGet(BenchConfig::packaged);
       var report = new BenchRun(options, config, System.out, System.err).run();
       boolean nothing = report.sides().stream().anyMatch(s -> s.total().calls() > 0
@@ -64,24 +65,6 @@ public final class BenchMain {
     } catch (java.io.IOException e) {
       System.err.println("bench: " + e.getMessage());
       return FAILED;
-    }
-  }
-
-  /**
-   * The bench's own log lines go to a file of the run (the platform's logback.xml would print JSON on stdout, among
-   * the summary). Logback may already be configured by then (any class with a logger does it), so configure anew.
-   */
-  private static void routeLogsTo(Path file) throws java.io.IOException {
-    java.nio.file.Files.createDirectories(file.getParent());
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    context.reset();
-    context.putProperty("trellis.log.file", file.toAbsolutePath().toString());
-    JoranConfigurator configurator = new JoranConfigurator();
-    configurator.setContext(context);
-    try {
-      configurator.doConfigure(BenchMain.class.getResource("/bench-logback.xml"));
-    } catch (JoranException e) {
-      throw new IllegalStateException("bench-logback.xml is broken", e);
     }
   }
 
