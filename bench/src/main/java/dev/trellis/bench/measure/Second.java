@@ -12,7 +12,8 @@ package dev.trellis.bench.measure;
  * @param p50Micros median latency of the second's calls
  * @param p99Micros 99th percentile latency of the second's calls
  */
-public record Second(long startEpochMillis, long millis, long calls, long errors, long messages, long p50Micros, long p99Micros) {
+public record Second(long startEpochMillis, long millis, long calls, long errors, long messages, long p50Micros,
+    long p99Micros) {
   /** Calls (or, for streams, messages when there are more) per second over the second's real length. */
   public double rate() {
     return millis <= 0 ? 0 : Math.max(calls, messages) * 1000.0 / millis;

@@ -99,6 +99,17 @@ public record BenchReport(String schema, String title, String startedAt, double 
    *
    * @param value overall: total rate over total rate
    * @param perRound the same per pair of alternating rounds
+   * @param median the median of {@code perRound}: what a burst of load from elsewhere on the machine moves least
    */
-  public record Ratio(String side, String baseline, String measure, double value, List<Double> perRound) {}
+  public record Ratio(String side, String baseline, String measure, double value, List<Double> perRound,
+      double median) {
+    /** The ratio of {@code side} over {@code baseline}, overall and per round, with the rounds' median. */
+    public static Ratio of(String side, String baseline, String measure, double value, List<Double> perRound) {
+      List<Double> sorted = perRound.stream().sorted().toList();
+      int n = sorted.size();
+      double median = n == 0 ? value
+          : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+      return new Ratio(side, baseline, measure, value, List.copyOf(perRound), median);
+    }
+  }
 }

@@ -56,7 +56,8 @@ final class ReportHtml {
     for (BenchReport.Ratio ratio : r.ratios()) {
       card(h, String.format(Locale.ROOT, "%.2f", ratio.value()), escape(ratio.side()) + " / "
           + escape(ratio.baseline()), ratio.measure() + "; per round " + String.join(" ", ratio.perRound().stream()
-          .map(v -> String.format(Locale.ROOT, "%.2f", v)).toList()));
+          .map(v -> String.format(Locale.ROOT, "%.2f", v)).toList()) + String.format(Locale.ROOT, " (median %.2f)",
+          ratio.median()));
     }
     h.append("</div>\n");
   }

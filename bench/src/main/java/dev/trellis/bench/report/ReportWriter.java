@@ -86,9 +86,9 @@ public final class ReportWriter {
       }
     }
     for (BenchReport.Ratio r : report.ratios()) {
-      t.append(String.format(Locale.ROOT, "ratio %s / %s (%s): %.2f   per round: %s%n", r.side(), r.baseline(),
-          r.measure(), r.value(), String.join(" ", r.perRound().stream()
-              .map(v -> String.format(Locale.ROOT, "%.2f", v)).toList())));
+      t.append(String.format(Locale.ROOT, "ratio %s / %s (%s): %.2f   per round: %s (median %.2f)%n", r.side(),
+          r.baseline(), r.measure(), r.value(), String.join(" ", r.perRound().stream()
+              .map(v -> String.format(Locale.ROOT, "%.2f", v)).toList()), r.median()));
     }
     for (BenchReport.Side s : report.sides()) {
       for (BenchReport.Probe p : s.probes()) {

@@ -121,8 +121,12 @@ final class SvgChart {
       int width, int height) {
     requireNonNull(series, "series");
     int left = 70;
-    int right = 20;
-    int top = 40 + 18 * ((series.size() + 2) / 3);
+    int right = 36;
+    // The legend in as many columns as its longest name allows (about 6.5 px a character at 12 px).
+    int longest = series.stream().mapToInt(s -> s.name().length()).max().orElse(1);
+    int columnWidth = (int) Math.min(width - left - right, longest * 6.5 + 44);
+    int columns = Math.max(1, (width - left - right) / columnWidth);
+    int top = 40 + 18 * ((series.size() + columns - 1) / columns);
     int bottom = 48;
     double plotW = width - left - right;
     double plotH = height - top - bottom;
@@ -133,8 +137,8 @@ final class SvgChart {
         escape(title)));
     for (int i = 0; i < series.size(); i++) {
       Series s = series.get(i);
-      int lx = left + (i % 3) * 260;
-      int ly = 36 + (i / 3) * 18;
+      int lx = left + (i % columns) * columnWidth;
+      int ly = 36 + (i / columns) * 18;
       svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
           + "stroke-width=\"3\"%s/><text x=\"%d\" y=\"%d\" class=\"legend\">%s</text>%n", lx, ly - 4, lx + 22,
           ly - 4, s.color(), s.dashed() ? " stroke-dasharray=\"5 4\"" : "", lx + 28, ly, escape(s.name())));

@@ -23,8 +23,8 @@ import java.util.Set;
  */
 public record BenchOptions(Optional<String> target, Optional<String> edge, Optional<String> local,
     List<CallSpec> calls, Map<String, String> pools, List<String> baselines, String engine, LoadModel model,
-    Duration duration, long count, int rounds, Duration settle, WarmupPolicy warmup, Optional<String> token, boolean dev,
-    Path stateDir, boolean reflection, Optional<Duration> deadline, int clientMessages, int seed,
+    Duration duration, long count, int rounds, Duration settle, WarmupPolicy warmup, Optional<String> token,
+    boolean dev, Path stateDir, boolean reflection, Optional<Duration> deadline, int clientMessages, int seed,
     Map<String, String> targetEnv, Path out, String name, ProgressLine.Mode progress, Optional<Path> config,
     boolean keepLogs, Optional<String> shardUrl, String shardUser, String shardPassword, String command) {
 

@@ -2,19 +2,8 @@ package dev.trellis.bench.run;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Descriptors.MethodDescriptor;
-import dev.trellis.bench.call.CallSpec;
-import dev.trellis.bench.call.GrpcMethods;
-import dev.trellis.bench.call.GrpcRequests;
-import dev.trellis.bench.call.RequestTemplate;
-import dev.trellis.bench.call.ValuePools;
 import dev.trellis.bench.engine.ExternalEngines;
-import dev.trellis.bench.engine.GrpcCall;
-import dev.trellis.bench.engine.GrpcProbe;
 import dev.trellis.bench.engine.H2loadLoad;
-import dev.trellis.bench.engine.JavaGrpcLoad;
-import dev.trellis.bench.engine.JavaHttpLoad;
-import dev.trellis.bench.engine.JdbcLoad;
 import dev.trellis.bench.engine.Load;
 import dev.trellis.bench.engine.PgbenchLoad;
 import dev.trellis.bench.measure.ProcessCpu;
@@ -26,34 +15,17 @@ import dev.trellis.bench.report.ReportWriter;
 import dev.trellis.bench.targets.BaselineProfile;
 import dev.trellis.bench.targets.BenchConfig;
 import dev.trellis.bench.targets.LocalTargets;
-import dev.trellis.platform.auth.AuthConfig;
-import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.config.ConfigException;
-import dev.trellis.platform.data.ShardSpec;
-import dev.trellis.platform.data.ShardTopology;
-import io.grpc.ManagedChannel;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.file.Files;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.time.Clock;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * One run of {@code ./trellis bench}: starts the local targets, fills the pools, builds the load and its baselines,
@@ -98,7 +70,7 @@ public final class BenchRun {
         options.out(), options.seed(), options.targetEnv(), options.keepLogs(), progress.messages());
     List<Side> sides = new ArrayList<>();
     try {
-      build(targets, baselines, sides);
+      new SideBuilder(options, engineDir(), notes).build(targets, baselines, sides);
       measure(targets, sides);
       BenchReport report = report(started, loadAtStart, targets, sides);
       ReportWriter.write(report, options.out());
@@ -115,7 +87,7 @@ public final class BenchRun {
   }
 
   /** Where the engines' scripts, frames and outputs go. */
-  private java.nio.file.Path engineDir() {
+  private Path engineDir() {
     return options.out().resolve("engine");
   }
 
@@ -129,230 +101,6 @@ public final class BenchRun {
     if (!missing.isEmpty()) {
       throw new MissingEngineException(ExternalEngines.missingMessage(missing));
     }
-  }
-
-  /** Where the load's gRPC calls go: the local target or --target. */
-  private record Endpoint(String host, int port, Optional<String> token, OptionalLong jvm, boolean traced,
-      Optional<ShardTopology> shards) {}
-
-  private Endpoint mainEndpoint(LocalTargets targets) {
-    if (options.local().isPresent()) {
-      return endpointOf(targets.get(options.local().get()), targets);
-    }
-    Optional<String> token = options.token();
-    if (token.isEmpty() && options.dev()) {
-      token = Optional.of(DevTokens.create(AuthConfig.dev(options.stateDir().resolve("dev-jwt-key.json")),
-          Clock.systemUTC()).mint("1", Set.of("admin"), Duration.ofHours(12)));
-    }
-    String address = options.target().orElse("127.0.0.1:50051");
-    int colon = address.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new ConfigException("--target must be HOST:PORT, got '" + address + "'");
-    }
-    try {
-      return new Endpoint(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), token,
-          OptionalLong.empty(), false, Optional.empty());
-    } catch (NumberFormatException e) {
-      throw new ConfigException("--target must be HOST:PORT, got '" + address + "'");
-    }
-  }
-
-  private static Endpoint endpointOf(LocalTargets.Started target, LocalTargets targets) {
-    boolean traced = target.env().containsKey("OTEL_EXPORTER_OTLP_ENDPOINT")
-        && targets.otlpSink().isPresent() && "false".equals(target.env().get("OTEL_SDK_DISABLED"));
-    return new Endpoint(target.host(), target.port(), target.token(), OptionalLong.of(target.pid()), traced,
-        target.shards());
-  }
-
-  private void build(LocalTargets targets, List<BaselineProfile> baselines, List<Side> sides) throws Exception {
-    boolean grpc = options.calls().stream().allMatch(c -> c.protocol() == CallSpec.Protocol.GRPC);
-    boolean http = options.calls().stream().allMatch(c -> c.protocol() == CallSpec.Protocol.HTTP);
-    if (!grpc && !http) {
-      throw new ConfigException("one run calls either gRPC methods or HTTP routes, not both");
-    }
-    Endpoint main = grpc ? mainEndpoint(targets) : null;
-    GrpcMethods methods = GrpcMethods.packaged();
-    ValuePools pools = ValuePools.of(targets == null ? Map.of() : targets.pools());
-    if (grpc && options.reflection()) {
-      ManagedChannel channel = PoolSources.channel(main.host(), main.port());
-      try {
-        methods = GrpcMethods.fromReflection(channel);
-      } finally {
-        channel.shutdownNow();
-      }
-    }
-    Map<String, List<String>> given = new LinkedHashMap<>();
-    if (!options.pools().isEmpty()) {
-      Optional<ManagedChannel> channel = grpc ? Optional.of(PoolSources.channel(main.host(), main.port()))
-          : Optional.empty();
-      try {
-        for (var pool : options.pools().entrySet()) {
-          given.put(pool.getKey(), PoolSources.fill(pool.getKey(), pool.getValue(), channel, methods,
-              main == null ? options.token() : main.token()));
-        }
-      } finally {
-        channel.ifPresent(ManagedChannel::shutdownNow);
-      }
-    }
-    pools = pools.with(given);
-    // Database baselines read the same rows as the load: the pool is narrowed to rows on one shard.
-    Map<String, ShardChoice> shardChoices = new HashMap<>();
-    for (BaselineProfile baseline : baselines) {
-      if (!baseline.kind().equals("target") && !shardChoices.containsKey(baseline.pool())) {
-        ShardChoice choice = chooseShard(baseline, pools, main);
-        shardChoices.put(baseline.pool(), choice);
-        pools = pools.with(Map.of(baseline.pool(), choice.values()));
-        notes.add(String.format(Locale.ROOT, "${%s} narrowed to %d value%s on %s, so that every side reads the"
-                + " same rows", baseline.pool(), choice.values().size(), choice.values().size() == 1 ? "" : "s",
-            choice.label()));
-      }
-    }
-    if (grpc) {
-      sides.add(grpcSide("load", options.name(), main, methods, pools));
-    } else {
-      sides.add(httpSide(targets, pools));
-    }
-    for (int i = 0; i < baselines.size(); i++) {
-      BaselineProfile baseline = baselines.get(i);
-      String name = options.baselines().get(i);
-      switch (baseline.kind()) {
-        case "target" -> {
-          if (!grpc) {
-            throw new ConfigException("baseline " + name + " runs gRPC calls; this run calls HTTP routes");
-          }
-          sides.add(grpcSide("baseline", name, endpointOf(targets.get(baseline.target()), targets), methods,
-              pools));
-        }
-        case "pgbench" -> {
-          ShardChoice shard = shardChoices.get(baseline.pool());
-          sides.add(new Side("baseline", PgbenchLoad.of(name, PgbenchLoad.Database.ofJdbcUrl(shard.url(),
-              shard.user(), shard.password()), baseline.sql(), baseline.variable(), shard.values(),
-              options.model(), engineDir()), OptionalLong.empty(), true, false, Optional.empty(), false));
-        }
-        default -> {
-          ShardChoice shard = shardChoices.get(baseline.pool());
-          int poolSize = Runtime.getRuntime().availableProcessors() * 2 + 1;
-          sides.add(new Side("baseline", JdbcLoad.of(name, shard.url(), shard.user(), shard.password(),
-              baseline.jdbcSql(), shard.values(), poolSize, options.model()), OptionalLong.empty(), true, true,
-              Optional.empty(), false));
-        }
-      }
-    }
-  }
-
-  private Side grpcSide(String role, String name, Endpoint endpoint, GrpcMethods methods, ValuePools pools)
-      throws Exception {
-    List<GrpcCall> calls = new ArrayList<>();
-    for (CallSpec spec : options.calls()) {
-      MethodDescriptor method = methods.resolve(spec.target());
-      calls.add(GrpcCall.of(GrpcRequests.of(method, RequestTemplate.of(spec.body()), pools), spec.weight(),
-          GrpcMethods.fullName(method) + " " + spec.body()));
-    }
-    GrpcCall first = calls.get(0);
-    byte[] sample = first.requests().representative();
-    Supplier<BenchReport.Probe> probe = () -> {
-      GrpcProbe.Outcome outcome = GrpcProbe.call(endpoint.host(), endpoint.port(), first, sample,
-          endpoint.token());
-      return new BenchReport.Probe("", outcome.toString(), outcome.ok());
-    };
-    Load load;
-    if (options.engine().equals("h2load")) {
-      if (calls.size() > 1 || !first.unary()) {
-        throw new ConfigException("h2load sends one unary call again and again; use --engine java for a mix or"
-            + " a stream");
-      }
-      load = H2loadLoad.grpc(name, endpoint.host(), endpoint.port(), first.method().getFullMethodName(), sample,
-          first.requests().toJson(sample), options.model(), endpoint.token(), engineDir());
-    } else {
-      load = JavaGrpcLoad.connect(name, endpoint.host(), endpoint.port(), calls, options.model(),
-          endpoint.token(), options.deadline(), options.clientMessages());
-    }
-    return new Side(role, load, endpoint.jvm(), endpoint.shards().isPresent(),
-        options.engine().equals("java"), Optional.of(probe), endpoint.traced());
-  }
-
-  private Side httpSide(LocalTargets targets, ValuePools pools) throws Exception {
-    String base;
-    Optional<String> token = options.token();
-    OptionalLong jvm = OptionalLong.empty();
-    boolean database = false;
-    if (options.local().isPresent()) {
-      LocalTargets.Started target = targets.get(options.local().get());
-      if (!target.profile().protocol().equals("http")) {
-        throw new ConfigException("HTTP calls need an HTTP target; " + target.name() + " speaks gRPC");
-      }
-      base = "http://" + target.host() + ":" + target.port();
-      token = token.or(target::token);
-      jvm = OptionalLong.of(target.pid());
-      database = targets.all().stream().anyMatch(t -> t.shards().isPresent());
-    } else {
-      base = options.edge().orElseThrow(() -> new ConfigException("HTTP calls need --edge URL or --local"));
-    }
-    if (options.engine().equals("h2load")) {
-      if (options.calls().size() > 1) {
-        throw new ConfigException("h2load sends one request again and again; use --engine java for a mix");
-      }
-      CallSpec call = options.calls().get(0);
-      String path = RequestTemplate.of(call.target()).render(pools::first);
-      String body = RequestTemplate.of(call.body()).render(pools::first);
-      return new Side("load", H2loadLoad.http(options.name(), URI.create(base).resolve(path).toString(),
-          call.httpMethod(), body, options.model(), token, engineDir()), jvm, database, false, Optional.empty(),
-          false);
-    }
-    List<JavaHttpLoad.HttpCall> calls = options.calls().stream().map(c -> new JavaHttpLoad.HttpCall(
-        c.httpMethod(), RequestTemplate.of(c.target()), RequestTemplate.of(c.body()), c.weight())).toList();
-    return new Side("load", JavaHttpLoad.of(options.name(), URI.create(base), calls, pools, options.model(),
-        token), jvm, database, true, Optional.empty(), false);
-  }
-
-  /** The shard a database baseline reads, and the pool's values that live there (at most 16). */
-  private record ShardChoice(String url, String user, String password, List<String> values, String label) {}
-
-  private ShardChoice chooseShard(BaselineProfile baseline, ValuePools pools, Endpoint main) {
-    List<String> values = pools.pool(baseline.pool()).orElseThrow(() -> new ConfigException("baseline needs the"
-        + " pool '" + baseline.pool() + "' (a local target fills it, or --pool " + baseline.pool() + "=...)"));
-    if (options.shardUrl().isPresent()) {
-      String url = options.shardUrl().get();
-      return new ShardChoice(url, options.shardUser(), options.shardPassword(),
-          values.subList(0, Math.min(values.size(), 16)), url);
-    }
-    if (main == null || main.shards().isEmpty()) {
-      throw new ConfigException("a database baseline reads the target's shards: use --local with a target that"
-          + " has shards, or give --shard-url");
-    }
-    ShardTopology topology = main.shards().get();
-    // The shard of the first value that exists; then the first 16 values on that shard.
-    for (String value : values) {
-      for (ShardSpec shard : topology.shards()) {
-        if (!valuesOn(shard, baseline.jdbcSql(), List.of(value), 1).isEmpty()) {
-          return new ShardChoice(shard.jdbcUrl(), shard.user(), shard.password(),
-              valuesOn(shard, baseline.jdbcSql(), values, 16), shard.name());
-        }
-      }
-    }
-    throw new ConfigException("none of the pool '" + baseline.pool() + "' values is on any shard");
-  }
-
-  /** Up to {@code limit} of {@code values} for which {@code sql} finds a row on {@code shard}. */
-  private static List<String> valuesOn(ShardSpec shard, String sql, List<String> values, int limit) {
-    List<String> found = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection(shard.jdbcUrl(), shard.user(), shard.password());
-        PreparedStatement s = c.prepareStatement(sql)) {
-      for (String value : values) {
-        s.setObject(1, value.matches("-?\\d{1,18}") ? (Object) Long.parseLong(value) : value);
-        try (ResultSet rs = s.executeQuery()) {
-          if (rs.next()) {
-            found.add(value);
-            if (found.size() == limit) {
-              break;
-            }
-          }
-        }
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException("reading " + shard.name() + ": " + e.getMessage(), e);
-    }
-    return found;
   }
 
   private void measure(LocalTargets targets, List<Side> sides) throws Exception {
@@ -471,7 +219,7 @@ public final class BenchRun {
           perRound.add(ratio(side.rounds.get(r).recording().callsPerSecond(),
               baseline.rounds.get(r).recording().callsPerSecond()));
         }
-        ratios.add(new BenchReport.Ratio(side.name(), baseline.name(), "calls/s",
+        ratios.add(BenchReport.Ratio.of(side.name(), baseline.name(), "calls/s",
             ratio(side.total().callsPerSecond(), baseline.total().callsPerSecond()), perRound));
       }
     }

@@ -162,8 +162,9 @@ public final class BenchSuite {
         if (r.side().equals(f.ratio().get(0)) && r.baseline().equals(f.ratio().get(1))) {
           BenchReport.Side a = side(report, r.side());
           BenchReport.Side b = side(report, r.baseline());
-          String detail = String.format(Locale.ROOT, "per round %s; %s %,.0f/s (p50 %s, p99 %s), %s %,.0f/s"
-                  + " (p50 %s, p99 %s)", String.join(" ", r.perRound().stream().map(BenchSuite::two).toList()),
+          String detail = String.format(Locale.ROOT, "rounds %s (median %s); %s %,.0f/s (p50 %s, p99 %s), %s"
+                  + " %,.0f/s (p50 %s, p99 %s)", String.join(" ", r.perRound().stream().map(BenchSuite::two)
+                  .toList()), two(r.median()),
               a.name(), a.total().callsPerSecond(), ms(a.total().latencyMicros().p50()),
               ms(a.total().latencyMicros().p99()), b.name(), b.total().callsPerSecond(),
               ms(b.total().latencyMicros().p50()), ms(b.total().latencyMicros().p99()));

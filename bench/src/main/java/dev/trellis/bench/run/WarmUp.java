@@ -49,7 +49,8 @@ final class WarmUp {
       Load.Round round = load.run(Duration.ZERO, slice, 0, progress);
       double wall = (System.nanoTime() - t0) / 1e9;
       timeline.addAll(round.recording().timeline());
-      double rate = round.recording().callsPerSecond();
+      // Streams settle by their messages: a handful of calls a second says little.
+      double rate = Math.max(round.recording().callsPerSecond(), round.recording().messagesPerSecond());
       double targetCompiler = compilerCores(targetJvm.isPresent()
           ? ProcessCpu.of(targetJvm.getAsLong()).minus(targetBefore) : CpuTime.UNKNOWN, wall);
       double selfCompiler = generatorIsThisJvm ? compilerCores(ProcessCpu.of(self).minus(selfBefore), wall) : -1;
@@ -58,7 +59,7 @@ final class WarmUp {
       if (policy.fixed() != null) {
         if (elapsed >= policy.fixed().toNanos() / 1e9 - 0.5) {
           return new BenchReport.Warmup(policy.describe(), elapsed, true, String.format(Locale.ROOT,
-              "fixed %.0f s; last slice %.0f calls/s%s", elapsed, rate, compilers(targetCompiler, selfCompiler)),
+              "fixed %.0f s; last slice %.0f a second%s", elapsed, rate, compilers(targetCompiler, selfCompiler)),
               slices);
         }
         continue;
@@ -68,12 +69,12 @@ final class WarmUp {
       boolean quiet = targetCompiler <= policy.quietCores() && selfCompiler <= policy.quietCores();
       if (elapsed >= policy.min().toSeconds() && rateSettled && quiet) {
         return new BenchReport.Warmup(policy.describe(), elapsed, true, String.format(Locale.ROOT,
-            "settled after %.0f s: %.0f then %.0f calls/s (within %.0f%%)%s", elapsed, previousRate, rate,
+            "settled after %.0f s: %.0f then %.0f a second (within %.0f%%)%s", elapsed, previousRate, rate,
             policy.tolerance() * 100, compilers(targetCompiler, selfCompiler)), slices);
       }
       if (elapsed >= policy.max().toSeconds()) {
         return new BenchReport.Warmup(policy.describe(), elapsed, false, String.format(Locale.ROOT,
-            "did not settle within %.0f s (last slices %.0f and %.0f calls/s%s); measured anyway", elapsed,
+            "did not settle within %.0f s (last slices %.0f and %.0f a second%s); measured anyway", elapsed,
             previousRate, rate, compilers(targetCompiler, selfCompiler)), slices);
       }
       previousRate = rate;

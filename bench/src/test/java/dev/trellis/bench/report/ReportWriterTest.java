@@ -50,7 +50,7 @@ class ReportWriterTest {
         List.of(new BenchReport.Target("user-service", "127.0.0.1:1", "Main", 4.2,
             Map.of("TRELLIS_RATE_LIMIT_PEER", "1000000000/1000000000"), Map.of())),
         List.of(side("GetUser", "load", load), side("pgbench-point-read", "baseline", baseline)),
-        List.of(new BenchReport.Ratio("GetUser", "pgbench-point-read", "calls/s",
+        List.of(BenchReport.Ratio.of("GetUser", "pgbench-point-read", "calls/s",
             load.callsPerSecond() / baseline.callsPerSecond(), List.of(0.33))),
         List.of("rate limits raised"));
   }
