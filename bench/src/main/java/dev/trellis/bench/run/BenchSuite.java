@@ -167,7 +167,8 @@ public final class BenchSuite {
                   .toList()), two(r.median()),
               a.name(), a.total().callsPerSecond(), ms(a.total().latencyMicros().p50()),
               ms(a.total().latencyMicros().p99()), b.name(), b.total().callsPerSecond(),
-              ms(b.total().latencyMicros().p50()), ms(b.total().latencyMicros().p99()));
+              ms(b.total().latencyMicros().p50()), ms(b.total().latencyMicros().p99()))
+              + "; CPU per call (server JVM, database): " + cpu(a) + " against " + cpu(b);
           return row(f, r.value(), two(r.value()), detail);
         }
       }
@@ -287,6 +288,15 @@ public final class BenchSuite {
   /** Ratios and seconds with two decimals, rates and counts as whole numbers. */
   private static String number(double v) {
     return Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%,.0f", v) : two(v);
+  }
+
+  /** A side's target and database CPU per call, such as {@code 110 + 31 us}; a dash for what it does not use. */
+  private static String cpu(BenchReport.Side side) {
+    double target = side.cpu().targetMicrosPerCall();
+    double database = side.cpu().databaseMicrosPerCall();
+    return String.format(Locale.ROOT, "%s %s + %s us", side.name(), target < 0 ? "-"
+        : String.format(Locale.ROOT, "%.0f", target), database < 0 ? "-" : String.format(Locale.ROOT, "%.0f",
+        database));
   }
 
   private static String two(double v) {
