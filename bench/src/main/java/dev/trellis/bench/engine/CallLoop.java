@@ -47,7 +47,8 @@ final class CallLoop {
     long start = System.nanoTime();
     long measureFrom = start + settle.toNanos();
     long end = measureFrom + duration.toNanos();
-    Run run = new Run(call, new LiveRecorder(System.currentTimeMillis() + settle.toMillis()), count, measureFrom);
+    Run run = new Run(call, new LiveRecorder(System.currentTimeMillis() + settle.toMillis()), count, measureFrom,
+        model.open());
     Thread sender = null;
     if (model.open()) {
       OpenLoopSchedule schedule = new OpenLoopSchedule(start, model.rate());
@@ -105,12 +106,18 @@ final class CallLoop {
     final AtomicLong claimed = new AtomicLong();
     final AtomicLong settling = new AtomicLong();
     final long measureFromNanos;
+    /**
+     * An open loop measures the calls due from the end of the settling (however late they end, so that a backlog
+     * built while settling cannot swell the measured rate); a closed loop the calls that end after it.
+     */
+    final boolean byIntendedStart;
 
-    Run(AsyncCall call, LiveRecorder recorder, long count, long measureFromNanos) {
+    Run(AsyncCall call, LiveRecorder recorder, long count, long measureFromNanos, boolean byIntendedStart) {
       this.call = call;
       this.recorder = recorder;
       this.count = count;
       this.measureFromNanos = measureFromNanos;
+      this.byIntendedStart = byIntendedStart;
     }
 
     /** Takes the right to start one more call: always in a timed run, {@code count} times in a counted one. */
@@ -130,7 +137,7 @@ final class CallLoop {
       try {
         call.start(slot, (status, ok, messages) -> {
           long now = System.nanoTime();
-          if (now >= measureFromNanos) {
+          if ((byIntendedStart ? startNanos : now) >= measureFromNanos) {
             recorder.record(now - startNanos, status, ok, messages);
           } else {
             settling.incrementAndGet();

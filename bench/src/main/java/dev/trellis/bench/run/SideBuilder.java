@@ -180,9 +180,12 @@ final class SideBuilder {
     }
     GrpcCall first = calls.get(0);
     byte[] sample = first.requests().representative();
+    // The probe sends what h2load repeats; a template with ${seq} and the like gets a fresh request each time (a
+    // CreateUser sent twice would be ALREADY_EXISTS).
+    boolean fresh = !RequestTemplate.of(options.calls().get(0).body()).reusable();
     Supplier<BenchReport.Probe> probe = () -> {
-      GrpcProbe.Outcome outcome = GrpcProbe.call(endpoint.host(), endpoint.port(), first, sample,
-          endpoint.token());
+      GrpcProbe.Outcome outcome = GrpcProbe.call(endpoint.host(), endpoint.port(), first,
+          fresh ? first.requests().next() : sample, endpoint.token());
       return new BenchReport.Probe("", outcome.toString(), outcome.ok());
     };
     Load load;
