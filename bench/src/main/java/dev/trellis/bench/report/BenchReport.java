@@ -59,9 +59,13 @@ public record BenchReport(String schema, String title, String startedAt, double 
   /** Latency percentiles, in microseconds. */
   public record Latency(long p50, long p90, long p99, long p999, long max, double mean, long count) {}
 
-  /** One measured round of a side. */
+  /**
+   * One measured round of a side.
+   *
+   * @param callsMade every call of the round, those of its settling seconds included (what CPU figures divide by)
+   */
   public record Round(int round, String startedAt, double seconds, long calls, long errors, double callsPerSecond,
-      double messagesPerSecond, long p50Micros, long p99Micros, Cpu cpu, List<String> notes) {}
+      double messagesPerSecond, long p50Micros, long p99Micros, long callsMade, Cpu cpu, List<String> notes) {}
 
   /** One point of the latency-by-percentile curve. */
   public record Point(double percentile, long micros) {}

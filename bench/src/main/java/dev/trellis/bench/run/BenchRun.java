@@ -163,7 +163,7 @@ public final class BenchRun {
     BenchReport.Cpu cpu = cpu(result.generatorCpu(), target, database,
         machineBefore < 0 || machineAfter < 0 ? -1 : machineAfter - machineBefore, wall, result.allCalls());
     side.roundReports.add(new BenchReport.Round(round, startedAt, rec.seconds(), rec.calls(), rec.errors(),
-        rec.callsPerSecond(), rec.messagesPerSecond(), rec.percentile(50), rec.percentile(99), cpu,
+        rec.callsPerSecond(), rec.messagesPerSecond(), rec.percentile(50), rec.percentile(99), result.allCalls(), cpu,
         result.notes()));
     progress.say(String.format(Locale.ROOT, "round %d/%d %-28s %,10.0f calls/s  p50 %s  p99 %s  errors %,d",
         round, options.rounds(), side.name(), rec.callsPerSecond(), ProgressLine.millis(rec.percentile(50)),
@@ -193,9 +193,10 @@ public final class BenchRun {
       List<String> sideNotes = new ArrayList<>(side.load.info().notes());
       side.rounds.forEach(r -> sideNotes.addAll(r.notes()));
       if (side.traced) {
-        sideNotes.add(String.format(Locale.ROOT, "tracing: the bench's OTLP receiver got %,d spans for %,d calls"
-            + " in the measured rounds (%.2f per call)", side.spans, total.calls(),
-            total.calls() == 0 ? 0 : (double) side.spans / total.calls()));
+        long made = side.roundReports.stream().mapToLong(BenchReport.Round::callsMade).sum();
+        sideNotes.add(String.format(Locale.ROOT, "tracing: the bench's OTLP receiver got %,d spans while the rounds"
+            + " made %,d calls, settling included (%.2f per call)", side.spans, made,
+            made == 0 ? 0 : (double) side.spans / made));
         if (side.receiverCpuSeconds > 0) {
           sideNotes.add(String.format(Locale.ROOT, "the receiver (in the bench's JVM, on the same cores) used %.2f"
               + " cores while this side ran", side.receiverCpuSeconds / side.measuredSeconds));

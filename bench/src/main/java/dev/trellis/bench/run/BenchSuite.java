@@ -168,7 +168,7 @@ public final class BenchSuite {
               a.name(), a.total().callsPerSecond(), ms(a.total().latencyMicros().p50()),
               ms(a.total().latencyMicros().p99()), b.name(), b.total().callsPerSecond(),
               ms(b.total().latencyMicros().p50()), ms(b.total().latencyMicros().p99()))
-              + "; CPU per call (server JVM, database): " + cpu(a) + " against " + cpu(b);
+              + "; CPU per call: " + cpu(a) + "; " + cpu(b);
           return row(f, r.value(), two(r.value()), detail);
         }
       }
@@ -290,13 +290,19 @@ public final class BenchSuite {
     return Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%,.0f", v) : two(v);
   }
 
-  /** A side's target and database CPU per call, such as {@code 110 + 31 us}; a dash for what it does not use. */
-  private static String cpu(BenchReport.Side side) {
-    double target = side.cpu().targetMicrosPerCall();
-    double database = side.cpu().databaseMicrosPerCall();
-    return String.format(Locale.ROOT, "%s %s + %s us", side.name(), target < 0 ? "-"
-        : String.format(Locale.ROOT, "%.0f", target), database < 0 ? "-" : String.format(Locale.ROOT, "%.0f",
-        database));
+  /** A side's CPU per call where it is known: {@code GetUser server 94 us, database 25 us}. */
+  static String cpu(BenchReport.Side side) {
+    List<String> parts = new ArrayList<>();
+    if (side.cpu().targetMicrosPerCall() >= 0) {
+      parts.add(String.format(Locale.ROOT, "server %.0f us", side.cpu().targetMicrosPerCall()));
+    }
+    if (side.cpu().databaseMicrosPerCall() >= 0) {
+      parts.add(String.format(Locale.ROOT, "database %.0f us", side.cpu().databaseMicrosPerCall()));
+    }
+    if (side.cpu().generatorMicrosPerCall() >= 0) {
+      parts.add(String.format(Locale.ROOT, "load generator %.0f us", side.cpu().generatorMicrosPerCall()));
+    }
+    return side.name() + " " + String.join(", ", parts);
   }
 
   private static String two(double v) {

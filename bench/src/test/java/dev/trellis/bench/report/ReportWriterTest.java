@@ -37,7 +37,7 @@ class ReportWriterTest {
         List.of("a note"), new BenchReport.Warmup("until settled", 20, true, "settled", List.of(
             new BenchReport.WarmupSlice(5, 900, -1, 0.3))), List.of(new BenchReport.Round(1, "t", rec.seconds(),
         rec.calls(), rec.errors(), rec.callsPerSecond(), rec.messagesPerSecond(), rec.percentile(50),
-        rec.percentile(99), cpu, List.of())), ReportWriter.summary(rec), ReportWriter.percentiles(rec),
+        rec.percentile(99), rec.calls(), cpu, List.of())), ReportWriter.summary(rec), ReportWriter.percentiles(rec),
         rec.timeline(), List.of(), List.of(new BenchReport.Probe("before", "OK, 1 response", true)), cpu);
   }
 
