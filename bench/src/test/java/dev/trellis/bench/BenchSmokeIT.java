@@ -24,7 +24,7 @@ class BenchSmokeIT {
     int code = BenchMain.run(new String[] {"--local", "user-service", "--seed", "200",
         "--call", "trellis.user.v1.UserService/GetUser {\"id\":\"${user_id}\"}",
         "--count", "300", "--in-flight", "8", "--connections", "2", "--warmup", "off", "--progress", "off",
-        "--out", out.toString()}, out);
+        "--target-jvm", "-XX:+UseSerialGC", "--out", out.toString()}, out);
 
     assertThat(code).isZero();
     BenchReport report = ReportWriter.read(out.resolve(ReportWriter.JSON));
@@ -40,6 +40,7 @@ class BenchSmokeIT {
     assertThat(report.targets()).singleElement().satisfies(t -> {
       assertThat(t.name()).isEqualTo("user-service");
       assertThat(t.rateLimits()).containsEntry("TRELLIS_RATE_LIMIT_ADMIN", "1000000000/1000000000");
+      assertThat(t.jvm()).containsExactly("-XX:+UseSerialGC");
     });
     assertThat(report.notes()).anyMatch(n -> n.contains("rate limits of user-service raised"));
     assertThat(Files.readString(out.resolve(ReportWriter.HTML))).contains("Latency by percentile")

@@ -38,9 +38,10 @@ public record BenchReport(String schema, String title, String startedAt, double 
    *
    * @param startupSeconds from its JVM's start to ready
    * @param rateLimits the limits raised for the run: variable to value
+   * @param jvm the JVM flags it ran with, beyond the bench's defaults
    */
   public record Target(String name, String address, String main, double startupSeconds,
-      Map<String, String> rateLimits, Map<String, String> env) {}
+      Map<String, String> rateLimits, Map<String, String> env, List<String> jvm) {}
 
   /** One load or baseline. */
   public record Side(String name, String role, String engine, String target, String work, String model,

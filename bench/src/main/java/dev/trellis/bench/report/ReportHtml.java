@@ -235,13 +235,14 @@ final class ReportHtml {
     }
     if (!r.targets().isEmpty()) {
       h.append("<h2>Targets the bench started</h2>\n<table><tr><th>target</th><th>address</th><th>main</th>"
-          + "<th>ready in</th><th>rate limits raised</th></tr>\n");
+          + "<th>ready in</th><th>rate limits raised</th><th>JVM flags added</th></tr>\n");
       for (BenchReport.Target t : r.targets()) {
         h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td><code>%s</code></td>"
-                + "<td class=\"n\">%.1f s</td><td>%s</td></tr>%n", escape(t.name()), escape(t.address()),
+                + "<td class=\"n\">%.1f s</td><td>%s</td><td><code>%s</code></td></tr>%n", escape(t.name()),
+            escape(t.address()),
             escape(t.main()), t.startupSeconds(), escape(t.rateLimits().isEmpty() ? "-"
                 : String.join(", ", t.rateLimits().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                    .toList()))));
+                    .toList())), escape(String.join(" ", t.jvm()))));
       }
       h.append("</table>\n");
     }

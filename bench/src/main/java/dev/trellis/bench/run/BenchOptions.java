@@ -25,7 +25,7 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
     List<CallSpec> calls, Map<String, String> pools, List<String> baselines, String engine, LoadModel model,
     Duration duration, long count, int rounds, Duration settle, WarmupPolicy warmup, Optional<String> token,
     boolean dev, Path stateDir, boolean reflection, Optional<Duration> deadline, int clientMessages, int seed,
-    Map<String, String> targetEnv, Path out, String name, ProgressLine.Mode progress, Optional<Path> config,
+    Map<String, String> targetEnv, List<String> targetJvm, Path out, String name, ProgressLine.Mode progress, Optional<Path> config,
     boolean keepLogs, Optional<String> shardUrl, String shardUser, String shardPassword, String command) {
 
   public static final String USAGE = """
@@ -67,6 +67,8 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
         --deadline D                 a deadline per call (java engine)
         --client-messages N          requests per call of a client or bidi stream                 [1]
         --target-env NAME=VALUE      added to every local target's environment (repeatable)
+        --target-jvm FLAG            a JVM flag for every local target (repeatable), such as
+                                     -agentpath:/path/libasyncProfiler.so=start,event=cpu,file=cpu.html
         --shard-url URL              the shard a database baseline reads, for a remote target (jdbc: URL)
         --shard-user U --shard-password P
       Output:
@@ -77,7 +79,7 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
         --config FILE                targets and baselines instead of the packaged bench.json
       """;
 
-  private static final Set<String> REPEATED = Set.of("call", "pool", "baseline", "target-env");
+  private static final Set<String> REPEATED = Set.of("call", "pool", "baseline", "target-env", "target-jvm");
 
   /** Reads the flags; {@code command} is the command line as typed, for the report. */
   public static BenchOptions parse(String[] args, Path root) {
@@ -87,6 +89,7 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       String flag = arg.startsWith("--") ? arg.substring(2) : "";
+      // A repeated flag's value may itself start with dashes (--target-jvm -Xmx2g): take the next argument as is.
       int eq = flag.indexOf('=');
       String name = eq >= 0 ? flag.substring(0, eq) : flag;
       if (REPEATED.contains(name)) {
@@ -174,7 +177,7 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
     s.rejectUnknownFlags();
     return new BenchOptions(target, edge, local, calls, Map.copyOf(pools), baselines, engine, model, duration,
         count, rounds, settle, warmup, token, dev, stateDir, reflection, deadline, clientMessages, seed,
-        Map.copyOf(targetEnv), out, name, progress, config, keepLogs, shardUrl, shardUser, shardPassword,
+        Map.copyOf(targetEnv), List.copyOf(repeated.get("target-jvm")), out, name, progress, config, keepLogs, shardUrl, shardUser, shardPassword,
         commandLine(args));
   }
 

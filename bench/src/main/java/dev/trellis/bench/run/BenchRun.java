@@ -67,7 +67,8 @@ public final class BenchRun {
       throw new ConfigException("say where the load goes: --local NAME or --target HOST:PORT");
     }
     LocalTargets targets = localNames.isEmpty() ? null : LocalTargets.start(config, List.copyOf(localNames),
-        options.out(), options.seed(), options.targetEnv(), options.keepLogs(), progress.messages());
+        options.out(), options.seed(), options.targetEnv(), options.targetJvm(), options.keepLogs(),
+        progress.messages());
     List<Side> sides = new ArrayList<>();
     try {
       new SideBuilder(options, engineDir(), notes).build(targets, baselines, sides);
@@ -228,7 +229,7 @@ public final class BenchRun {
     if (targets != null) {
       for (LocalTargets.Started t : targets.all()) {
         targetReports.add(new BenchReport.Target(t.name(), t.host() + ":" + t.port(), t.profile().main(),
-            t.startup().toMillis() / 1000.0, t.limits(), t.env()));
+            t.startup().toMillis() / 1000.0, t.limits(), t.env(), t.jvm()));
         if (!t.limits().isEmpty()) {
           notes.add("rate limits of " + t.name() + " raised for the run to " + LocalTargets.RAISED_LIMIT + " ("
               + String.join(", ", t.limits().keySet()) + "): the limiters still run on every call and refuse"

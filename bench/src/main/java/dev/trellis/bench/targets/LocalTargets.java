@@ -66,10 +66,11 @@ public final class LocalTargets implements AutoCloseable {
    */
   public record Started(String name, TargetProfile profile, String host, int port, long pid,
       Optional<ShardTopology> shards, Optional<String> token, Map<String, String> limits, Duration startup,
-      Map<String, String> env) {}
+      Map<String, String> env, List<String> jvm) {}
 
   private final Path runDir;
   private final PrintStream log;
+  private final List<String> extraJvm;
   private final Map<String, Started> started = new LinkedHashMap<>();
   private final List<ChildJvm> jvms = new ArrayList<>();
   private final Map<String, List<String>> pools = new LinkedHashMap<>();
@@ -78,9 +79,10 @@ public final class LocalTargets implements AutoCloseable {
   private OtlpSink sink;
   private boolean closed;
 
-  private LocalTargets(Path runDir, PrintStream log) {
+  private LocalTargets(Path runDir, PrintStream log, List<String> extraJvm) {
     this.runDir = runDir;
     this.log = log;
+    this.extraJvm = extraJvm;
   }
 
   /**
@@ -88,11 +90,13 @@ public final class LocalTargets implements AutoCloseable {
    *
    * @param seedRows rows to seed per target with a seed, overriding the profiles' (-1: as the profile says)
    * @param extraEnv added to every target's environment ({@code --target-env}), after the profile's
+   * @param extraJvm JVM flags added to every target's ({@code --target-jvm}: a profiler agent, GC settings)
    */
   public static LocalTargets start(BenchConfig config, List<String> names, Path runDir, int seedRows,
-      Map<String, String> extraEnv, boolean keepLogs, PrintStream log) throws IOException, InterruptedException {
+      Map<String, String> extraEnv, List<String> extraJvm, boolean keepLogs, PrintStream log)
+      throws IOException, InterruptedException {
     requireNonNull(config, "config");
-    LocalTargets targets = new LocalTargets(runDir, log);
+    LocalTargets targets = new LocalTargets(runDir, log, List.copyOf(extraJvm));
     Runtime.getRuntime().addShutdownHook(targets.shutdownHook);
     try {
       for (String name : names) {
@@ -140,8 +144,10 @@ public final class LocalTargets implements AutoCloseable {
         AuthConfig.dev(devKey()), Clock.systemUTC()).mint(t.subject(), Set.copyOf(t.roles()), Duration.ofHours(12)));
     log.printf("bench: starting %s on 127.0.0.1:%d (%s)%n", name, port, profile.main());
     long t0 = System.nanoTime();
-    ChildJvm jvm = ChildJvm.start(name, profile.main(), profile.args(), profile.jvm(), env,
-        runDir.resolve("logs"), keepLogs);
+    List<String> jvmFlags = new ArrayList<>(profile.jvm());
+    jvmFlags.addAll(extraJvm);
+    ChildJvm jvm = ChildJvm.start(name, profile.main(), profile.args(), jvmFlags, env, runDir.resolve("logs"),
+        keepLogs);
     jvms.add(jvm);
     awaitReady(name, profile, port, jvm);
     Duration startup = Duration.ofNanos(System.nanoTime() - t0);
@@ -149,7 +155,7 @@ public final class LocalTargets implements AutoCloseable {
     Map<String, String> shownEnv = new TreeMap<>(env);
     shownEnv.replaceAll((k, v) -> k.contains("PASSWORD") ? "***" : v);
     started.put(name, new Started(name, profile, "127.0.0.1", port, jvm.pid(), topology, token, limits, startup,
-        shownEnv));
+        shownEnv, List.copyOf(jvmFlags)));
     if (topology.isPresent() && profile.seed() != null) {
       int rows = seedRows >= 0 ? seedRows : profile.seed().rows() == null ? 0 : profile.seed().rows();
       seed(topology.get(), profile.seed().sql(), rows);

@@ -48,7 +48,7 @@ class ReportWriterTest {
         "./trellis bench --call 'GetUser {}'", new BenchReport.Machine(2, 24L << 30, "cpu", "Linux", "JDK 25",
         "host", 1.5, 2.5), new BenchReport.Settings("closed loop, 32 in flight", "fixed 10 s", 1, 3, 0, 2),
         List.of(new BenchReport.Target("user-service", "127.0.0.1:1", "Main", 4.2,
-            Map.of("TRELLIS_RATE_LIMIT_PEER", "1000000000/1000000000"), Map.of())),
+            Map.of("TRELLIS_RATE_LIMIT_PEER", "1000000000/1000000000"), Map.of(), List.of())),
         List.of(side("GetUser", "load", load), side("pgbench-point-read", "baseline", baseline)),
         List.of(BenchReport.Ratio.of("GetUser", "pgbench-point-read", "calls/s",
             load.callsPerSecond() / baseline.callsPerSecond(), List.of(0.33))),

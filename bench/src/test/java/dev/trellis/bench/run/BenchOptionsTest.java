@@ -19,7 +19,8 @@ class BenchOptionsTest {
     BenchOptions o = parse("--local", "user-service", "--call", "9*GetUser {\"id\":\"${user_id}\"}",
         "--call=1*UpdateUser {}", "--pool", "user_id=1,2", "--baseline", "jdbc-point-read",
         "--baseline=pgbench-point-read", "--in-flight=64", "--connections", "8", "--duration", "60s",
-        "--warmup", "off", "--target-env", "TRELLIS_LOG_LEVEL=warn");
+        "--warmup", "off", "--target-env", "TRELLIS_LOG_LEVEL=warn", "--target-jvm", "-XX:+UseParallelGC",
+        "--target-jvm=-Xmx2g");
 
     assertThat(o.calls()).extracting(CallSpec::weight).containsExactly(9, 1);
     assertThat(o.pools()).containsEntry("user_id", "1,2");
@@ -30,6 +31,7 @@ class BenchOptionsTest {
     assertThat(o.roundDuration()).isEqualTo(Duration.ofSeconds(20));
     assertThat(o.warmup().off()).isTrue();
     assertThat(o.targetEnv()).containsEntry("TRELLIS_LOG_LEVEL", "warn");
+    assertThat(o.targetJvm()).containsExactly("-XX:+UseParallelGC", "-Xmx2g");
     assertThat(o.name()).isEqualTo("mix");
     assertThat(o.out().toString()).startsWith("/repo/bench-results/").endsWith("-mix");
   }
