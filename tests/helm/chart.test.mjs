@@ -285,11 +285,21 @@ describe('helm template (specific value sets)', () => {
     assert.equal(order.volumes.find((v) => v.name === 'page-token').secret.secretName, 'trellis-keys');
   });
 
-  test('Java edge: the edge-proxy image, no Envoy config', () => {
+  test('Java edge: the edge-proxy image, no Envoy config, every service as its upstream on the probed port', () => {
     const docs = render(['java-edge.yaml']);
     const edge = of(docs, 'Deployment', 'edge-proxy').spec.template.spec.containers[0];
     assert.equal(edge.image, `${values.edge.java.image.repository}:${values.edge.java.image.tag}`);
     assert.equal(of(docs, 'ConfigMap', 'edge-proxy-envoy'), undefined);
+    // edge-proxy refuses to start without TRELLIS_EDGE_UPSTREAMS, or with a service the descriptors lack.
+    const env = envOf(edge);
+    assert.equal(env.TRELLIS_EDGE_PORT, String(values.edge.port));
+    assert.equal(edge.ports[0].containerPort, values.edge.port);
+    const upstreams = Object.fromEntries(env.TRELLIS_EDGE_UPSTREAMS.split(',').map((p) => p.split('=')));
+    assert.deepEqual(Object.keys(upstreams).sort(), [...SERVICES].sort(), 'every service of the contracts');
+    for (const [service, target] of Object.entries(upstreams)) {
+      const workload = service.startsWith('trellis.user.') ? 'user-service' : 'order-service';
+      assert.equal(target, `${workload}:${GRPC_WORKLOADS[workload]}`, service);
+    }
     assert.equal(of(docs, 'RequestAuthentication', 'trellis-jwt').spec.jwtRules[0].jwks.length > 10, true);
   });
 

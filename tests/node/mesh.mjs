@@ -25,10 +25,15 @@ export async function freePort() {
   });
 }
 
-/** Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. */
-export async function up(stateDir, userPort, { timeoutMs = 180_000 } = {}) {
+/**
+ * Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. The edge gets a
+ * free port unless one is given (never 8080: other runs may hold it).
+ */
+export async function up(stateDir, userPort, { timeoutMs = 180_000, edgePort } = {}) {
   const started = Date.now();
-  const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(userPort)], {
+  const httpPort = edgePort ?? await freePort();
+  const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(userPort),
+    '--edge-port', String(httpPort)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,6 +58,7 @@ export async function up(stateDir, userPort, { timeoutMs = 180_000 } = {}) {
   });
   return {
     readyMs: Date.now() - started,
+    edgePort: httpPort,
     output: () => output,
     /** Ctrl-C, as a user stops it; resolves with the exit code. */
     async stop() {

@@ -74,26 +74,54 @@ test('a grpc-js client uses user-service through reflection, and the data surviv
   assert.deepEqual(last.messages.map((u) => u.id), [second.id]);
   assert.deepEqual(last.trailers().get('x-next-page-token'), [], 'no token on the last page');
 
-  // The banner: dev mode said out loud, the endpoint, a token, and commands that work as printed (buf curl is the
-  // grpcurl stand-in here; the grpcurl line is checked for its shape).
+  // The banner: dev mode said out loud, the endpoint, a token, and commands that work as printed on a fresh clone
+  // (./trellis call needs nothing but the launcher; this mesh is off the defaults, so they carry its flags).
   const banner = mesh.output();
   assert.match(banner, /LOCAL DEV MODE/);
   assert.match(banner, new RegExp(`user-service\\s+${address.replaceAll('.', '\\.')}\\s`));
   const printedToken = banner.match(/export TOKEN=(\S+)/)?.[1];
   assert.ok(printedToken, 'the banner prints an admin token');
-  const printed = (rpc) => banner.split('\n').map((l) => l.trim())
-    .find((l) => l.startsWith('npx buf curl') && l.endsWith(`/trellis.user.v1.UserService/${rpc}`));
-  const run = (command) => JSON.parse(execSync(command,
-    { cwd: ROOT, shell: '/bin/bash', encoding: 'utf8', env: { ...process.env, TOKEN: printedToken } }));
-  const ada = run(printed('CreateUser'));
+  const commands = banner.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('./trellis call'));
+  assert.ok(commands.length >= 4, `the banner prints ./trellis call commands:\n${banner}`);
+  const printed = (rpc) => commands.find((l) => l.includes(`user-service/${rpc} `));
+  const run = (command) => execSync(command, { cwd: ROOT, shell: '/bin/bash', encoding: 'utf8' });
+  const methods = run(commands.find((l) => l.includes('# lists its methods')));
+  assert.match(methods, /trellis\.user\.v1\.UserService\/GetUser/);
+  const ada = JSON.parse(run(printed('CreateUser')));
   assert.equal(ada.email, 'ada@example.com');
-  assert.equal(run(printed('GetUser').replace('<id from above>', ada.id)).name, 'Ada Lovelace');
-  assert.match(banner, new RegExp(`grpcurl -plaintext .* ${address.replaceAll('.', '\\.')} `
-    + 'trellis\\.user\\.v1\\.UserService/CreateUser'));
+  assert.equal(JSON.parse(run(printed('GetUser').replaceAll('<id from above>', ada.id))).name, 'Ada Lovelace');
+  assert.ok(run(printed('ListUsers')).includes(`"id": "${ada.id}"`), 'ListUsers streams the new user');
+  const claims = JSON.parse(Buffer.from(printedToken.split('.')[1], 'base64url').toString());
+  assert.deepEqual(claims.roles, ['admin'], 'the printed token is an admin token');
 
   const denied = await unary(client, 'GetUser', { id: second.id }, metadata(token(stateDir, created.id, 'user')))
     .then(() => null, (e) => e);
   assert.equal(denied?.code, grpc.status.PERMISSION_DENIED);
+
+  // Issue 10: bad input gets a bounded, proper answer, and the channel goes on serving other calls meanwhile.
+  const paths = Array.from({ length: 1000 }, (_, i) => `no_such_field_${i}_${'x'.repeat(40)}`);
+  const [tooMany, alongside] = await Promise.all([
+    unary(client, 'UpdateUser', { id: created.id, user: { name: 'x' }, update_mask: { paths } }, md)
+      .then(() => null, (e) => e),
+    unary(client, 'GetUser', { id: created.id }, md),
+  ]);
+  assert.equal(tooMany?.code, grpc.status.INVALID_ARGUMENT, `1000 mask paths: ${tooMany}`);
+  assert.equal(tooMany.details, 'update_mask.paths: must have at most 16 elements, got 1000');
+  assert.ok(tooMany.metadata.get('grpc-status-details-bin')[0].length < 2048, 'the details stay small');
+  assert.equal(alongside.id, created.id);
+  // Raw bytes that are no CreateUserRequest (email = the byte 0xff): INVALID_ARGUMENT naming the field.
+  const raw = await new Promise((resolve) => client.makeUnaryRequest('/trellis.user.v1.UserService/CreateUser',
+    (b) => b, (b) => b, Buffer.from('0a01ff12016e', 'hex'), md, (err) => resolve(err)));
+  assert.equal(raw?.code, grpc.status.INVALID_ARGUMENT);
+  assert.equal(raw.details, 'email: is not valid UTF-8');
+  // Headers over the server's 8 KiB limit are refused by the transport (README: errors), without details.
+  const big = metadata(admin);
+  big.set('x-big', 'y'.repeat(16 * 1024));
+  const refused = await unary(client, 'GetUser', { id: created.id }, big).then(() => null, (e) => e);
+  t.diagnostic(`16 KiB of request headers: ${refused?.code} ${refused?.details}`);
+  assert.equal(refused?.code, grpc.status.INTERNAL);
+  assert.deepEqual(refused.metadata.get('grpc-status-details-bin'), []);
+  assert.equal((await unary(client, 'GetUser', { id: created.id }, md)).id, created.id, 'the channel goes on');
 
   const code = await mesh.stop();
   assert.ok([0, 130].includes(code), `Ctrl-C exits as a JVM does on SIGINT (0 or 128+2), got ${code}`);

@@ -14,6 +14,18 @@ contracts' access declarations name, so one release per namespace.
  "order-service": ["trellis.order.v1.OrderService", "trellis.order.v1.InventoryService"]}
 {{- end -}}
 
+{{/* The Java edge's TRELLIS_EDGE_UPSTREAMS: every served gRPC service at its workload's Service and port. */}}
+{{- define "trellis.edgeUpstreams" -}}
+{{- $ports := dict "user-service" .Values.userService.port "order-service" .Values.orderService.port -}}
+{{- $pairs := list -}}
+{{- range $workload, $services := include "trellis.served" . | fromJson -}}
+{{- range $services -}}
+{{- $pairs = append $pairs (printf "%s=%s:%v" . $workload (get $ports $workload)) -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
+
 {{- define "trellis.chart" -}}
 {{ .Chart.Name }}-{{ .Chart.Version | replace "+" "_" }}
 {{- end -}}

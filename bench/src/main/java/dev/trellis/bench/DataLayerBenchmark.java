@@ -8,7 +8,7 @@ import dev.trellis.platform.data.MergedCursor;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.embedded.EmbeddedShards;
+import dev.trellis.embedded.EmbeddedShards;
 import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.user.store.StoredUser;
 import dev.trellis.user.store.UserShards;

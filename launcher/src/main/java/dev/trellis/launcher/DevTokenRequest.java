@@ -32,8 +32,11 @@ record DevTokenRequest(Path devKeyFile, String subject, Set<String> roles, Durat
       }
     }
     Duration ttl = settings.duration("TRELLIS_TTL", Duration.ofHours(1));
-    if (ttl.isZero() || ttl.compareTo(Duration.ofDays(30)) > 0) {
-      throw new ConfigException("--ttl must be more than 0 and at most 30d, got " + ttl);
+    // The mesh refuses a token that lives longer than it accepts: print only one it takes.
+    Duration max = settings.duration(AuthConfig.MAX_TOKEN_LIFETIME, AuthConfig.DEFAULT_MAX_TOKEN_LIFETIME);
+    if (ttl.isZero() || ttl.compareTo(max) > 0) {
+      throw new ConfigException("--ttl must be more than 0 and at most " + AuthConfig.MAX_TOKEN_LIFETIME + " ("
+          + max.toHours() + "h, what servers accept), got " + ttl);
     }
     return new DevTokenRequest(StateDirectory.fromSettings(settings).devKeyFile(), subject, roles, ttl);
   }

@@ -10,59 +10,97 @@ import java.util.Arrays;
 import org.slf4j.LoggerFactory;
 
 /**
- * The entry point behind {@code ./trellis}: {@code up} runs the local mesh, {@code token} prints a dev token.
- * Configuration errors end the process with one line on stderr and exit code 2.
+ * The entry point behind {@code ./trellis}: {@code up} runs the local mesh, {@code token} prints a dev token,
+ * {@code call} calls a service through reflection. Configuration errors end the process with one line on stderr and
+ * exit code 2.
  */
 public final class TrellisLauncher {
   static final int CONFIG_ERROR = 2;
   static final int FAILED = 1;
+  /** The local mesh's log file, in the state directory's logs. */
+  static final String LOG_FILE = "trellis.jsonl";
 
   private TrellisLauncher() {}
 
   public static void main(String[] args) {
     if (args.length == 0) {
-      fail("usage: trellis-launcher up|token [--flags]", CONFIG_ERROR);
+      fail("usage: trellis-launcher up|token|call [--flags]", CONFIG_ERROR);
     }
     String[] flags = Arrays.copyOfRange(args, 1, args.length);
+    if (Arrays.asList(flags).contains("--help") || Arrays.asList(flags).contains("-h")) {
+      System.out.println(help(args[0]));
+      System.exit(0);
+    }
     try {
+      if (args[0].equals("call")) {
+        configureLogs("/quiet-logback.xml", null);
+        CallCommand call = CallCommand.parse(flags, Settings.of(System.getenv()));
+        System.exit(call.run(System.in, System.out, System.err));
+      }
       Settings settings = Settings.fromProcess(flags);
       switch (args[0]) {
         case "up" -> {
           LocalMeshSettings mesh = LocalMeshSettings.fromSettings(settings);
-          routeLogsTo(mesh.state().logs().resolve("trellis.jsonl"));
+          configureLogs("/launcher-logback.xml", mesh.state().logs().resolve(LOG_FILE));
           settings.rejectUnknownFlags();
           LocalMesh.run(mesh, settings);
         }
         case "token" -> {
+          configureLogs("/quiet-logback.xml", null);
           DevTokenRequest request = DevTokenRequest.fromSettings(settings);
           settings.rejectUnknownFlags();
           System.out.println(request.mint());
         }
-        default -> fail("unknown command '" + args[0] + "'; use up or token", CONFIG_ERROR);
+        default -> fail("unknown command '" + args[0] + "'; use up, token or call", CONFIG_ERROR);
       }
     } catch (ConfigException e) {
       fail(e.getMessage(), CONFIG_ERROR);
     }
   }
 
+  /** What {@code ./trellis COMMAND --help} prints: every command answers it, before reading any other flag. */
+  static String help(String command) {
+    return switch (command) {
+      case "up" -> """
+          usage: ./trellis up [--state-dir .trellis] [--shards 4] [--user-port 50051]
+            runs the whole mesh locally: embedded PostgreSQL shards and every service, until Ctrl-C;
+            TRELLIS_* variables (README's configuration table) configure the services""";
+      case "token" -> """
+          usage: ./trellis token --sub ID --role user|admin|service [--ttl 1h] [--state-dir .trellis]
+            prints a dev token the local mesh accepts (several roles: --role admin,user); --ttl is at most
+            TRELLIS_JWT_MAX_TOKEN_LIFETIME (24h by default), the longest lifetime servers accept""";
+      case "call" -> CallCommand.usage() + """
+
+            calls a service through server reflection, as grpcurl does; without a METHOD it lists the methods""";
+      default -> "usage: trellis-launcher up|token|call [--flags]; ./trellis help lists every command";
+    };
+  }
+
   /**
-   * The services' JSON lines go to a file, so the terminal keeps the launcher's own output. Logback may already be
+   * The mesh's JSON lines go to a file ({@code file}), so the terminal keeps the launcher's own output; a token or a
+   * call logs warnings only, on stderr, so that stdout carries nothing but its answer. Logback may already be
    * configured by the platform's logback.xml (any class with a logger does that), so configure it anew.
    */
-  private static void routeLogsTo(Path file) {
+  private static void configureLogs(String configuration, Path file) {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     context.reset();
-    context.putProperty("trellis.log.file", file.toAbsolutePath().toString());
+    if (file != null) {
+      context.putProperty("trellis.log.file", file.toAbsolutePath().toString());
+    }
     JoranConfigurator configurator = new JoranConfigurator();
     configurator.setContext(context);
     try {
-      configurator.doConfigure(TrellisLauncher.class.getResource("/launcher-logback.xml"));
+      configurator.doConfigure(TrellisLauncher.class.getResource(configuration));
     } catch (JoranException e) {
-      throw new IllegalStateException("launcher-logback.xml is broken", e);
+      throw new IllegalStateException(configuration + " is broken", e);
     }
   }
 
   static void fail(String message, int code) {
+    // The log file gets the details before the process ends: stop logback, which drains its async queue.
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.stop();
+    }
     System.err.println("trellis: " + message);
     System.exit(code);
   }

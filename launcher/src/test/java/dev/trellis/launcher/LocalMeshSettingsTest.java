@@ -14,18 +14,21 @@ class LocalMeshSettingsTest {
   void defaults() {
     LocalMeshSettings mesh = LocalMeshSettings.fromSettings(Settings.of(Map.of()));
     assertThat(mesh.shards()).isEqualTo(4);
-    assertThat(mesh.userPort()).isEqualTo(50051);
+    assertThat(mesh.port("user-service")).isEqualTo(50051);
+    assertThat(mesh.port("edge-proxy")).isEqualTo(8080);
     assertThat(mesh.state().root().getFileName()).hasToString(".trellis");
   }
 
   @Test
   void theDocumentedFlagsSetEverything() {
-    Settings settings = Settings.of(Map.of(), "--state-dir", "/tmp/elsewhere", "--shards", "2", "--user-port=6000");
+    Settings settings = Settings.of(Map.of(), "--state-dir", "/tmp/elsewhere", "--shards", "2", "--user-port=6000",
+        "--edge-port", "9090");
     LocalMeshSettings mesh = LocalMeshSettings.fromSettings(settings);
     settings.rejectUnknownFlags();
 
     assertThat(mesh.shards()).isEqualTo(2);
-    assertThat(mesh.userPort()).isEqualTo(6000);
+    assertThat(mesh.port("user-service")).isEqualTo(6000);
+    assertThat(mesh.port("edge-proxy")).isEqualTo(9090);
     assertThat(mesh.state().root()).hasToString("/tmp/elsewhere");
   }
 
@@ -35,6 +38,21 @@ class LocalMeshSettingsTest {
         .isEqualTo(2);
     assertThat(LocalMeshSettings.fromSettings(Settings.of(Map.of("TRELLIS_EMBEDDED_SHARDS", "2"), "--shards", "3"))
         .shards()).isEqualTo(3);
+  }
+
+  @Test
+  void theEdgeTakesItsOwnPortVariable() {
+    assertThat(LocalMeshSettings.fromSettings(Settings.of(Map.of("TRELLIS_EDGE_PORT", "8181"))).port("edge-proxy"))
+        .isEqualTo(8181);
+    assertThat(LocalMeshSettings.portFlag("edge-proxy")).isEqualTo("--edge-port");
+    assertThat(LocalMeshSettings.portFlag("order-service")).isEqualTo("--order-port");
+  }
+
+  @Test
+  void twoPortsMayNotBeTheSame() {
+    assertThatThrownBy(() -> LocalMeshSettings.fromSettings(Settings.of(Map.of(), "--edge-port", "50051")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TRELLIS_EDGE_PORT must differ from the port of user-service");
   }
 
   @Test

@@ -13,7 +13,8 @@ class UserServiceSettingsTest {
   @Test
   void defaults() {
     UserServiceSettings s = UserServiceSettings.fromSettings(Settings.of(Map.of()));
-    assertThat(s).isEqualTo(new UserServiceSettings(Duration.ofMillis(100), 1000, Duration.ofHours(24)));
+    assertThat(s).isEqualTo(new UserServiceSettings(Duration.ofMillis(100), 1000, Duration.ofHours(24),
+        new dev.trellis.platform.ratelimit.RateLimit(5, 5, Duration.ofHours(1))));
   }
 
   @Test
@@ -21,13 +22,13 @@ class UserServiceSettingsTest {
     assertThatThrownBy(() -> UserServiceSettings.fromSettings(
         Settings.of(Map.of("TRELLIS_USER_EVENT_RETENTION", "0s"))))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("TRELLIS_USER_EVENT_RETENTION must be at least 1m, got PT0S");
+        .hasMessage("TRELLIS_USER_EVENT_RETENTION must be at least 1m, got 0s");
   }
 
   @Test
   void aZeroPollIntervalIsRefused() {
     assertThatThrownBy(() -> UserServiceSettings.fromSettings(
         Settings.of(Map.of("TRELLIS_USER_UPDATES_POLL_INTERVAL", "0ms"))))
-        .hasMessage("TRELLIS_USER_UPDATES_POLL_INTERVAL must be more than 0");
+        .hasMessage("TRELLIS_USER_UPDATES_POLL_INTERVAL must be more than zero");
   }
 }

@@ -8,7 +8,7 @@ import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.data.ShardTopology;
-import dev.trellis.platform.data.embedded.EmbeddedShards;
+import dev.trellis.embedded.EmbeddedShards;
 import dev.trellis.platform.data.route.BucketDirectory;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;

@@ -3,6 +3,7 @@ package dev.trellis.platform.auth;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.config.StateDirectory;
 import java.net.URI;
@@ -34,6 +35,8 @@ import java.util.Set;
  * @param meshTrustDomain the SPIFFE trust domain of the mesh
  * @param meshServiceAccounts the service accounts trusted as services: {@code name} (any namespace) or
  *     {@code namespace/name}
+ * @param maxTokenLifetime the longest a token may live: one whose {@code exp} lies further from now (or from its
+ *     {@code iat}) is refused, so a token minted to last for years is not accepted for years
  */
 public record AuthConfig(
     String issuer,
@@ -45,7 +48,8 @@ public record AuthConfig(
     Path devKeyFile,
     boolean mesh,
     String meshTrustDomain,
-    Set<String> meshServiceAccounts) {
+    Set<String> meshServiceAccounts,
+    Duration maxTokenLifetime) {
   public static final String DEV_MODE = "TRELLIS_DEV_MODE";
   public static final String DEV_KEY_FILE = "TRELLIS_DEV_KEY_FILE";
   public static final String ISSUER = "TRELLIS_JWT_ISSUER";
@@ -56,6 +60,9 @@ public record AuthConfig(
   public static final String MESH = "TRELLIS_AUTH_MESH";
   public static final String MESH_TRUST_DOMAIN = "TRELLIS_AUTH_MESH_TRUST_DOMAIN";
   public static final String MESH_SERVICE_ACCOUNTS = "TRELLIS_AUTH_MESH_SERVICE_ACCOUNTS";
+  public static final String MAX_TOKEN_LIFETIME = "TRELLIS_JWT_MAX_TOKEN_LIFETIME";
+  /** The default of {@value #MAX_TOKEN_LIFETIME}: a working day and then some; dev tokens stay within it. */
+  public static final Duration DEFAULT_MAX_TOKEN_LIFETIME = Duration.ofHours(24);
 
   /** The issuer and audience of dev tokens, when not configured. */
   public static final String DEV_ISSUER = "trellis-dev";
@@ -64,47 +71,64 @@ public record AuthConfig(
   public AuthConfig {
     requireNonNull(issuer, "issuer");
     requireNonNull(audience, "audience");
-    requireNonNull(clockSkew, "clockSkew");
     requireNonNull(jwksFile, "jwksFile");
     requireNonNull(jwksUrl, "jwksUrl");
     requireNonNull(devKeyFile, "devKeyFile");
     requireNonNull(meshTrustDomain, "meshTrustDomain");
     meshServiceAccounts = Set.copyOf(requireNonNull(meshServiceAccounts, "meshServiceAccounts"));
+    Require.that(jwksFile.isEmpty() || jwksUrl.isEmpty(), "set only one of " + JWKS_FILE + " and " + JWKS_URL);
+    Require.that(devMode || jwksFile.isPresent() || jwksUrl.isPresent(), JWKS_FILE + " or " + JWKS_URL
+        + " is required (the keys that verify tokens), unless " + DEV_MODE + "=true for local development");
+    Require.that(!issuer.isEmpty(), ISSUER + " is required but not set");
+    Require.that(!audience.isEmpty(), AUDIENCE + " is required but not set");
+    Require.atMost(CLOCK_SKEW, Require.atLeast(CLOCK_SKEW, clockSkew, Duration.ZERO), MAX_CLOCK_SKEW);
+    Require.that(!mesh || !meshServiceAccounts.isEmpty(), MESH_SERVICE_ACCOUNTS + " must name the trusted service"
+        + " accounts when " + MESH + "=true (for example order-service or trellis/order-service)");
+    Require.atMost(MAX_TOKEN_LIFETIME, Require.atLeast(MAX_TOKEN_LIFETIME, maxTokenLifetime, Duration.ofMinutes(1)),
+        Duration.ofDays(30));
   }
+
+  /** A configuration with the default {@value #MAX_TOKEN_LIFETIME}. */
+  public AuthConfig(String issuer, String audience, Duration clockSkew, Optional<Path> jwksFile,
+      Optional<URI> jwksUrl, boolean devMode, Path devKeyFile, boolean mesh, String meshTrustDomain,
+      Set<String> meshServiceAccounts) {
+    this(issuer, audience, clockSkew, jwksFile, jwksUrl, devMode, devKeyFile, mesh, meshTrustDomain,
+        meshServiceAccounts, DEFAULT_MAX_TOKEN_LIFETIME);
+  }
+
+  private static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
+  private static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+  private static final String DEFAULT_TRUST_DOMAIN = "cluster.local";
 
   /** A dev-mode configuration: HS256 tokens signed with the key in {@code devKeyFile}, default issuer/audience. */
   public static AuthConfig dev(Path devKeyFile) {
-    return new AuthConfig(DEV_ISSUER, DEV_AUDIENCE, Duration.ofSeconds(30), Optional.empty(), Optional.empty(),
-        true, devKeyFile, false, "cluster.local", Set.of());
+    return new AuthConfig(DEV_ISSUER, DEV_AUDIENCE, DEFAULT_CLOCK_SKEW, Optional.empty(), Optional.empty(),
+        true, devKeyFile, false, DEFAULT_TRUST_DOMAIN, Set.of());
   }
 
-  public static AuthConfig from(Settings settings) {
+  /** The same configuration with another {@code maxTokenLifetime}. */
+  public AuthConfig withMaxTokenLifetime(Duration maxTokenLifetime) {
+    return new AuthConfig(issuer, audience, clockSkew, jwksFile, jwksUrl, devMode, devKeyFile, mesh, meshTrustDomain,
+        meshServiceAccounts, maxTokenLifetime);
+  }
+
+  /** Reads every {@code TRELLIS_JWT_*}, {@code TRELLIS_AUTH_MESH*} and the dev-mode variables. */
+  public static AuthConfig fromSettings(Settings settings) {
     boolean devMode = settings.bool(DEV_MODE, false);
     Optional<Path> jwksFile = settings.optional(JWKS_FILE).map(Path::of);
     Optional<URI> jwksUrl = settings.optional(JWKS_URL).map(AuthConfig::httpUri);
-    if (jwksFile.isPresent() && jwksUrl.isPresent()) {
-      throw new ConfigException("set only one of " + JWKS_FILE + " and " + JWKS_URL);
-    }
-    if (!devMode && jwksFile.isEmpty() && jwksUrl.isEmpty()) {
-      throw new ConfigException(JWKS_FILE + " or " + JWKS_URL + " is required (the keys that verify tokens), unless "
-          + DEV_MODE + "=true for local development");
-    }
-    String issuer = devMode ? settings.string(ISSUER, DEV_ISSUER) : settings.required(ISSUER);
-    String audience = devMode ? settings.string(AUDIENCE, DEV_AUDIENCE) : settings.required(AUDIENCE);
-    Duration skew = settings.duration(CLOCK_SKEW, Duration.ofSeconds(30));
-    if (skew.compareTo(Duration.ofMinutes(5)) > 0) {
-      throw new ConfigException(CLOCK_SKEW + " must be at most 5m, got " + skew.toSeconds() + "s");
-    }
-    Path devKeyFile = settings.path(DEV_KEY_FILE, StateDirectory.fromSettings(settings).devKeyFile());
-    boolean mesh = settings.bool(MESH, false);
-    String trustDomain = settings.string(MESH_TRUST_DOMAIN, "cluster.local");
-    Set<String> accounts = Set.copyOf(settings.list(MESH_SERVICE_ACCOUNTS));
-    if (mesh && accounts.isEmpty()) {
-      throw new ConfigException(MESH_SERVICE_ACCOUNTS + " must name the trusted service accounts when " + MESH
-          + "=true (for example order-service or trellis/order-service)");
-    }
-    return new AuthConfig(issuer, audience, skew, jwksFile, jwksUrl, devMode, devKeyFile, mesh, trustDomain,
-        accounts);
+    return new AuthConfig(
+        settings.string(ISSUER, devMode ? DEV_ISSUER : ""),
+        settings.string(AUDIENCE, devMode ? DEV_AUDIENCE : ""),
+        settings.duration(CLOCK_SKEW, DEFAULT_CLOCK_SKEW),
+        jwksFile,
+        jwksUrl,
+        devMode,
+        settings.path(DEV_KEY_FILE, StateDirectory.fromSettings(settings).devKeyFile()),
+        settings.bool(MESH, false),
+        settings.string(MESH_TRUST_DOMAIN, DEFAULT_TRUST_DOMAIN),
+        Set.copyOf(settings.list(MESH_SERVICE_ACCOUNTS)),
+        settings.duration(MAX_TOKEN_LIFETIME, DEFAULT_MAX_TOKEN_LIFETIME));
   }
 
   private static URI httpUri(String text) {

@@ -2,8 +2,6 @@ package dev.trellis.platform.auth;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.trellis.platform.context.CallContext;
-import dev.trellis.platform.context.CallRecord;
 import dev.trellis.platform.error.ApiException;
 import dev.trellis.platform.error.StatusMapper;
 import dev.trellis.platform.error.UnauthenticatedException;
@@ -15,10 +13,12 @@ import io.grpc.health.v1.HealthGrpc;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
- * Decides who is calling and puts the {@link Principal} in the call's record ({@link CallContext#principal()}). The
- * caller is proven by {@code authorization: Bearer <JWT>} ({@link JwtVerifier}) or, in mesh mode and without a
+ * Decides who is calling and hands the verified {@link Principal} to the call's record: the server gives this step,
+ * and only this one, the record's principal writer, and handlers read the principal back from
+ * {@code CallContext.principal()}. The caller is proven by {@code authorization: Bearer <JWT>} ({@link JwtVerifier}) or, in mesh mode and without a
  * token, by the sidecar's client certificate ({@link MeshIdentity}). Health and both reflection services are
  * public; every other method needs a principal, else UNAUTHENTICATED with a reason that leaks neither the token
  * nor the key.
@@ -37,9 +37,15 @@ public final class AuthInterceptor implements ServerInterceptor {
 
   private final JwtVerifier verifier;
   private final MeshIdentity mesh;
+  private final Consumer<Principal> authenticated;
 
-  public AuthInterceptor(AuthConfig config, Clock clock) {
+  /**
+   * @param authenticated where the verified principal of a call goes: the call record's writer, which the server
+   *     hands to this step alone
+   */
+  public AuthInterceptor(AuthConfig config, Clock clock, Consumer<Principal> authenticated) {
     requireNonNull(config, "config");
+    this.authenticated = requireNonNull(authenticated, "authenticated");
     this.verifier = new JwtVerifier(config, clock);
     this.mesh = config.mesh() ? new MeshIdentity(config.meshTrustDomain(), config.meshServiceAccounts()) : null;
   }
@@ -56,12 +62,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     } catch (ApiException e) {
       return StatusMapper.reject(call, e);
     }
-    CallRecord record = CallContext.RECORD.get();
-    if (record == null) {
-      // The request-log interceptor makes the record; without it there is nowhere to keep the principal.
-      throw new IllegalStateException("AuthInterceptor needs RequestLogInterceptor further out in the chain");
-    }
-    record.principal(principal);
+    authenticated.accept(principal);
     return next.startCall(call, headers);
   }
 

@@ -62,11 +62,13 @@ public final class JwtVerifier {
   private final Cache<String, Verdict> verdicts;
   private final Clock clock;
   private final Duration clockSkew;
+  private final Duration maxLifetime;
 
   public JwtVerifier(AuthConfig config, Clock clock) {
     requireNonNull(config, "config");
     this.clock = requireNonNull(clock, "clock");
     this.clockSkew = config.clockSkew();
+    this.maxLifetime = config.maxTokenLifetime();
     processor.setJWSKeySelector(keySelector(config));
     DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
         Set.of(config.audience()),
@@ -143,7 +145,12 @@ public final class JwtVerifier {
     if (subject == null || subject.isBlank()) {
       return rejected("token has no subject", now);
     }
-    Instant expires = claims.getExpirationTime().toInstant().plus(clockSkew);
+    Instant exp = claims.getExpirationTime().toInstant();
+    Instant issued = claims.getIssueTime() == null ? now : claims.getIssueTime().toInstant();
+    if (exp.isAfter(now.plus(maxLifetime).plus(clockSkew)) || exp.isAfter(issued.plus(maxLifetime).plus(clockSkew))) {
+      return rejected("token lives longer than the " + describe(maxLifetime) + " this server accepts", now);
+    }
+    Instant expires = exp.plus(clockSkew);
     Instant recheck = now.plus(ACCEPTANCE_MEMORY);
     Instant acceptedUntil = expires.isBefore(recheck) ? expires : recheck;
     return new Verdict.Accepted(new Principal(subject, new HashSet<>(roles)), acceptedUntil);
@@ -204,6 +211,11 @@ public final class JwtVerifier {
       throw new ConfigException(AuthConfig.JWKS_FILE + " (" + config.jwksFile().get()
           + ") must be a readable JWKS file: " + e.getMessage());
     }
+  }
+
+  /** {@code 24h} or {@code 90m}, as the setting is written. */
+  static String describe(Duration d) {
+    return d.toMinutesPart() == 0 && d.toSecondsPart() == 0 ? d.toHours() + "h" : d.toMinutes() + "m";
   }
 
   private static Duration maxZero(Duration d) {

@@ -2,7 +2,7 @@ package dev.trellis.platform.client;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import java.time.Duration;
 
@@ -41,52 +41,32 @@ public record ClientConfig(
   public static final String TIMEOUT = "TRELLIS_CLIENT_TIMEOUT";
 
   public ClientConfig {
-    requireNonNull(backoffMin, "backoffMin");
-    requireNonNull(backoffMax, "backoffMax");
-    requireNonNull(breakerDelay, "breakerDelay");
-    requireNonNull(bulkheadWait, "bulkheadWait");
-    requireNonNull(timeout, "timeout");
-    if (maxAttempts < 1 || breakerFailures < 1 || maxConcurrentCalls < 1) {
-      throw new IllegalArgumentException("attempts, breaker failures and concurrent calls must be positive");
-    }
-    if (backoffMin.isZero() || backoffMax.compareTo(backoffMin) < 0) {
-      throw new IllegalArgumentException("backoff must be positive, and its max at least its min");
-    }
-    if (timeout.isZero() || breakerDelay.isZero()) {
-      throw new IllegalArgumentException("timeout and breaker delay must be positive");
-    }
+    Require.between(MAX_ATTEMPTS, maxAttempts, 1, 10);
+    Require.positive(BACKOFF_MIN, backoffMin);
+    Require.that(requireNonNull(backoffMax, "backoffMax").compareTo(backoffMin) >= 0,
+        BACKOFF_MIN + " must be positive and at most " + BACKOFF_MAX);
+    Require.between(BREAKER_FAILURES, breakerFailures, 1, 1000);
+    Require.positive(BREAKER_DELAY, breakerDelay);
+    Require.between(MAX_CONCURRENT, maxConcurrentCalls, 1, 100_000);
+    Require.atLeast(BULKHEAD_WAIT, bulkheadWait, Duration.ZERO);
+    Require.positive(TIMEOUT, timeout);
   }
 
   /** Retries on, 3 attempts, backoff 100 ms to 1 s; breaker 5 failures / 30 s; 100 concurrent calls; 5 s timeout. */
   public static ClientConfig defaults() {
-    return from(Settings.of(java.util.Map.of()));
+    return fromSettings(Settings.of(java.util.Map.of()));
   }
 
-  public static ClientConfig from(Settings settings) {
-    Duration min = settings.duration(BACKOFF_MIN, Duration.ofMillis(100));
-    Duration max = settings.duration(BACKOFF_MAX, Duration.ofSeconds(1));
-    if (min.isZero() || max.compareTo(min) < 0) {
-      throw new ConfigException(BACKOFF_MIN + " must be positive and at most " + BACKOFF_MAX);
-    }
-    Duration breakerDelay = positive(settings, BREAKER_DELAY, Duration.ofSeconds(30));
-    Duration timeout = positive(settings, TIMEOUT, Duration.ofSeconds(5));
+  public static ClientConfig fromSettings(Settings settings) {
     return new ClientConfig(
         settings.bool(RETRIES, true),
-        settings.integer(MAX_ATTEMPTS, 3, 1, 10),
-        min,
-        max,
-        settings.integer(BREAKER_FAILURES, 5, 1, 1000),
-        breakerDelay,
-        settings.integer(MAX_CONCURRENT, 100, 1, 100_000),
+        settings.integer(MAX_ATTEMPTS, 3),
+        settings.duration(BACKOFF_MIN, Duration.ofMillis(100)),
+        settings.duration(BACKOFF_MAX, Duration.ofSeconds(1)),
+        settings.integer(BREAKER_FAILURES, 5),
+        settings.duration(BREAKER_DELAY, Duration.ofSeconds(30)),
+        settings.integer(MAX_CONCURRENT, 100),
         settings.duration(BULKHEAD_WAIT, Duration.ZERO),
-        timeout);
-  }
-
-  private static Duration positive(Settings settings, String name, Duration defaultValue) {
-    Duration value = settings.duration(name, defaultValue);
-    if (value.isZero()) {
-      throw new ConfigException(name + " must be more than zero");
-    }
-    return value;
+        settings.duration(TIMEOUT, Duration.ofSeconds(5)));
   }
 }

@@ -1,7 +1,7 @@
 package dev.trellis.platform.client;
 
 import dev.trellis.platform.context.CallContext;
-import dev.trellis.platform.logging.RequestLogInterceptor;
+import dev.trellis.platform.context.RequestIds;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -26,8 +26,8 @@ final class RequestIdForwarding implements ClientInterceptor {
     return new SimpleForwardingClientCall<>(call) {
       @Override
       public void start(Listener<RespT> responseListener, Metadata headers) {
-        headers.discardAll(RequestLogInterceptor.REQUEST_ID_HEADER);
-        headers.put(RequestLogInterceptor.REQUEST_ID_HEADER, requestId);
+        headers.discardAll(RequestIds.HEADER);
+        headers.put(RequestIds.HEADER, requestId);
         super.start(responseListener, headers);
       }
     };

@@ -2,7 +2,6 @@ package dev.trellis.platform.client;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.trellis.platform.server.ServerConfig;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.CallCredentials;
 import io.grpc.CallOptions;
@@ -15,6 +14,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.MethodDescriptor;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -30,6 +30,15 @@ import java.util.concurrent.TimeUnit;
  * <p>Plaintext on purpose: locally there is nothing to protect, and in clusters the sidecars encrypt (mTLS).
  */
 public final class ServiceChannels {
+  /**
+   * Pings a connection this often (servers permit exactly this rate, even without calls in flight) and drops it when
+   * no answer comes within {@link #KEEPALIVE_TIMEOUT}: a peer that vanished is noticed in seconds.
+   */
+  public static final Duration KEEPALIVE_TIME = Duration.ofSeconds(10);
+  public static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(5);
+  /** The largest response accepted: the same as a server's default largest request. */
+  public static final int MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+
   private final List<ClientInterceptor> outermostFirst;
 
   /**
@@ -49,9 +58,9 @@ public final class ServiceChannels {
   public ManagedChannel open(String target) {
     NettyChannelBuilder builder = NettyChannelBuilder.forTarget(requireNonNull(target, "target"))
         .usePlaintext()
-        .keepAliveTime(ServerConfig.PERMIT_KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
-        .keepAliveTimeout(ServerConfig.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .maxInboundMessageSize(ServerConfig.DEFAULT_MAX_MESSAGE_BYTES);
+        .keepAliveTime(KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES);
     return withInterceptors(builder).build();
   }
 

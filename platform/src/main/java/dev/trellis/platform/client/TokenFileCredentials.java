@@ -3,7 +3,6 @@ package dev.trellis.platform.client;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.config.ConfigException;
-import io.grpc.CallCredentials;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,20 +20,17 @@ import org.slf4j.LoggerFactory;
  * last good token is kept. It replaces the mesh's identity, not its encryption: calls go in plaintext to the
  * sidecar ({@link ServiceChannels}), so the network beyond must be encrypted by the mesh.
  */
-public final class TokenFileCredentials extends CallCredentials {
+public final class TokenFileCredentials extends RenewingCredentials {
   /** The setting naming the token file. */
   public static final String VARIABLE = "TRELLIS_SERVICE_TOKEN_FILE";
   static final Duration REREAD = Duration.ofSeconds(10);
   private static final Logger log = LoggerFactory.getLogger(TokenFileCredentials.class);
 
   private final Path file;
-  private final Clock clock;
-  private volatile Read current;
 
   private TokenFileCredentials(Path file, Clock clock, String token) {
+    super(clock, new Token(token, clock.instant().plus(REREAD)));
     this.file = file;
-    this.clock = clock;
-    this.current = new Read(token, clock.instant().plus(REREAD));
   }
 
   /**
@@ -54,31 +49,14 @@ public final class TokenFileCredentials extends CallCredentials {
   }
 
   @Override
-  public void applyRequestMetadata(RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
-    applier.apply(BearerToken.headersFor(token()));
-  }
-
-  /** The token to send now. */
-  String token() {
-    Read read = current;
-    Instant now = clock.instant();
-    if (now.isBefore(read.rereadAt())) {
-      return read.token();
+  Token renew(Token previous, Instant now) {
+    String token = previous.value();
+    try {
+      token = read(file);
+    } catch (IOException e) {
+      log.warn("cannot read the service token file {} again ({}); keeping the last token", file, e.toString());
     }
-    synchronized (this) {
-      read = current;
-      if (!now.isBefore(read.rereadAt())) {
-        String token = read.token();
-        try {
-          token = read(file);
-        } catch (IOException e) {
-          log.warn("cannot read the service token file {} again ({}); keeping the last token", file, e.toString());
-        }
-        read = new Read(token, now.plus(REREAD));
-        current = read;
-      }
-    }
-    return read.token();
+    return new Token(token, now.plus(REREAD));
   }
 
   private static String read(Path file) throws IOException {
@@ -88,6 +66,4 @@ public final class TokenFileCredentials extends CallCredentials {
     }
     return token;
   }
-
-  private record Read(String token, Instant rereadAt) {}
 }

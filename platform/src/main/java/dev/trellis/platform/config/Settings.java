@@ -75,6 +75,13 @@ public final class Settings {
     return new Settings(merged, flagNames);
   }
 
+  /** A copy with {@code defaults} for the values that are not set (a service's own default port, say). */
+  public Settings withDefaults(Map<String, String> defaults) {
+    Map<String, String> merged = new HashMap<>(requireNonNull(defaults, "defaults"));
+    merged.putAll(values);
+    return new Settings(merged, flagNames);
+  }
+
   /** The variable a flag sets: {@code grpc-port} to {@code TRELLIS_GRPC_PORT}. */
   public static String variableOf(String flag) {
     return PREFIX + flag.toUpperCase(Locale.ROOT).replace('-', '_');
@@ -98,17 +105,18 @@ public final class Settings {
     return (int) longValue(name, defaultValue, min, max);
   }
 
+  /** A whole number of any size; the record that takes it checks its range. */
+  public int integer(String name, int defaultValue) {
+    return integer(name, defaultValue, Integer.MIN_VALUE, Integer.MAX_VALUE);
+  }
+
   public long longValue(String name, long defaultValue, long min, long max) {
     Optional<String> raw = optional(name);
     if (raw.isEmpty()) {
       return defaultValue;
     }
     try {
-      long value = Long.parseLong(raw.get());
-      if (value < min || value > max) {
-        throw new ConfigException(name + " must be between " + min + " and " + max + ", got " + value);
-      }
-      return value;
+      return Require.between(name, Long.parseLong(raw.get()), min, max);
     } catch (NumberFormatException e) {
       throw new ConfigException(name + " must be a whole number, got '" + raw.get() + "'");
     }
@@ -170,7 +178,8 @@ public final class Settings {
     }
   }
 
-  static Duration parseDuration(String name, String raw) {
+  /** Parses {@code raw} as {@link #duration} does; a bad value names {@code name}. */
+  public static Duration parseDuration(String name, String raw) {
     Matcher m = DURATION.matcher(raw);
     if (m.matches()) {
       long n = Long.parseLong(m.group(1));

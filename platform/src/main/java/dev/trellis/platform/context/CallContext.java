@@ -7,19 +7,23 @@ import io.grpc.Context;
 import java.util.Optional;
 
 /**
- * The per-call state the interceptor chain hands to handlers and outgoing calls: one {@link CallRecord} in one
- * {@link io.grpc.Context} key, declared here and nowhere else. A handler reads who is calling with
- * {@link #principal()}; outgoing calls forward {@link #requestId()}.
+ * Reads the record of the call being served (handlers, interceptors, outgoing calls): who is calling
+ * ({@link #principal()}) and under which request id ({@link #requestId()}). The record travels in one
+ * {@link io.grpc.Context} key, private to this package; only the {@link CallRecordWriter}, which the server holds,
+ * puts records there and fills them in.
  *
  * <p>One key rather than one per value: every Context a call attaches costs a little on each of its callbacks
- * (more so with OpenTelemetry's gRPC context bridge on the classpath), and the principal, decided by the auth
- * interceptor after the request log has made the Context, is simply filled into the record.
+ * (more so with OpenTelemetry's gRPC context bridge on the classpath).
  */
 public final class CallContext {
-  /** The record of the call being served, put in the Context by the request-log interceptor. */
-  public static final Context.Key<CallRecord> RECORD = Context.key("trellis-call-record");
+  static final Context.Key<CallRecord> RECORD = Context.key("trellis-call-record");
 
   private CallContext() {}
+
+  /** The record of the call being served; empty outside a call. */
+  public static Optional<CallRecord> record() {
+    return Optional.ofNullable(RECORD.get());
+  }
 
   /** The verified caller of the call being served; UNAUTHENTICATED when there is none. */
   public static Principal principal() {

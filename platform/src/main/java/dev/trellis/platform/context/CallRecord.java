@@ -5,9 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.trellis.platform.auth.Principal;
 
 /**
- * One call as the logs see it: its request id, its trace ids and its principal. The request-log interceptor opens
- * one in the {@link CallContext#RECORD} key with the request id and trace ids; the auth interceptor further in fills
- * in the principal; the error interceptor reads the ids to log a failure under them.
+ * One call as the logs see it: its request id, its trace ids and its principal. Everyone reads it through
+ * {@link CallContext}; only the {@link CallRecordWriter} fills it in: the request id when the call opens, the trace
+ * ids right inside the tracing step, the principal once, from the auth step.
  */
 public final class CallRecord {
   private final String requestId;
@@ -15,7 +15,7 @@ public final class CallRecord {
   private volatile String spanId;
   private volatile Principal principal;
 
-  public CallRecord(String requestId) {
+  CallRecord(String requestId) {
     this.requestId = requireNonNull(requestId, "requestId");
   }
 
@@ -33,18 +33,21 @@ public final class CallRecord {
     return spanId;
   }
 
-  /** Records the trace and server span the call runs in. */
-  public void traced(String traceId, String spanId) {
-    this.traceId = requireNonNull(traceId, "traceId");
-    this.spanId = requireNonNull(spanId, "spanId");
-  }
-
-  /** The principal, or null when the call has none (public method, or rejected before auth). */
+  /** The principal, or null when the call has none (public method, or refused before auth). */
   public Principal principal() {
     return principal;
   }
 
-  public void principal(Principal principal) {
-    this.principal = requireNonNull(principal, "principal");
+  void traced(String traceId, String spanId) {
+    this.traceId = requireNonNull(traceId, "traceId");
+    this.spanId = requireNonNull(spanId, "spanId");
+  }
+
+  synchronized void authenticated(Principal principal) {
+    requireNonNull(principal, "principal");
+    if (this.principal != null) {
+      throw new IllegalStateException("the principal of a call is set once");
+    }
+    this.principal = principal;
   }
 }

@@ -1,9 +1,11 @@
 package dev.trellis.platform.data;
 
 import dev.trellis.platform.error.ApiException;
+import dev.trellis.platform.error.InvalidArgumentException;
 import dev.trellis.platform.error.UnavailableException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Optional;
 import java.util.Set;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
@@ -12,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The one place that decides whether a database failure means "this shard cannot be reached now". Those become an
  * {@link UnavailableException} whose message names the kind of shard and nothing else (no host, URL or SQL); the
- * cause is logged here, on the server. Every other failure passes through unchanged.
+ * cause is logged here, on the server. A value the database refuses (SQLSTATE class 22) is INVALID_ARGUMENT
+ * ({@link DataExceptions}). Every other failure passes through unchanged.
  */
 final class ShardFailures {
   private static final Logger log = LoggerFactory.getLogger(ShardFailures.class);
@@ -34,6 +37,10 @@ final class ShardFailures {
     if (isConnectionFailure(failure)) {
       log.warn("shard {} is unavailable: {}", shard, rootMessage(failure));
       return new UnavailableException(unavailableMessage);
+    }
+    Optional<InvalidArgumentException> refusedValue = DataExceptions.asInvalidArgument(shard, failure);
+    if (refusedValue.isPresent()) {
+      return refusedValue.get();
     }
     if (failure instanceof RuntimeException runtime) {
       return runtime;

@@ -1,8 +1,6 @@
 package dev.trellis.platform.data;
 
-import static java.util.Objects.requireNonNull;
-
-import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import java.time.Duration;
 
@@ -22,16 +20,10 @@ public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fet
   public static final String FETCH_SIZE = "TRELLIS_SHARD_FETCH_SIZE";
 
   public ShardPoolSettings {
-    requireNonNull(connectionTimeout, "connectionTimeout");
-    if (maxSize < 1) {
-      throw new IllegalArgumentException("maxSize must be at least 1");
-    }
-    if (connectionTimeout.toMillis() < 250) {
-      throw new IllegalArgumentException("HikariCP needs a connection timeout of at least 250ms");
-    }
-    if (fetchSize < 1) {
-      throw new IllegalArgumentException("fetchSize must be at least 1");
-    }
+    Require.between(POOL_SIZE, maxSize, 1, 1000);
+    // HikariCP refuses less.
+    Require.atLeast(CONNECTION_TIMEOUT, connectionTimeout, Duration.ofMillis(250));
+    Require.between(FETCH_SIZE, fetchSize, 1, 100_000);
   }
 
   /** cores * 2 + 1 connections per shard, 2 s connection timeout, 256 rows per batch. */
@@ -42,12 +34,9 @@ public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fet
   /** {@code TRELLIS_SHARD_POOL_SIZE}, {@code TRELLIS_SHARD_CONNECTION_TIMEOUT}, {@code TRELLIS_SHARD_FETCH_SIZE}. */
   public static ShardPoolSettings fromSettings(Settings settings) {
     ShardPoolSettings d = defaults();
-    int size = settings.integer(POOL_SIZE, d.maxSize(), 1, 1000);
-    Duration timeout = settings.duration(CONNECTION_TIMEOUT, d.connectionTimeout());
-    if (timeout.toMillis() < 250) {
-      throw new ConfigException(CONNECTION_TIMEOUT + " must be at least 250ms");
-    }
-    int fetch = settings.integer(FETCH_SIZE, d.fetchSize(), 1, 100_000);
-    return new ShardPoolSettings(size, timeout, fetch);
+    return new ShardPoolSettings(
+        settings.integer(POOL_SIZE, d.maxSize()),
+        settings.duration(CONNECTION_TIMEOUT, d.connectionTimeout()),
+        settings.integer(FETCH_SIZE, d.fetchSize()));
   }
 }

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.context.CallContext;
-import dev.trellis.platform.context.CallRecord;
 import dev.trellis.platform.error.ResourceExhaustedException;
 import dev.trellis.platform.error.StatusMapper;
 import io.grpc.Metadata;
@@ -32,8 +31,7 @@ public final class PrincipalRateLimitInterceptor implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    CallRecord record = CallContext.RECORD.get();
-    Principal principal = record == null ? null : record.principal();
+    Principal principal = CallContext.currentPrincipal().orElse(null);
     if (principal == null) {
       return next.startCall(call, headers);
     }

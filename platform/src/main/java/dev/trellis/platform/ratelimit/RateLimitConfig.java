@@ -39,7 +39,7 @@ public record RateLimitConfig(
 
   /** The defaults: 1000/s burst 2000 per address; user 100/s burst 200, admin 1000/s burst 2000, service free. */
   public static RateLimitConfig defaults() {
-    return from(Settings.of(Map.of()));
+    return fromSettings(Settings.of(Map.of()));
   }
 
   /**
@@ -47,7 +47,7 @@ public record RateLimitConfig(
    * {@value #ADMIN}, {@value #SERVICE} (each {@code <per second>/<burst>} or {@code off}) and {@value #METHODS}
    * ({@code package.Service/Method=<per second>/<burst>}, comma-separated).
    */
-  public static RateLimitConfig from(Settings settings) {
+  public static RateLimitConfig fromSettings(Settings settings) {
     Optional<RateLimit> peer = RateLimit.parse(PEER, settings.string(PEER, "1000/2000"));
     List<CidrBlock> proxies = settings.list(TRUSTED_PROXIES).stream()
         .map(block -> CidrBlock.parse(TRUSTED_PROXIES, block))
@@ -84,7 +84,7 @@ public record RateLimitConfig(
       if (limit == null) {
         return Optional.empty();
       }
-      if (best == null || limit.perSecond() > best.perSecond()) {
+      if (best == null || limit.isMoreGenerousThan(best)) {
         best = limit;
       }
     }

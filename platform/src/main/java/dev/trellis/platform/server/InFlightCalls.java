@@ -19,7 +19,7 @@ import java.util.function.Predicate;
  * moment, so every operation on a tracked call is serialized with {@link #closeAll}; once closed that way, later
  * sends from the handler are dropped.
  *
- * <p>It sits inside the request log and tracing (so a call ended this way is logged and traced with its status)
+ * <p>It sits inside tracing, the request id and the access log (so a call ended this way is traced and logged with its status)
  * and outside everything that can close a call itself (auth, limits, errors, the handler), so it sees every close.
  */
 final class InFlightCalls implements ServerInterceptor {

@@ -1,7 +1,6 @@
 package dev.trellis.platform.server;
 
-import static java.util.Objects.requireNonNull;
-
+import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import java.time.Duration;
 
@@ -25,17 +24,11 @@ public record ServerConfig(int port, int maxInboundMessageBytes, Duration shutdo
   /** Server keepalive: ping an idle connection every 10 s and drop it when no answer comes within 5 s. */
   public static final Duration KEEPALIVE_TIME = Duration.ofSeconds(10);
   public static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(5);
-  /** Clients may ping this often, even without calls in flight (the seed's client settings); faster is abuse. */
-  public static final Duration PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(10);
 
   public ServerConfig {
-    if (port < 0 || port > 65_535) {
-      throw new IllegalArgumentException("port out of range: " + port);
-    }
-    if (maxInboundMessageBytes < 1) {
-      throw new IllegalArgumentException("maxInboundMessageBytes must be positive");
-    }
-    requireNonNull(shutdownGrace, "shutdownGrace");
+    Require.between(PORT, port, 0, 65_535);
+    Require.between(MAX_MESSAGE_BYTES, maxInboundMessageBytes, 1024, Integer.MAX_VALUE);
+    Require.atLeast(SHUTDOWN_GRACE, shutdownGrace, Duration.ZERO);
   }
 
   /** Port 50051, 50 MiB messages, 20 s grace. */
@@ -44,10 +37,10 @@ public record ServerConfig(int port, int maxInboundMessageBytes, Duration shutdo
   }
 
   /** Reads {@value #PORT}, {@value #MAX_MESSAGE_BYTES} and {@value #SHUTDOWN_GRACE}. */
-  public static ServerConfig from(Settings settings) {
+  public static ServerConfig fromSettings(Settings settings) {
     return new ServerConfig(
-        settings.integer(PORT, DEFAULT_PORT, 0, 65_535),
-        settings.integer(MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES, 1024, Integer.MAX_VALUE),
+        settings.integer(PORT, DEFAULT_PORT),
+        settings.integer(MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES),
         settings.duration(SHUTDOWN_GRACE, DEFAULT_SHUTDOWN_GRACE));
   }
 

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.LoggerContext;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import java.io.IOException;
+import java.util.Map;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,9 +18,7 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  *
  * <pre>{@code
  * public static void main(String[] args) {
- *   ServiceMain.run("user-service", args, runtime -> runtime.server()
- *       .addService(new UserGrpcService(...))
- *       .build());
+ *   ServiceMain.run(new UserService(), args); // a TrellisService
  * }
  * }</pre>
  *
@@ -39,8 +38,19 @@ public final class ServiceMain {
 
   private ServiceMain() {}
 
-  /** Runs the service until the process is told to stop. */
+  /** Runs {@code service} until the process is told to stop; it listens on its default port unless told otherwise. */
+  public static void run(TrellisService service, String[] args) {
+    requireNonNull(service, "service");
+    run(service.name(), args, Map.of(ServerConfig.PORT, Integer.toString(service.defaultPort())), service::create);
+  }
+
+  /** Runs the server that {@code app} builds until the process is told to stop. */
   public static void run(String serviceName, String[] args, Function<ServiceRuntime, TrellisServer> app) {
+    run(serviceName, args, Map.of(), app);
+  }
+
+  private static void run(String serviceName, String[] args, Map<String, String> defaults,
+      Function<ServiceRuntime, TrellisServer> app) {
     requireNonNull(serviceName, "serviceName");
     requireNonNull(args, "args");
     requireNonNull(app, "app");
@@ -50,7 +60,7 @@ public final class ServiceMain {
     ServiceRuntime runtime = null;
     TrellisServer server;
     try {
-      Settings settings = Settings.fromProcess(args);
+      Settings settings = Settings.fromProcess(args).withDefaults(defaults);
       applyLogLevel(settings);
       runtime = ServiceRuntime.create(serviceName, settings);
       server = app.apply(runtime);
@@ -85,8 +95,11 @@ public final class ServiceMain {
     }
   }
 
-  /** {@value #LOG_LEVEL}: trace, debug, info (the default), warn or error, for the whole process. */
-  private static void applyLogLevel(Settings settings) {
+  /**
+   * {@value #LOG_LEVEL}: trace, debug, info (the default), warn or error, for the whole process. Public for the
+   * processes that are not services (edge-proxy), so that every process reads it alike.
+   */
+  public static void applyLogLevel(Settings settings) {
     String name = settings.string(LOG_LEVEL, "info");
     Level level = switch (name.toLowerCase(java.util.Locale.ROOT)) {
       case "trace" -> Level.TRACE;

@@ -16,6 +16,7 @@ import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.CallCredentials;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
@@ -44,10 +45,10 @@ public final class ServiceRuntime implements AutoCloseable {
     this.settings = requireNonNull(settings, "settings");
     this.telemetry = requireNonNull(telemetry, "telemetry");
     this.clock = requireNonNull(clock, "clock");
-    this.serverConfig = ServerConfig.from(settings);
-    this.authConfig = AuthConfig.from(settings);
-    this.rateLimitConfig = RateLimitConfig.from(settings);
-    this.clientConfig = ClientConfig.from(settings);
+    this.serverConfig = ServerConfig.fromSettings(settings);
+    this.authConfig = AuthConfig.fromSettings(settings);
+    this.rateLimitConfig = RateLimitConfig.fromSettings(settings);
+    this.clientConfig = ClientConfig.fromSettings(settings);
     this.credentials = ownCredentials();
   }
 
@@ -162,8 +163,9 @@ public final class ServiceRuntime implements AutoCloseable {
       return Optional.empty();
     }
     if (authConfig.devMode()) {
-      return Optional.of(new ServiceTokenCredentials(DevTokens.create(authConfig, clock), serviceName,
-          ServiceTokenCredentials.DEFAULT_TTL, clock));
+      Duration ttl = ServiceTokenCredentials.DEFAULT_TTL.compareTo(authConfig.maxTokenLifetime()) <= 0
+          ? ServiceTokenCredentials.DEFAULT_TTL : authConfig.maxTokenLifetime();
+      return Optional.of(new ServiceTokenCredentials(DevTokens.create(authConfig, clock), serviceName, ttl, clock));
     }
     return Optional.empty();
   }

@@ -4,8 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.auth.AuthConfig;
 import dev.trellis.platform.auth.AuthInterceptor;
-import dev.trellis.platform.error.ErrorInterceptor;
-import dev.trellis.platform.logging.RequestLogInterceptor;
+import dev.trellis.platform.client.ServiceChannels;
+import dev.trellis.platform.context.CallRecordWriter;
+import dev.trellis.platform.logging.AccessLogInterceptor;
 import dev.trellis.platform.ratelimit.PeerRateLimitInterceptor;
 import dev.trellis.platform.ratelimit.PrincipalRateLimitInterceptor;
 import dev.trellis.platform.ratelimit.RateLimitConfig;
@@ -41,8 +42,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The gRPC server every Trellis service runs: Netty with keepalive and a message size limit, handlers on virtual
  * threads, server reflection (v1 and v1alpha, so every grpcurl works), grpc.health.v1, and the interceptor chain,
- * outermost first: tracing, request id and access log, per-address rate limit, auth, per-principal rate limit,
- * errors.
+ * outermost first: tracing, request id, access log, calls in flight, per-address rate limit, auth, per-principal rate
+ * limit, errors. The order is fixed here, in {@link Builder#chain}, for every server alike (services, tests,
+ * benchmarks): nothing checks it at run time because nothing can change it.
+ *
+ * <p>The server owns the call records ({@link CallRecordWriter}): it opens one per call and hands the auth step the
+ * only way to set a call's principal; everything else reads them through {@code CallContext}.
  *
  * <p>Shutdown is graceful ({@link #stopGracefully()}, run on SIGTERM by {@link ServiceMain}): health turns
  * NOT_SERVING at once (health watch streams hear it and then end with UNAVAILABLE, so they do not hold shutdown),
@@ -57,6 +62,8 @@ public final class TrellisServer extends Server {
   public static final String SHUTTING_DOWN = "server is shutting down";
 
   private static final Logger log = LoggerFactory.getLogger(TrellisServer.class);
+  /** The one writer of call records, shared by every server of the process. */
+  private static final CallRecordWriter RECORDS = CallRecordWriter.claim();
   /** After ending the last calls, how long their trailers get to leave before the connections are cut. */
   private static final Duration DRAIN_WAIT = Duration.ofSeconds(2);
 
@@ -192,6 +199,11 @@ public final class TrellisServer extends Server {
     return server.getListenSockets();
   }
 
+  /** The full names of the services it was built with, without health and reflection. */
+  public List<String> serviceNames() {
+    return serviceNames;
+  }
+
   @Override
   public List<ServerServiceDefinition> getServices() {
     return server.getServices();
@@ -280,12 +292,14 @@ public final class TrellisServer extends Server {
       builder.maxInboundMessageSize(config.maxInboundMessageBytes());
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
-      builder.addService(health.getHealthService());
-      builder.addService(ProtoReflectionServiceV1.newInstance());
-      builder.addService(ProtoReflectionService.newInstance());
-      services.forEach(builder::addService);
-      // Opens each call's record (request id; the principal later) in the call's Context, before any interceptor.
-      builder.addStreamTracerFactory(RequestLogInterceptor.RECORD_OPENER);
+      // Every method parses its requests inside the chain, so a malformed one is INVALID_ARGUMENT (RequestParsing).
+      builder.addService(RequestParsing.wrap(health.getHealthService().bindService()));
+      builder.addService(RequestParsing.wrap(ProtoReflectionServiceV1.newInstance().bindService()));
+      builder.addService(RequestParsing.wrap(ProtoReflectionService.newInstance().bindService()));
+      services.forEach(service -> builder.addService(RequestParsing.wrap(service)));
+      // Opens each call's record (request id; trace ids and the principal later) in the call's Context, before any
+      // interceptor.
+      builder.addStreamTracerFactory(RECORDS.opener());
       InFlightCalls inFlight = new InFlightCalls();
       // grpc runs the interceptor added last first: add them innermost first.
       List<ServerInterceptor> chain = chain(inFlight);
@@ -301,10 +315,11 @@ public final class TrellisServer extends Server {
     private List<ServerInterceptor> chain(InFlightCalls inFlight) {
       List<ServerInterceptor> chain = new ArrayList<>();
       telemetry.serverInterceptor().ifPresent(chain::add);
-      chain.add(new RequestLogInterceptor());
+      chain.add(RECORDS.requestIds());
+      chain.add(new AccessLogInterceptor());
       chain.add(inFlight);
       chain.add(new PeerRateLimitInterceptor(rateLimits, clock));
-      chain.add(new AuthInterceptor(auth, clock));
+      chain.add(new AuthInterceptor(auth, clock, RECORDS::authenticated));
       chain.add(new PrincipalRateLimitInterceptor(rateLimits, clock));
       chain.add(new ErrorInterceptor());
       return chain;
@@ -314,7 +329,8 @@ public final class TrellisServer extends Server {
       return NettyServerBuilder.forPort(config.port())
           .keepAliveTime(ServerConfig.KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
           .keepAliveTimeout(ServerConfig.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-          .permitKeepAliveTime(ServerConfig.PERMIT_KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
+          // The platform's own clients ping this often (ServiceChannels); faster is abuse.
+          .permitKeepAliveTime(ServiceChannels.KEEPALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
           .permitKeepAliveWithoutCalls(true);
     }
   }

@@ -2,17 +2,20 @@ package dev.trellis.user.api;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.common.base.Suppliers;
 import com.google.protobuf.Empty;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.events.OutboxFeed;
+import dev.trellis.platform.ratelimit.ActionLimit;
 import dev.trellis.platform.stream.FlowControlledSender;
 import dev.trellis.platform.stream.SubscriptionSender;
 import dev.trellis.user.rules.NewUser;
 import dev.trellis.user.rules.UserAccessRules;
+import dev.trellis.user.rules.UserChanges;
 import dev.trellis.user.rules.UserValidation;
-import dev.trellis.user.store.UserChanges;
 import dev.trellis.user.store.UserEvent;
+import dev.trellis.user.store.StoredUser;
 import dev.trellis.user.store.UserListing;
 import dev.trellis.user.store.UserStore;
 import dev.trellis.user.v1.CreateUserRequest;
@@ -29,13 +32,16 @@ import io.grpc.Metadata;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The gRPC face of user-service: checks who may call (rules), what is valid (rules), then asks the store. Errors are
  * thrown as the platform's ApiExceptions; the interceptor chain turns them into statuses with details.
  *
  * <p>Order of checks: a rule that needs only the caller's role runs first, so a caller without it learns nothing
- * about its input; a rule about a target id (a user acting on itself) runs after that id is validated.
+ * about its input; a rule about a target id (a user acting on itself) runs after that id is validated. UpdateUser
+ * validates its whole request, then makes one access decision, which reads the user only when it must (a non-admin
+ * sending roles) and shares that one read with the update.
  */
 public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
   /** Trailing metadata of ListUsers: the token of the next page, absent on the last page. */
@@ -45,14 +51,18 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
   private final UserStore store;
   private final OutboxFeed<UserEvent> updates;
   private final int subscriberBuffer;
+  private final ActionLimit emailChanges;
 
   /**
    * @param subscriberBuffer how many updates may wait for a slow subscriber before it is cut off
+   * @param emailChanges how often a user (not an admin) may try to move its own email
    */
-  public UserGrpcService(UserStore store, OutboxFeed<UserEvent> updates, int subscriberBuffer) {
+  public UserGrpcService(UserStore store, OutboxFeed<UserEvent> updates, int subscriberBuffer,
+      ActionLimit emailChanges) {
     this.store = requireNonNull(store, "store");
     this.updates = requireNonNull(updates, "updates");
     this.subscriberBuffer = subscriberBuffer;
+    this.emailChanges = requireNonNull(emailChanges, "emailChanges");
   }
 
   @Override
@@ -83,18 +93,19 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
 
   @Override
   public void updateUser(UpdateUserRequest request, StreamObserver<User> response) {
-    Principal caller = CallContext.principal();
     UserValidation.id("id", request.getId());
-    UserAccessRules.checkUpdate(caller, request.getId(), false);
     User user = request.getUser();
     UserChanges changes = UserValidation.changes(request.getId(), request.getUpdateMask().getPathsList(),
         user.getEmail(), user.getName(), user.getRolesList());
-    if (changes.changesRoles() && !caller.isAdmin()) {
-      // A full replacement (mask "*") repeats the roles the user has; only a real change of them needs admin.
-      changes = changes.withoutRolesAlreadyHeld(store.get(request.getId()).roles());
+    // One read of the user, shared by the access decision (when it needs the roles) and the update.
+    Supplier<StoredUser> current = Suppliers.memoize(() -> store.get(request.getId()));
+    Principal caller = CallContext.principal();
+    UserChanges allowed = UserAccessRules.checkUpdate(caller, request.getId(), changes, () -> current.get().roles());
+    if (UserAccessRules.limitsEmailChange(caller, allowed, current.get().email())) {
+      // Each try answers whether the email is registered (ALREADY_EXISTS): a user gets a few an hour.
+      emailChanges.take(caller.subject());
     }
-    UserAccessRules.checkUpdate(caller, request.getId(), changes.changesRoles());
-    respond(response, UserMessages.toProto(store.update(request.getId(), changes)));
+    respond(response, UserMessages.toProto(store.update(current.get(), allowed)));
   }
 
   @Override

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.error.PermissionDeniedException;
 import java.util.Collection;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Who may do what with users. Admins may do everything. A user (JWT subject = its id) may read and change itself
@@ -23,19 +25,42 @@ public final class UserAccessRules {
   }
 
   /**
-   * @param changesRoles whether the update touches roles: only admins may, so a user cannot raise its own
+   * The one access decision of an update: the changes {@code caller} may make to user {@code userId}. An admin may
+   * make any; the user itself may change everything but its roles; nobody else may change it. Setting the roles the
+   * user already has (a full replacement with mask "*" repeats them) is no change of roles, so only then are the
+   * current roles asked for.
+   *
+   * @param currentRoles the user's roles now; asked for at most once, and only when a non-admin sends roles
+   * @return the changes to apply: {@code changes}, without the roles when they are the ones the user has
    */
-  public static void checkUpdate(Principal caller, long userId, boolean changesRoles) {
+  public static UserChanges checkUpdate(Principal caller, long userId, UserChanges changes,
+      Supplier<List<String>> currentRoles) {
     requireNonNull(caller, "caller");
+    requireNonNull(changes, "changes");
+    requireNonNull(currentRoles, "currentRoles");
     if (caller.isAdmin()) {
-      return;
+      return changes;
     }
     if (!caller.isUser(userId)) {
       throw deny("change this user");
     }
-    if (changesRoles) {
+    UserChanges allowed = changes.changesRoles() ? changes.withoutRolesAlreadyHeld(currentRoles.get()) : changes;
+    if (allowed.changesRoles()) {
       throw deny("change roles");
     }
+    return allowed;
+  }
+
+  /**
+   * Whether this update spends one of the caller's email changes: a non-admin moving its email to another address
+   * (case aside). Every such try tells whether the new address is registered, so those are limited per user; admins
+   * can list users anyway.
+   */
+  public static boolean limitsEmailChange(Principal caller, UserChanges changes, String currentEmail) {
+    requireNonNull(caller, "caller");
+    requireNonNull(changes, "changes");
+    requireNonNull(currentEmail, "currentEmail");
+    return !caller.isAdmin() && changes.email().filter(email -> !email.equalsIgnoreCase(currentEmail)).isPresent();
   }
 
   public static void checkCreate(Principal caller) {

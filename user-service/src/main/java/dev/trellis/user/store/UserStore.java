@@ -13,6 +13,7 @@ import dev.trellis.platform.error.AbortedException;
 import dev.trellis.platform.error.AlreadyExistsException;
 import dev.trellis.platform.error.NotFoundException;
 import dev.trellis.platform.error.UnavailableException;
+import dev.trellis.user.rules.UserChanges;
 import dev.trellis.user.store.jooq.tables.records.UsersRecord;
 import java.time.Clock;
 import java.time.OffsetDateTime;
@@ -117,8 +118,18 @@ public final class UserStore {
    * @throws AbortedException when another call changed this user's email at the same time
    */
   public StoredUser update(long id, UserChanges changes) {
+    return update(get(id), changes);
+  }
+
+  /**
+   * {@link #update(long, UserChanges)} of a user the caller has just read: saves the second read.
+   *
+   * @throws NotFoundException when the user was deleted meanwhile
+   */
+  public StoredUser update(StoredUser current, UserChanges changes) {
+    requireNonNull(current, "current");
     requireNonNull(changes, "changes");
-    StoredUser current = get(id);
+    long id = current.id();
     String email = changes.email().orElse(current.email());
     boolean emailMoves = !EmailIndex.keyOf(email).equals(EmailIndex.keyOf(current.email()));
     if (emailMoves) {

@@ -1,8 +1,6 @@
 package dev.trellis.user.store;
 
-import static java.util.Objects.requireNonNull;
-
-import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import java.time.Duration;
 
@@ -14,7 +12,7 @@ public record UserStoreSettings(Duration reservationGrace) {
   public static final String RESERVATION_GRACE = "TRELLIS_EMAIL_RESERVATION_GRACE";
 
   public UserStoreSettings {
-    requireNonNull(reservationGrace, "reservationGrace");
+    Require.atLeast(RESERVATION_GRACE, reservationGrace, Duration.ofSeconds(1));
   }
 
   public static UserStoreSettings defaults() {
@@ -23,10 +21,6 @@ public record UserStoreSettings(Duration reservationGrace) {
 
   /** {@code TRELLIS_EMAIL_RESERVATION_GRACE}, default 30s. */
   public static UserStoreSettings fromSettings(Settings settings) {
-    Duration grace = settings.duration(RESERVATION_GRACE, defaults().reservationGrace());
-    if (grace.compareTo(Duration.ofSeconds(1)) < 0) {
-      throw new ConfigException(RESERVATION_GRACE + " must be at least 1s");
-    }
-    return new UserStoreSettings(grace);
+    return new UserStoreSettings(settings.duration(RESERVATION_GRACE, defaults().reservationGrace()));
   }
 }

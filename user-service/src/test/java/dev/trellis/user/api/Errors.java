@@ -1,6 +1,6 @@
 package dev.trellis.user.api;
 
-import static dev.trellis.platform.testing.ErrorDetails.detail;
+import static dev.trellis.testing.ErrorDetails.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 

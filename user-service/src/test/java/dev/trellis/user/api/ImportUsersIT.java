@@ -3,8 +3,12 @@ package dev.trellis.user.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.trellis.user.v1.UserServiceGrpc.UserServiceBlockingStub;
+import dev.trellis.user.v1.UserServiceGrpc;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.trellis.testing.ServiceExtension;
 import dev.trellis.platform.data.ShardSpec;
-import dev.trellis.platform.testing.FirstResponse;
+import dev.trellis.testing.FirstResponse;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.ImportUsersResponse;
 import dev.trellis.user.v1.ImportUsersResponse.ImportError;
@@ -22,28 +26,20 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** ImportUsers: a client stream of mixed good and bad items. */
 class ImportUsersIT {
-  private static UserServiceFixture fixture;
+  @RegisterExtension
+  static final ServiceExtension users = ServiceExtension.of("user-service");
 
-  @BeforeAll
-  static void start() {
-    fixture = new UserServiceFixture("import_users_it");
-    fixture.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    fixture.close();
+  private static UserServiceBlockingStub blocking(String token) {
+    return users.stub(UserServiceGrpc::newBlockingStub, token).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   private static CompletableFuture<ImportUsersResponse> importAll(String token, List<CreateUserRequest> items) {
     FirstResponse<ImportUsersResponse> result = new FirstResponse<>();
-    StreamObserver<CreateUserRequest> requests = fixture.async(token).importUsers(result);
+    StreamObserver<CreateUserRequest> requests = users.stub(UserServiceGrpc::newStub, token).importUsers(result);
     items.forEach(requests::onNext);
     requests.onCompleted();
     return result.future();
@@ -63,7 +59,7 @@ class ImportUsersIT {
         item("IMP-0@example.com", "Duplicate of 0"),
         item("imp-5@example.com", "Good 5"));
 
-    ImportUsersResponse response = importAll(fixture.admin(), items).get(30, TimeUnit.SECONDS);
+    ImportUsersResponse response = importAll(users.tokens().admin(1), items).get(30, TimeUnit.SECONDS);
 
     assertThat(response.getCreatedCount()).isEqualTo(3);
     assertThat(response.getErrorsList()).extracting(ImportError::getIndex).containsExactly(1, 2, 4);
@@ -71,10 +67,10 @@ class ImportUsersIT {
         .isEqualTo("email: must be an email address such as name@example.com");
     assertThat(response.getErrorsList().get(1).getReason()).isEqualTo("name: is required");
     assertThat(response.getErrorsList().get(2).getReason()).contains("already");
-    List<User> users = new ArrayList<>();
-    fixture.blocking(fixture.admin()).listUsers(ListUsersRequest.newBuilder().setFilter("name : \"Good\"").build())
-        .forEachRemaining(users::add);
-    assertThat(users).extracting(User::getName).containsExactlyInAnyOrder("Good 0", "Good 3", "Good 5");
+    List<User> listed = new ArrayList<>();
+    blocking(users.tokens().admin(1)).listUsers(ListUsersRequest.newBuilder().setFilter("name : \"Good\"").build())
+        .forEachRemaining(listed::add);
+    assertThat(listed).extracting(User::getName).containsExactlyInAnyOrder("Good 0", "Good 3", "Good 5");
   }
 
   @Test
@@ -83,7 +79,7 @@ class ImportUsersIT {
     for (int i = 0; i < 300; i++) {
       items.add(item("bulk-" + i + "@example.com", "Bulk " + i));
     }
-    ImportUsersResponse response = importAll(fixture.admin(), items).get(60, TimeUnit.SECONDS);
+    ImportUsersResponse response = importAll(users.tokens().admin(1), items).get(60, TimeUnit.SECONDS);
 
     assertThat(response.getCreatedCount()).isEqualTo(300);
     assertThat(response.getErrorsList()).isEmpty();
@@ -94,7 +90,7 @@ class ImportUsersIT {
     List<Connection> locks = lockUsersOnEveryShard(); // creates wait on the lock: the database is "slow"
     FirstResponse<ImportUsersResponse> result = new FirstResponse<>();
     ClientCallStreamObserver<CreateUserRequest> requests =
-        (ClientCallStreamObserver<CreateUserRequest>) fixture.async(fixture.admin()).importUsers(result);
+        (ClientCallStreamObserver<CreateUserRequest>) users.stub(UserServiceGrpc::newStub, users.tokens().admin(1)).importUsers(result);
     try {
       await().atMost(Duration.ofSeconds(10)).until(requests::isReady);
       requests.onNext(item("held-back@example.com", "Held back")); // its insert waits on the lock
@@ -133,7 +129,7 @@ class ImportUsersIT {
   /** Locks the users table of every shard against writes, in open transactions; {@link #release} ends them. */
   private static List<Connection> lockUsersOnEveryShard() throws Exception {
     List<Connection> locks = new ArrayList<>();
-    for (ShardSpec shard : fixture.topology.shards()) {
+    for (ShardSpec shard : users.topology().shards()) {
       Connection c = DriverManager.getConnection(shard.jdbcUrl(), shard.user(), shard.password());
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
@@ -155,7 +151,7 @@ class ImportUsersIT {
 
   @Test
   void onlyAdminsImport() {
-    var failure = importAll(fixture.tokens.user(42), List.of(item("nope@example.com", "Nope")));
+    var failure = importAll(users.tokens().user(42), List.of(item("nope@example.com", "Nope")));
 
     assertThat(failure).failsWithin(30, TimeUnit.SECONDS).withThrowableThat()
         .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));

@@ -4,6 +4,10 @@ import static dev.trellis.user.api.Errors.badFields;
 import static dev.trellis.user.api.Errors.code;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.TimeUnit;
+import dev.trellis.user.v1.UserServiceGrpc;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.trellis.testing.ServiceExtension;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.user.v1.CreateUserRequest;
@@ -15,9 +19,7 @@ import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -27,16 +29,15 @@ import org.junit.jupiter.api.Test;
  */
 class ListUsersIT {
   private static final int USERS = 60;
-  private static UserServiceFixture fixture;
+  /** Batches of 4 users: each shard's 15-odd users take several, so every listing continues after the last id. */
+  @RegisterExtension
+  static final ServiceExtension users = ServiceExtension.of("user-service").setting("TRELLIS_SHARD_FETCH_SIZE", "4");
   private static UserServiceBlockingStub admin;
   private static final List<User> created = new ArrayList<>();
 
   @BeforeAll
-  static void start() {
-    fixture = new UserServiceFixture("list_users_it");
-    // Batches of 4 users: each shard's 15-odd users take several, so every listing continues after the last id.
-    fixture.start(Map.of("TRELLIS_SHARD_FETCH_SIZE", "4"));
-    admin = fixture.blocking(fixture.admin());
+  static void createUsers() {
+    admin = blocking(users.tokens().admin(1));
     for (int i = 0; i < USERS; i++) {
       String name = (i % 3 == 0 ? "Fizz " : "Buzz ") + i;
       created.add(admin.createUser(CreateUserRequest.newBuilder()
@@ -44,9 +45,8 @@ class ListUsersIT {
     }
   }
 
-  @AfterAll
-  static void stop() {
-    fixture.close();
+  private static UserServiceBlockingStub blocking(String token) {
+    return users.stub(UserServiceGrpc::newBlockingStub, token).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   /** One page: the users and the trailing next-page token (null when absent). */
@@ -142,7 +142,7 @@ class ListUsersIT {
 
   @Test
   void onlyAdminsList() {
-    var user = fixture.blocking(fixture.tokens.user(created.get(1).getId()));
+    var user = blocking(users.tokens().user(created.get(1).getId()));
     assertThat(code(() -> user.listUsers(ListUsersRequest.getDefaultInstance()).forEachRemaining(u -> { })))
         .isEqualTo(Status.Code.PERMISSION_DENIED);
   }

@@ -1,15 +1,18 @@
 package dev.trellis.user.api;
 
-import static dev.trellis.platform.testing.ErrorDetails.detail;
+import static dev.trellis.testing.ErrorDetails.detail;
 import static dev.trellis.user.api.Errors.badFields;
 import static dev.trellis.user.api.Errors.code;
 import static dev.trellis.user.api.Errors.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.trellis.testing.ServiceExtension;
 import com.google.protobuf.FieldMask;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
-import dev.trellis.platform.testing.FirstResponse;
+import dev.trellis.testing.FirstResponse;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.DeleteUserRequest;
 import dev.trellis.user.v1.GetUserRequest;
@@ -23,34 +26,25 @@ import dev.trellis.user.v1.UserServiceGrpc;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Every unary RPC of UserService over Netty on 4 embedded shards: behaviour, authorization and validation. */
 class UserServiceIT {
-  private static UserServiceFixture fixture;
-  private static UserServiceBlockingStub admin;
+  @RegisterExtension
+  static final ServiceExtension users = ServiceExtension.of("user-service");
+  private final UserServiceBlockingStub admin = blocking(users.tokens().admin(1));
 
-  @BeforeAll
-  static void start() {
-    fixture = new UserServiceFixture("user_service_it");
-    fixture.start();
-    admin = fixture.blocking(fixture.admin());
+  private static UserServiceBlockingStub blocking(String token) {
+    return users.stub(UserServiceGrpc::newBlockingStub, token).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
-  @AfterAll
-  static void stop() {
-    fixture.close();
-  }
-
-  private static User create(String name, String... roles) {
+  private User create(String name, String... roles) {
     return admin.createUser(CreateUserRequest.newBuilder()
         .setEmail(UUID.randomUUID() + "@example.com").setName(name).addAllRoles(List.of(roles)).build());
   }
 
   private static UserServiceBlockingStub as(User user) {
-    return fixture.blocking(fixture.tokens.user(user.getId()));
+    return blocking(users.tokens().user(user.getId()));
   }
 
   @Test
@@ -87,7 +81,7 @@ class UserServiceIT {
   @Test
   void serviceMayReadAnyUserButNotCreate() {
     User user = create("Read by a service");
-    UserServiceBlockingStub service = fixture.blocking(fixture.tokens.service("order-service"));
+    UserServiceBlockingStub service = blocking(users.tokens().service("order-service"));
 
     assertThat(service.getUser(GetUserRequest.newBuilder().setId(user.getId()).build())).isEqualTo(user);
     assertThat(code(() -> service.createUser(CreateUserRequest.newBuilder().setEmail("s@example.com").setName("S")
@@ -96,7 +90,7 @@ class UserServiceIT {
 
   @Test
   void callsWithoutATokenAreUnauthenticated() {
-    var anonymous = UserServiceGrpc.newBlockingStub(fixture.first().channel);
+    var anonymous = UserServiceGrpc.newBlockingStub(users.channel());
     assertThat(code(() -> anonymous.getUser(GetUserRequest.newBuilder().setId(1).build())))
         .isEqualTo(Status.Code.UNAUTHENTICATED);
   }
@@ -238,6 +232,34 @@ class UserServiceIT {
   }
 
   @Test
+  void aUserMayTryOnlyAFewEmailChangesAnHourSoItCannotProbeWhichEmailsAreRegistered() {
+    User me = create("Prober");
+    User taken = create("Holder");
+    UpdateUserRequest.Builder probe = UpdateUserRequest.newBuilder().setId(me.getId())
+        .setUpdateMask(FieldMask.newBuilder().addPaths("email"));
+    for (int i = 0; i < 5; i++) {
+      StatusRuntimeException e = failure(() -> as(me).updateUser(probe.setUser(User.newBuilder()
+          .setEmail(taken.getEmail())).build()));
+      assertThat(e.getStatus().getCode()).as("try %d", i).isEqualTo(Status.Code.ALREADY_EXISTS);
+      assertThat(e.getStatus().getDescription()).as("names only the email it was sent")
+          .doesNotContain(Long.toString(taken.getId()), "Holder");
+    }
+
+    StatusRuntimeException limited = failure(() -> as(me).updateUser(probe.setUser(User.newBuilder()
+        .setEmail(UUID.randomUUID() + "@example.org")).build()));
+
+    assertThat(limited.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(limited.getStatus().getDescription()).isEqualTo("too many email changes; retry later");
+    assertThat(detail(limited, com.google.rpc.RetryInfo.class).getRetryDelay().getSeconds())
+        .as("a token of 5 an hour refills in 12 minutes").isBetween(12L * 60, 15L * 60);
+    assertThat(as(me).updateUser(UpdateUserRequest.newBuilder().setId(me.getId())
+        .setUser(User.newBuilder().setName("Renamed")).setUpdateMask(FieldMask.newBuilder().addPaths("name"))
+        .build()).getName()).as("renaming is not an email change").isEqualTo("Renamed");
+    assertThat(admin.updateUser(probe.setUser(User.newBuilder().setEmail(UUID.randomUUID() + "@example.org"))
+        .build()).getEmail()).as("admins are not limited").endsWith("@example.org");
+  }
+
+  @Test
   void updatingAMissingUserIsNotFound() {
     assertThat(code(() -> admin.updateUser(UpdateUserRequest.newBuilder().setId(Long.MAX_VALUE - 7)
         .setUser(User.newBuilder().setName("Ghost")).setUpdateMask(FieldMask.newBuilder().addPaths("name"))
@@ -259,7 +281,7 @@ class UserServiceIT {
 
   @Test
   void reflectionListsTheUserService() {
-    var channel = NettyChannelBuilder.forAddress("127.0.0.1", fixture.first().server.getPort()).usePlaintext()
+    var channel = NettyChannelBuilder.forAddress("127.0.0.1", users.port()).usePlaintext()
         .build();
     try {
       var stub = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channel);

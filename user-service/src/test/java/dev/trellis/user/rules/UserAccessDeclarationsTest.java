@@ -29,7 +29,7 @@ class UserAccessDeclarationsTest {
       "GetUser", UserAccessRules::checkGet,
       "ListUsers", (caller, id) -> UserAccessRules.checkList(caller),
       "CreateUser", (caller, id) -> UserAccessRules.checkCreate(caller),
-      "UpdateUser", (caller, id) -> UserAccessRules.checkUpdate(caller, id, false),
+      "UpdateUser", (caller, id) -> UserAccessRules.checkUpdate(caller, id, UserChanges.none().withName("n"), List::of),
       "DeleteUser", (caller, id) -> UserAccessRules.checkDelete(caller),
       "SubscribeToUpdates", (caller, id) -> UserAccessRules.checkSubscribe(caller, List.of(id)),
       "ImportUsers", (caller, id) -> UserAccessRules.checkImport(caller));

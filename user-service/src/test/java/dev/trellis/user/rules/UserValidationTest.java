@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trellis.platform.error.FieldViolation;
 import dev.trellis.platform.error.InvalidArgumentException;
-import dev.trellis.user.store.UserChanges;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -59,6 +58,8 @@ class UserValidationTest {
   void blankOrControlCharacterNamesAreRejected() {
     assertThatThrownBy(() -> UserValidation.newUser("a@b.co", "   ", List.of())).hasMessage("name: is required");
     assertThatThrownBy(() -> UserValidation.newUser("a@b.co", "a\u0000b", List.of()))
+        .hasMessage("name: must not contain the NUL character (at character 2)");
+    assertThatThrownBy(() -> UserValidation.newUser("a@b.co", "a\u0007b", List.of()))
         .hasMessage("name: must not contain control characters");
   }
 
@@ -105,5 +106,27 @@ class UserValidationTest {
     assertThatThrownBy(() -> UserValidation.pageSize(1001)).hasMessageContaining("page_size");
     UserValidation.pageSize(0);
     UserValidation.pageSize(1000);
+  }
+
+  @Test
+  void aListTooLongIsOneViolationForTheList() {
+    List<String> paths = java.util.Collections.nCopies(1000, "nickname");
+    assertThatThrownBy(() -> UserValidation.changes(5, paths, "", "", List.of()))
+        .isInstanceOfSatisfying(InvalidArgumentException.class, e -> assertThat(e.violations()).containsExactly(
+            new FieldViolation("update_mask.paths", "must have at most 16 elements, got 1000")));
+    assertThatThrownBy(() -> UserValidation.newUser("a@b.co", "A", java.util.Collections.nCopies(17, "root")))
+        .isInstanceOfSatisfying(InvalidArgumentException.class, e -> assertThat(e.violations()).containsExactly(
+            new FieldViolation("roles", "must have at most 16 elements, got 17")));
+    assertThatThrownBy(() -> UserValidation.ids("user_ids", java.util.Collections.nCopies(1001, -1L)))
+        .hasMessage("user_ids: must have at most 1000 elements, got 1001");
+  }
+
+  @Test
+  void textTheDatabaseCannotStoreIsRejected() {
+    assertThatThrownBy(() -> UserValidation.newUser("a@b.co", "half \ud800 a pair", List.of()))
+        .hasMessage("name: must be valid Unicode: an unpaired surrogate at character 6");
+    assertThatThrownBy(() -> UserValidation.newUser("a\u0000@b.co", "A", List.of()))
+        .hasMessage("email: must not contain the NUL character (at character 2)");
+    assertThat(UserValidation.newUser("a@b.co", "paired \ud83e\uddea", List.of()).name()).endsWith("\ud83e\uddea");
   }
 }

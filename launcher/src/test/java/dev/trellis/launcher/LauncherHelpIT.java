@@ -1,0 +1,55 @@
+package dev.trellis.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** Every launcher command answers --help (a real launcher process), and tokens stay within what servers accept. */
+class LauncherHelpIT {
+  @TempDir Path state;
+
+  private record Run(int exit, String stdout, String stderr) {}
+
+  private Run launcher(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "-cp", System.getProperty("java.class.path"), TrellisLauncher.class.getName()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).start();
+    process.getOutputStream().close();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("the launcher ended").isTrue();
+    return new Run(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+        new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"up", "token", "call"})
+  void everyCommandAnswersHelp(String command) throws Exception {
+    for (String flag : List.of("--help", "-h")) {
+      Run run = launcher(command, flag);
+
+      assertThat(run.exit()).as(command + " " + flag).isZero();
+      assertThat(run.stdout()).startsWith("usage: ./trellis " + command);
+      assertThat(run.stdout() + run.stderr()).doesNotContain("is required", "unknown flag", "Exception");
+    }
+  }
+
+  @Test
+  void aTokenLongerThanServersAcceptIsRefused() throws Exception {
+    Run run = launcher("token", "--state-dir", state.toString(), "--sub", "1", "--role", "admin", "--ttl", "25h");
+
+    assertThat(run.exit()).isEqualTo(TrellisLauncher.CONFIG_ERROR);
+    assertThat(run.stderr().strip()).startsWith("trellis: --ttl must be more than 0 and at most "
+        + "TRELLIS_JWT_MAX_TOKEN_LIFETIME (24h");
+    assertThat(launcher("token", "--state-dir", state.toString(), "--sub", "1", "--role", "admin", "--ttl", "24h")
+        .exit()).isZero();
+  }
+}

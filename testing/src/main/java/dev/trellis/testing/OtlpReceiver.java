@@ -1,0 +1,110 @@
+package dev.trellis.testing;
+
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A stand-in OpenTelemetry collector: serves the OTLP/gRPC TraceService and MetricsService (the messages from
+ * io.opentelemetry.proto; that artifact ships no stubs, so the two methods are declared here) on a loopback port,
+ * and keeps what the real exporter sends.
+ *
+ * <p>For a whole class, register it first, so that it listens before the services that export to it start and
+ * stops after they have flushed:
+ * <pre>{@code
+ * @RegisterExtension @Order(1) static final OtlpReceiver collector = OtlpReceiver.start();
+ * @RegisterExtension @Order(2) static final ServiceExtension users =
+ *     ServiceExtension.of("user-service").telemetry(() -> Telemetry.configure(...collector.endpoint()...));
+ * }</pre>
+ */
+public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
+  private static final MethodDescriptor<ExportTraceServiceRequest, ExportTraceServiceResponse> EXPORT_TRACES =
+      MethodDescriptor.<ExportTraceServiceRequest, ExportTraceServiceResponse>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName("opentelemetry.proto.collector.trace.v1.TraceService/Export")
+          .setRequestMarshaller(ProtoUtils.marshaller(ExportTraceServiceRequest.getDefaultInstance()))
+          .setResponseMarshaller(ProtoUtils.marshaller(ExportTraceServiceResponse.getDefaultInstance()))
+          .build();
+  private static final MethodDescriptor<ExportMetricsServiceRequest, ExportMetricsServiceResponse> EXPORT_METRICS =
+      MethodDescriptor.<ExportMetricsServiceRequest, ExportMetricsServiceResponse>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName("opentelemetry.proto.collector.metrics.v1.MetricsService/Export")
+          .setRequestMarshaller(ProtoUtils.marshaller(ExportMetricsServiceRequest.getDefaultInstance()))
+          .setResponseMarshaller(ProtoUtils.marshaller(ExportMetricsServiceResponse.getDefaultInstance()))
+          .build();
+
+  private final List<Span> spans = new CopyOnWriteArrayList<>();
+  private final List<String> metricNames = new CopyOnWriteArrayList<>();
+  private final Server server;
+
+  public OtlpReceiver() throws IOException {
+    ServerServiceDefinition traces = ServerServiceDefinition
+        .builder("opentelemetry.proto.collector.trace.v1.TraceService")
+        .addMethod(EXPORT_TRACES, ServerCalls.asyncUnaryCall((request, response) -> {
+          request.getResourceSpansList()
+              .forEach(r -> r.getScopeSpansList().forEach(s -> spans.addAll(s.getSpansList())));
+          response.onNext(ExportTraceServiceResponse.getDefaultInstance());
+          response.onCompleted();
+        }))
+        .build();
+    ServerServiceDefinition metrics = ServerServiceDefinition
+        .builder("opentelemetry.proto.collector.metrics.v1.MetricsService")
+        .addMethod(EXPORT_METRICS, ServerCalls.asyncUnaryCall((request, response) -> {
+          request.getResourceMetricsList().forEach(r -> r.getScopeMetricsList()
+              .forEach(s -> s.getMetricsList().forEach(m -> metricNames.add(m.getName()))));
+          response.onNext(ExportMetricsServiceResponse.getDefaultInstance());
+          response.onCompleted();
+        }))
+        .build();
+    server = NettyServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
+        .addService(traces)
+        .addService(metrics)
+        .build()
+        .start();
+  }
+
+  /** A receiver listening now, as a static extension field that {@link #afterAll closes} after the class. */
+  public static OtlpReceiver start() {
+    try {
+      return new OtlpReceiver();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public String endpoint() {
+    return "http://127.0.0.1:" + server.getPort();
+  }
+
+  public List<Span> spans() {
+    return List.copyOf(spans);
+  }
+
+  public List<String> metricNames() {
+    return List.copyOf(metricNames);
+  }
+
+  @Override
+  public void close() {
+    server.shutdownNow();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
+  }
+}
