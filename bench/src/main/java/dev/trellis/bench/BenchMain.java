@@ -1,11 +1,11 @@
 package dev.trellis.bench;
 
-import dev.trellis.bench.run.BenchLogging;
 import dev.trellis.bench.run.BenchOptions;
 import dev.trellis.bench.run.BenchRun;
 import dev.trellis.bench.run.BenchSuite;
 import dev.trellis.bench.targets.BenchConfig;
 import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.logging.ProcessLogging;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.TreeMap;
@@ -46,7 +46,8 @@ public final class BenchMain {
         return 0;
       }
       BenchOptions options = BenchOptions.parse(args, root);
-      BenchLogging.routeTo(options.out().resolve("logs").resolve("bench.log"));
+      ProcessLogging.configure(BenchMain.class.getResource(BenchRun.LOG_CONFIGURATION),
+          options.out().resolve("logs").resolve("bench.log"));
       BenchConfig config = options.config().map(BenchConfig::read).orElseGet(BenchConfig::packaged);
       var report = new BenchRun(options, config, System.out, System.err).run();
       boolean nothing = report.sides().stream().anyMatch(s -> s.total().calls() > 0

@@ -48,16 +48,17 @@ class BenchSmokeIT {
   }
 
   @Test
-  void theChainAgainstBareGrpcJavaWithH2loadInAlternatingRounds() throws Exception {
+  void theChainWithTracingOffAndOnAgainstBareGrpcJavaWithH2loadInAlternatingRounds() throws Exception {
     assumeTrue(ExternalEngines.find("h2load").isPresent(), ExternalEngines.INSTALL);
     int code = BenchMain.run(new String[] {"--local", "echo-chain", "--name", "chain",
         "--call", "grpc.testing.SimpleService/UnaryRpc {\"requestMessage\":\"ping\"}", "--engine", "h2load",
-        "--baseline", "bare-grpc", "--count", "400", "--rounds", "2", "--in-flight", "4", "--connections", "2",
+        "--baseline", "chain-tracing", "--baseline", "bare-grpc", "--count", "400", "--rounds", "2", "--in-flight", "4", "--connections", "2",
         "--warmup", "off", "--progress", "off", "--out", out.toString()}, out);
 
     assertThat(code).isZero();
     BenchReport report = ReportWriter.read(out.resolve(ReportWriter.JSON));
-    assertThat(report.sides()).extracting(BenchReport.Side::name).containsExactly("chain", "bare-grpc");
+    assertThat(report.sides()).extracting(BenchReport.Side::name)
+        .containsExactly("chain", "chain-tracing", "bare-grpc");
     for (BenchReport.Side side : report.sides()) {
       assertThat(side.engine()).isEqualTo("h2load");
       assertThat(side.rounds()).hasSize(2);
@@ -67,11 +68,15 @@ class BenchSmokeIT {
           .containsExactly("OK, 1 response", "OK, 1 response");
       assertThat(side.command()).startsWith("h2load -d ").contains("content-type: application/grpc");
     }
-    assertThat(report.ratios()).singleElement().satisfies(r -> {
-      assertThat(r.side()).isEqualTo("chain");
-      assertThat(r.baseline()).isEqualTo("bare-grpc");
+    // Each side over every baseline listed after it.
+    assertThat(report.ratios()).extracting(r -> r.side() + "/" + r.baseline())
+        .containsExactly("chain/chain-tracing", "chain/bare-grpc", "chain-tracing/bare-grpc");
+    assertThat(report.ratios()).allSatisfy(r -> {
       assertThat(r.perRound()).hasSize(2);
       assertThat(r.value()).isPositive();
     });
+    // The traced target exported its spans over OTLP to the bench's counting receiver, and the report says so.
+    assertThat(report.sides().get(1).notes()).anyMatch(n -> n.matches("tracing: the bench's OTLP receiver got"
+        + " [1-9][0-9,]* spans .*"));
   }
 }

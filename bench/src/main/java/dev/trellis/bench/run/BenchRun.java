@@ -33,6 +33,12 @@ import java.util.Set;
  * alike), probes again, and writes the report.
  */
 public final class BenchRun {
+  /**
+   * The bench's own JVM logs to a file of the run (pools, shards, gRPC), so the terminal keeps the progress line and
+   * the summary; the targets' JVMs log as every service does.
+   */
+  public static final String LOG_CONFIGURATION = "/bench-logback.xml";
+
   private final BenchOptions options;
   private final BenchConfig config;
   private final PrintStream out;
@@ -136,7 +142,7 @@ public final class BenchRun {
         : CpuTime.UNKNOWN;
     CpuTime databaseBefore = databases.isEmpty() ? CpuTime.UNKNOWN : ProcessCpu.ofTrees(databases);
     long machineBefore = ProcessCpu.machineBusyNanos();
-    long spansBefore = side.traced ? targets.otlpSink().orElseThrow().spans() : 0;
+    long spansBefore = side.traced ? targets.otlpReceiver().orElseThrow().spanCount() : 0;
     CpuTime selfBefore = ProcessCpu.of(self);
     String startedAt = Instant.now().toString();
     long t0 = System.nanoTime();
@@ -151,7 +157,7 @@ public final class BenchRun {
     if (side.traced) {
       // Spans of the round's last calls leave with the next export (every 200 ms): wait a little for them.
       Thread.sleep(500);
-      side.spans += targets.otlpSink().orElseThrow().spans() - spansBefore;
+      side.spans += targets.otlpReceiver().orElseThrow().spanCount() - spansBefore;
       CpuTime receiver = ProcessCpu.of(self).minus(selfBefore);
       if (receiver.known() && !side.generatorInThisJvm) {
         side.receiverCpuSeconds += receiver.totalNanos() / 1e9;

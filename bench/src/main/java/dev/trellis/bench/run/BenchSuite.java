@@ -10,6 +10,7 @@ import dev.trellis.bench.report.MachineInfo;
 import dev.trellis.bench.targets.BenchConfig;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.logging.ProcessLogging;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -91,7 +92,8 @@ public final class BenchSuite {
     Path dir = flags.path("TRELLIS_OUT", root.resolve("bench-results").resolve(stamp + "-suite"));
     String progress = flags.string("TRELLIS_PROGRESS", "auto");
     flags.rejectUnknownFlags();
-    BenchLogging.routeTo(dir.resolve("logs").resolve("bench.log"));
+    ProcessLogging.configure(BenchSuite.class.getResource(BenchRun.LOG_CONFIGURATION),
+        dir.resolve("logs").resolve("bench.log"));
     Suite suite = load();
     double loadAtStart = MachineInfo.loadAverage();
     Instant started = Instant.now();

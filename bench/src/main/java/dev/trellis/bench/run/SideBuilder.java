@@ -88,7 +88,7 @@ final class SideBuilder {
 
   private static Endpoint endpointOf(LocalTargets.Started target, LocalTargets targets) {
     boolean traced = target.env().containsKey("OTEL_EXPORTER_OTLP_ENDPOINT")
-        && targets.otlpSink().isPresent() && "false".equals(target.env().get("OTEL_SDK_DISABLED"));
+        && targets.otlpReceiver().isPresent() && "false".equals(target.env().get("OTEL_SDK_DISABLED"));
     return new Endpoint(target.host(), target.port(), target.token(), OptionalLong.of(target.pid()), traced,
         target.shards());
   }

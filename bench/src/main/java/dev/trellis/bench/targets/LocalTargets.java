@@ -10,6 +10,7 @@ import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.embedded.EmbeddedShards;
 import dev.trellis.platform.data.route.BucketDirectory;
+import dev.trellis.testing.OtlpReceiver;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -76,7 +77,7 @@ public final class LocalTargets implements AutoCloseable {
   private final Map<String, List<String>> pools = new LinkedHashMap<>();
   private final Thread shutdownHook = new Thread(this::closeQuietly, "bench-targets-shutdown");
   private EmbeddedShards shards;
-  private OtlpSink sink;
+  private OtlpReceiver receiver;
   private boolean closed;
 
   private LocalTargets(Path runDir, PrintStream log, List<String> extraJvm) {
@@ -174,7 +175,7 @@ public final class LocalTargets implements AutoCloseable {
     Map<String, String> values = new TreeMap<>();
     values.put("run.dir", runDir.toAbsolutePath().toString());
     if (profile.env().values().stream().anyMatch(v -> v.contains("${otlp.endpoint}"))) {
-      values.put("otlp.endpoint", sink().endpoint());
+      values.put("otlp.endpoint", receiver().endpoint());
     }
     started.forEach((n, s) -> values.put(n + ".port", Integer.toString(s.port())));
     return values;
@@ -206,11 +207,16 @@ public final class LocalTargets implements AutoCloseable {
     return shards;
   }
 
-  private OtlpSink sink() throws IOException {
-    if (sink == null) {
-      sink = new OtlpSink();
+  /**
+   * A real OTLP/gRPC receiver on loopback, in the bench's JVM (idle while an external engine drives the load): the
+   * target's exporter serializes and sends every batch as it would to a collector, and the report compares the spans
+   * that arrived with the calls made (dropped spans would flatter tracing). It counts and keeps no span.
+   */
+  private OtlpReceiver receiver() throws IOException {
+    if (receiver == null) {
+      receiver = OtlpReceiver.counting();
     }
-    return sink;
+    return receiver;
   }
 
   /** The run's dev signing key, shared by every target in dev mode and the bench's tokens. */
@@ -360,8 +366,8 @@ public final class LocalTargets implements AutoCloseable {
   }
 
   /** The receiver of exported spans, when a target traces. */
-  public Optional<OtlpSink> otlpSink() {
-    return Optional.ofNullable(sink);
+  public Optional<OtlpReceiver> otlpReceiver() {
+    return Optional.ofNullable(receiver);
   }
 
   /**
@@ -409,8 +415,8 @@ public final class LocalTargets implements AutoCloseable {
     for (int i = jvms.size() - 1; i >= 0; i--) {
       jvms.get(i).close();
     }
-    if (sink != null) {
-      sink.close();
+    if (receiver != null) {
+      receiver.close();
     }
     if (shards != null) {
       shards.close();
