@@ -4,12 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.bench.call.GrpcMethods;
 import dev.trellis.bench.call.GrpcRequests;
+import dev.trellis.platform.client.BytesMarshaller;
 import io.grpc.MethodDescriptor;
-import io.grpc.MethodDescriptor.Marshaller;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * One gRPC call of a load: the method with byte-array marshallers (the load sends prepared bytes and never parses a
@@ -21,22 +17,6 @@ import java.io.UncheckedIOException;
  * @param label how the call reads in reports
  */
 public record GrpcCall(MethodDescriptor<byte[], byte[]> method, GrpcRequests requests, int weight, String label) {
-  /** Requests pass through as they are; a response is read to its end and kept as bytes. */
-  public static final Marshaller<byte[]> BYTES = new Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 
   public GrpcCall {
     requireNonNull(method, "method");
@@ -58,8 +38,8 @@ public record GrpcCall(MethodDescriptor<byte[], byte[]> method, GrpcRequests req
     MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
         .setType(type)
         .setFullMethodName(GrpcMethods.fullName(proto))
-        .setRequestMarshaller(BYTES)
-        .setResponseMarshaller(BYTES)
+        .setRequestMarshaller(BytesMarshaller.INSTANCE)
+        .setResponseMarshaller(BytesMarshaller.INSTANCE)
         .build();
     return new GrpcCall(method, requests, weight, label);
   }
