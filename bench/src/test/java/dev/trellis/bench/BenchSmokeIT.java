@@ -79,4 +79,37 @@ class BenchSmokeIT {
     assertThat(report.sides().get(1).notes()).anyMatch(n -> n.matches("tracing: the bench's OTLP receiver got"
         + " [1-9][0-9,]* spans .*"));
   }
+
+  @Test
+  void restThroughTheEdgeAgainstGetUserDirectWithH2loadOverH2cInAlternatingRounds() throws Exception {
+    assumeTrue(ExternalEngines.find("h2load").isPresent(), ExternalEngines.INSTALL);
+    int code = BenchMain.run(new String[] {"--local", "edge-proxy", "--name", "rest-via-edge", "--seed", "200",
+        "--call", "GET /v1/users/${user_id}", "--engine", "h2load", "--http-version", "2",
+        "--baseline", "getuser-direct", "--count", "400", "--rounds", "2", "--in-flight", "4", "--connections", "2",
+        "--warmup", "off", "--progress", "off", "--out", out.toString()}, out);
+
+    assertThat(code).isZero();
+    BenchReport report = ReportWriter.read(out.resolve(ReportWriter.JSON));
+    // The edge needs user-service: both run, each in its JVM, the edge pointed at the service's port.
+    assertThat(report.targets()).extracting(BenchReport.Target::name).containsExactly("user-service", "edge-proxy");
+    String userService = report.targets().get(0).address();
+    assertThat(report.targets().get(1).env()).containsEntry("TRELLIS_EDGE_UPSTREAMS",
+        "trellis.user.v1.UserService=" + userService);
+    assertThat(report.sides()).extracting(BenchReport.Side::name).containsExactly("rest-via-edge", "getuser-direct");
+    BenchReport.Side rest = report.sides().get(0);
+    assertThat(rest.engine()).isEqualTo("h2load h2c");
+    assertThat(rest.command()).doesNotContain("--h1").contains("-c 2 -m 2").contains("/v1/users/");
+    // 200 is the user the service found through the edge (a wrong id or token would be 404 or 401).
+    assertThat(rest.total().statuses()).containsExactlyEntriesOf(java.util.Map.of("HTTP 200", 400L));
+    BenchReport.Side direct = report.sides().get(1);
+    assertThat(direct.command()).contains("content-type: application/grpc").contains("-c 2 -m 2")
+        .contains("/trellis.user.v1.UserService/GetUser");
+    assertThat(direct.total().statuses()).containsExactlyEntriesOf(java.util.Map.of("HTTP 200", 400L));
+    assertThat(direct.probes()).extracting(BenchReport.Probe::ok).containsExactly(true, true);
+    assertThat(report.ratios()).singleElement().satisfies(r -> {
+      assertThat(r.side()).isEqualTo("rest-via-edge");
+      assertThat(r.baseline()).isEqualTo("getuser-direct");
+      assertThat(r.perRound()).hasSize(2);
+    });
+  }
 }

@@ -49,6 +49,21 @@ public final class ProcessCpu {
     }
   }
 
+  /**
+   * The CPU time of processes {@code pids} together, such as the edge's JVM and the service's behind it (unknown when
+   * there are none, or once one has exited).
+   */
+  public static CpuTime ofAll(List<Long> pids) {
+    if (pids.isEmpty()) {
+      return CpuTime.UNKNOWN;
+    }
+    CpuTime sum = new CpuTime(0, 0);
+    for (long pid : pids) {
+      sum = sum.plus(of(pid));
+    }
+    return sum;
+  }
+
   /** The CPU time of process {@code pid} (unknown once it has exited). */
   public static CpuTime of(long pid) {
     Path dir = PROC.resolve(Long.toString(pid));

@@ -22,7 +22,8 @@ import java.util.Set;
  * through the platform's {@link Settings}, so a wrong value stops the bench with one line naming it.
  */
 public record BenchOptions(Optional<String> target, Optional<String> edge, Optional<String> local,
-    List<CallSpec> calls, Map<String, String> pools, List<String> baselines, String engine, LoadModel model,
+    List<CallSpec> calls, Map<String, String> pools, List<String> baselines, String engine, boolean http1,
+    LoadModel model,
     Duration duration, long count, int rounds, Duration settle, WarmupPolicy warmup, Optional<String> token,
     boolean dev, Path stateDir, boolean reflection, Optional<Duration> deadline, int clientMessages, int seed,
     Map<String, String> targetEnv, List<String> targetJvm, Path out, String name, ProgressLine.Mode progress, Optional<Path> config,
@@ -51,7 +52,9 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
         --reflection                 read the methods from the server instead of the packaged contracts
       How:
         --engine java|h2load         the bench's own client (any call kind, varied requests), or h2load (unary
-                                     gRPC with one prebuilt frame; HTTP/1.1 to the edge)        [java]
+                                     gRPC with one prebuilt frame; one request to the edge)     [java]
+        --http-version 1.1|2         HTTP to the edge with h2load: HTTP/1.1, a connection per call in flight;
+                                     or h2c, the connections and streams of a gRPC load        [1.1]
         --in-flight N                calls in flight (closed loop), or the cap of an open loop   [32]
         --connections N              HTTP/2 connections (h2load -c; channels of the java engine) [4]
         --rate R                     open loop at R calls/s, latencies from the intended start   [closed loop]
@@ -63,7 +66,7 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
         --warmup-min D --warmup-max D  bounds of auto                                            [20s, 120s]
         --baseline NAME              measure NAME too, alternating rounds, and print the ratios (repeatable):
                                      bare-grpc, bare-grpc-vt, chain, chain-tracing, pgbench-point-read,
-                                     jdbc-point-read, or any in bench.json
+                                     jdbc-point-read, getuser-direct, or any in bench.json
         --deadline D                 a deadline per call (java engine)
         --client-messages N          requests per call of a client or bidi stream                 [1]
         --target-env NAME=VALUE      added to every local target's environment (repeatable)
@@ -136,6 +139,13 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
     if (!engine.equals("java") && !engine.equals("h2load")) {
       throw new ConfigException("--engine must be java or h2load, got '" + engine + "'");
     }
+    String httpVersion = s.string("TRELLIS_HTTP_VERSION", "1.1");
+    if (!httpVersion.equals("1.1") && !httpVersion.equals("2")) {
+      throw new ConfigException("--http-version must be 1.1 or 2, got '" + httpVersion + "'");
+    }
+    if (httpVersion.equals("2") && !engine.equals("h2load")) {
+      throw new ConfigException("--http-version 2 needs --engine h2load (the java engine speaks HTTP/1.1)");
+    }
     int inFlight = s.integer("TRELLIS_IN_FLIGHT", 32, 1, 100_000);
     int connections = s.integer("TRELLIS_CONNECTIONS", Math.min(4, inFlight), 1, 10_000);
     double rate;
@@ -175,7 +185,8 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
     String shardUser = s.string("TRELLIS_SHARD_USER", "postgres");
     String shardPassword = s.string("TRELLIS_SHARD_PASSWORD", "");
     s.rejectUnknownFlags();
-    return new BenchOptions(target, edge, local, calls, Map.copyOf(pools), baselines, engine, model, duration,
+    return new BenchOptions(target, edge, local, calls, Map.copyOf(pools), baselines, engine,
+        httpVersion.equals("1.1"), model, duration,
         count, rounds, settle, warmup, token, dev, stateDir, reflection, deadline, clientMessages, seed,
         Map.copyOf(targetEnv), List.copyOf(repeated.get("target-jvm")), out, name, progress, config, keepLogs, shardUrl, shardUser, shardPassword,
         commandLine(args));

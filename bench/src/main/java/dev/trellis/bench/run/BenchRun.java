@@ -67,7 +67,7 @@ public final class BenchRun {
     checkEngines(baselines);
     Set<String> localNames = new LinkedHashSet<>();
     options.local().ifPresent(localNames::add);
-    baselines.stream().filter(b -> b.kind().equals("target")).forEach(b -> localNames.add(b.target()));
+    baselines.stream().filter(BaselineProfile::runsOnTarget).forEach(b -> localNames.add(b.target()));
     if (!localNames.isEmpty() && options.local().isEmpty() && options.target().isEmpty()
         && options.edge().isEmpty()) {
       throw new ConfigException("say where the load goes: --local NAME or --target HOST:PORT");
@@ -116,7 +116,7 @@ public final class BenchRun {
     }
     for (Side side : sides) {
       progress.say("warming up " + side.name() + " (" + options.warmup().describe() + ")");
-      side.warmup = WarmUp.run(side.load, options.warmup(), side.targetJvm, side.generatorInThisJvm,
+      side.warmup = WarmUp.run(side.load, options.warmup(), side.targetJvms, side.generatorInThisJvm,
           progress.forRun("warm-up", side.name()), side.warmupTimeline);
       progress.say(side.name() + ": " + side.warmup.verdict());
     }
@@ -138,8 +138,7 @@ public final class BenchRun {
   private void measureRound(LocalTargets targets, Side side, int round) throws Exception {
     long self = ProcessHandle.current().pid();
     List<Long> databases = side.usesDatabase && targets != null ? targets.databaseRoots() : List.of();
-    CpuTime targetBefore = side.targetJvm.isPresent() ? ProcessCpu.of(side.targetJvm.getAsLong())
-        : CpuTime.UNKNOWN;
+    CpuTime targetBefore = ProcessCpu.ofAll(side.targetJvms);
     CpuTime databaseBefore = databases.isEmpty() ? CpuTime.UNKNOWN : ProcessCpu.ofTrees(databases);
     long machineBefore = ProcessCpu.machineBusyNanos();
     long spansBefore = side.traced ? targets.otlpReceiver().orElseThrow().spanCount() : 0;
@@ -150,8 +149,7 @@ public final class BenchRun {
         options.roundDuration(), options.countPerRound(),
         progress.forRun("round " + round + "/" + options.rounds(), side.name()));
     double wall = (System.nanoTime() - t0) / 1e9;
-    CpuTime target = side.targetJvm.isPresent() ? ProcessCpu.of(side.targetJvm.getAsLong()).minus(targetBefore)
-        : CpuTime.UNKNOWN;
+    CpuTime target = ProcessCpu.ofAll(side.targetJvms).minus(targetBefore);
     CpuTime database = databases.isEmpty() ? CpuTime.UNKNOWN : ProcessCpu.ofTrees(databases).minus(databaseBefore);
     long machineAfter = ProcessCpu.machineBusyNanos();
     if (side.traced) {

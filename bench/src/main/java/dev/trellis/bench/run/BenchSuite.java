@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -63,13 +64,14 @@ public final class BenchSuite {
   }
 
   /**
-   * One row of the table: a ratio of two sides, a metric of a side, or a key of the step's JSON.
+   * One row of the table: a ratio of two sides' calls/s, a difference of two sides' latency percentile
+   * ({@code metric} p50 or p99, in ms), a metric of a side, or a key of the step's JSON.
    *
    * @param goal such as {@code >= 0.85} (met or missed is read from it), or free text
    * @param pending why the row has no figure yet
    */
-  record Figure(String row, List<String> ratio, String side, String metric, String key, String goal,
-      String pending) {}
+  record Figure(String row, List<String> ratio, List<String> difference, String side, String metric, String key,
+      String goal, String pending) {}
 
   /** A row as measured. */
   record Row(String what, String measured, String goal, String verdict, String detail) {}
@@ -176,6 +178,9 @@ public final class BenchSuite {
       }
       throw new ConfigException("no ratio " + f.ratio() + " in the report");
     }
+    if (f.difference() != null) {
+      return latencyDifference(f, side(report, f.difference().get(0)), side(report, f.difference().get(1)));
+    }
     BenchReport.Side s = side(report, f.side());
     return switch (f.metric()) {
       case "messagesPerSecond" -> row(f, s.total().messagesPerSecond(), String.format(Locale.ROOT, "%,.0f",
@@ -196,6 +201,33 @@ public final class BenchSuite {
       }
       default -> throw new ConfigException("unknown metric " + f.metric());
     };
+  }
+
+  /**
+   * What side {@code a} adds to side {@code b}'s latency at a percentile (p50 or p99), in milliseconds: over all
+   * rounds, with each round's difference in the detail.
+   */
+  static Row latencyDifference(Figure f, BenchReport.Side a, BenchReport.Side b) {
+    ToLongFunction<BenchReport.Latency> total = switch (f.metric()) {
+      case "p50" -> BenchReport.Latency::p50;
+      case "p99" -> BenchReport.Latency::p99;
+      default -> throw new ConfigException("a difference compares p50 or p99, not " + f.metric());
+    };
+    ToLongFunction<BenchReport.Round> perRound = f.metric().equals("p50")
+        ? BenchReport.Round::p50Micros : BenchReport.Round::p99Micros;
+    double value = (total.applyAsLong(a.total().latencyMicros()) - total.applyAsLong(b.total().latencyMicros()))
+        / 1000.0;
+    List<String> rounds = new ArrayList<>();
+    for (int r = 0; r < Math.min(a.rounds().size(), b.rounds().size()); r++) {
+      rounds.add(String.format(Locale.ROOT, "%+.2f", (perRound.applyAsLong(a.rounds().get(r))
+          - perRound.applyAsLong(b.rounds().get(r))) / 1000.0));
+    }
+    String detail = String.format(Locale.ROOT, "%s added per round (ms): %s; %s %,.0f/s (p50 %s, p99 %s), %s"
+            + " %,.0f/s (p50 %s, p99 %s)", f.metric(), String.join(" ", rounds), a.name(),
+        a.total().callsPerSecond(), ms(a.total().latencyMicros().p50()), ms(a.total().latencyMicros().p99()),
+        b.name(), b.total().callsPerSecond(), ms(b.total().latencyMicros().p50()),
+        ms(b.total().latencyMicros().p99())) + "; CPU per call: " + cpu(a) + "; " + cpu(b);
+    return row(f, value, String.format(Locale.ROOT, "%+.2f ms", value), detail);
   }
 
   /** A figure of a step's JSON. */

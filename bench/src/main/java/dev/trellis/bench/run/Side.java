@@ -9,7 +9,6 @@ import dev.trellis.bench.report.BenchReport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.Supplier;
 
 /**
@@ -19,8 +18,8 @@ import java.util.function.Supplier;
 final class Side {
   final String role;
   final Load load;
-  /** The target's JVM, when the bench started it. */
-  final OptionalLong targetJvm;
+  /** The target's JVMs, when the bench started it: its own, and those of the targets it needs (the edge's service). */
+  final List<Long> targetJvms;
   /** Whether the side's work reaches the local shards (their CPU is its database CPU). */
   final boolean usesDatabase;
   /** Whether the load generator runs in the bench's JVM (its JIT matters to the warm-up). */
@@ -41,11 +40,11 @@ final class Side {
   double receiverCpuSeconds;
   double measuredSeconds;
 
-  Side(String role, Load load, OptionalLong targetJvm, boolean usesDatabase, boolean generatorInThisJvm,
+  Side(String role, Load load, List<Long> targetJvms, boolean usesDatabase, boolean generatorInThisJvm,
       Optional<Supplier<BenchReport.Probe>> probe, boolean traced) {
     this.role = requireNonNull(role, "role");
     this.load = requireNonNull(load, "load");
-    this.targetJvm = targetJvm;
+    this.targetJvms = List.copyOf(targetJvms);
     this.usesDatabase = usesDatabase;
     this.generatorInThisJvm = generatorInThisJvm;
     this.probe = probe;

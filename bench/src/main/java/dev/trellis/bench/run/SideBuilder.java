@@ -39,7 +39,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -60,8 +59,12 @@ final class SideBuilder {
     this.notes = notes;
   }
 
-  /** Where the load's gRPC calls go: the local target or --target. */
-  private record Endpoint(String host, int port, Optional<String> token, OptionalLong jvm, boolean traced,
+  /**
+   * Where gRPC calls go: a local target or --target.
+   *
+   * @param jvms the JVMs serving the calls, when the bench started them (CPU, warm-up)
+   */
+  private record Endpoint(String host, int port, Optional<String> token, List<Long> jvms, boolean traced,
       Optional<ShardTopology> shards) {}
 
   private Endpoint mainEndpoint(LocalTargets targets) {
@@ -80,7 +83,7 @@ final class SideBuilder {
     }
     try {
       return new Endpoint(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), token,
-          OptionalLong.empty(), false, Optional.empty());
+          List.of(), false, Optional.empty());
     } catch (NumberFormatException e) {
       throw new ConfigException("--target must be HOST:PORT, got '" + address + "'");
     }
@@ -89,7 +92,7 @@ final class SideBuilder {
   private static Endpoint endpointOf(LocalTargets.Started target, LocalTargets targets) {
     boolean traced = target.env().containsKey("OTEL_EXPORTER_OTLP_ENDPOINT")
         && targets.otlpReceiver().isPresent() && "false".equals(target.env().get("OTEL_SDK_DISABLED"));
-    return new Endpoint(target.host(), target.port(), target.token(), OptionalLong.of(target.pid()), traced,
+    return new Endpoint(target.host(), target.port(), target.token(), targets.jvmsServing(target.name()), traced,
         target.shards());
   }
 
@@ -128,7 +131,7 @@ final class SideBuilder {
     // Database baselines read the same rows as the load: the pool is narrowed to rows on one shard.
     Map<String, ShardChoice> shardChoices = new HashMap<>();
     for (BaselineProfile baseline : baselines) {
-      if (!baseline.kind().equals("target") && !shardChoices.containsKey(baseline.pool())) {
+      if (!baseline.runsOnTarget() && !shardChoices.containsKey(baseline.pool())) {
         ShardChoice choice = chooseShard(baseline, pools, main);
         shardChoices.put(baseline.pool(), choice);
         pools = pools.with(Map.of(baseline.pool(), choice.values()));
@@ -138,7 +141,7 @@ final class SideBuilder {
       }
     }
     if (grpc) {
-      sides.add(grpcSide("load", options.name(), main, methods, pools));
+      sides.add(grpcSide("load", options.name(), main, options.calls(), methods, pools));
     } else {
       sides.add(httpSide(targets, pools));
     }
@@ -150,30 +153,38 @@ final class SideBuilder {
           if (!grpc) {
             throw new ConfigException("baseline " + name + " runs gRPC calls; this run calls HTTP routes");
           }
-          sides.add(grpcSide("baseline", name, endpointOf(targets.get(baseline.target()), targets), methods,
-              pools));
+          sides.add(grpcSide("baseline", name, endpointOf(targets.get(baseline.target()), targets),
+              options.calls(), methods, pools));
+        }
+        case "call" -> {
+          CallSpec call = CallSpec.parse(baseline.call());
+          if (call.protocol() != CallSpec.Protocol.GRPC) {
+            throw new ConfigException("baseline " + name + " must call a gRPC method, not " + call.label());
+          }
+          sides.add(grpcSide("baseline", name, endpointOf(targets.get(baseline.target()), targets), List.of(call),
+              methods, pools));
         }
         case "pgbench" -> {
           ShardChoice shard = shardChoices.get(baseline.pool());
           sides.add(new Side("baseline", PgbenchLoad.of(name, PgbenchLoad.Database.ofJdbcUrl(shard.url(),
               shard.user(), shard.password()), baseline.sql(), baseline.variable(), shard.values(),
-              options.model(), engineDir), OptionalLong.empty(), true, false, Optional.empty(), false));
+              options.model(), engineDir), List.of(), true, false, Optional.empty(), false));
         }
         default -> {
           ShardChoice shard = shardChoices.get(baseline.pool());
           int poolSize = Runtime.getRuntime().availableProcessors() * 2 + 1;
           sides.add(new Side("baseline", JdbcLoad.of(name, shard.url(), shard.user(), shard.password(),
-              baseline.jdbcSql(), shard.values(), poolSize, options.model()), OptionalLong.empty(), true, true,
+              baseline.jdbcSql(), shard.values(), poolSize, options.model()), List.of(), true, true,
               Optional.empty(), false));
         }
       }
     }
   }
 
-  private Side grpcSide(String role, String name, Endpoint endpoint, GrpcMethods methods, ValuePools pools)
-      throws Exception {
+  private Side grpcSide(String role, String name, Endpoint endpoint, List<CallSpec> specs, GrpcMethods methods,
+      ValuePools pools) throws Exception {
     List<GrpcCall> calls = new ArrayList<>();
-    for (CallSpec spec : options.calls()) {
+    for (CallSpec spec : specs) {
       MethodDescriptor method = methods.resolve(spec.target());
       calls.add(GrpcCall.of(GrpcRequests.of(method, RequestTemplate.of(spec.body()), pools), spec.weight(),
           GrpcMethods.fullName(method) + " " + spec.body()));
@@ -182,7 +193,7 @@ final class SideBuilder {
     byte[] sample = first.requests().representative();
     // The probe sends what h2load repeats; a template with ${seq} and the like gets a fresh request each time (a
     // CreateUser sent twice would be ALREADY_EXISTS).
-    boolean fresh = !RequestTemplate.of(options.calls().get(0).body()).reusable();
+    boolean fresh = !RequestTemplate.of(specs.get(0).body()).reusable();
     Supplier<BenchReport.Probe> probe = () -> {
       GrpcProbe.Outcome outcome = GrpcProbe.call(endpoint.host(), endpoint.port(), first,
           fresh ? first.requests().next() : sample, endpoint.token());
@@ -200,14 +211,14 @@ final class SideBuilder {
       load = JavaGrpcLoad.connect(name, endpoint.host(), endpoint.port(), calls, options.model(),
           endpoint.token(), options.deadline(), options.clientMessages());
     }
-    return new Side(role, load, endpoint.jvm(), endpoint.shards().isPresent(),
+    return new Side(role, load, endpoint.jvms(), endpoint.shards().isPresent(),
         options.engine().equals("java"), Optional.of(probe), endpoint.traced());
   }
 
   private Side httpSide(LocalTargets targets, ValuePools pools) throws Exception {
     String base;
     Optional<String> token = options.token();
-    OptionalLong jvm = OptionalLong.empty();
+    List<Long> jvms = List.of();
     boolean database = false;
     if (options.local().isPresent()) {
       LocalTargets.Started target = targets.get(options.local().get());
@@ -216,7 +227,7 @@ final class SideBuilder {
       }
       base = "http://" + target.host() + ":" + target.port();
       token = token.or(target::token);
-      jvm = OptionalLong.of(target.pid());
+      jvms = targets.jvmsServing(target.name());
       database = targets.all().stream().anyMatch(t -> t.shards().isPresent());
     } else {
       base = options.edge().orElseThrow(() -> new ConfigException("HTTP calls need --edge URL or --local"));
@@ -229,13 +240,13 @@ final class SideBuilder {
       String path = RequestTemplate.of(call.target()).render(pools::first);
       String body = RequestTemplate.of(call.body()).render(pools::first);
       return new Side("load", H2loadLoad.http(options.name(), URI.create(base).resolve(path).toString(),
-          call.httpMethod(), body, options.model(), token, engineDir), jvm, database, false, Optional.empty(),
-          false);
+          call.httpMethod(), body, options.model(), options.http1(), token, engineDir), jvms, database, false,
+          Optional.empty(), false);
     }
     List<JavaHttpLoad.HttpCall> calls = options.calls().stream().map(c -> new JavaHttpLoad.HttpCall(
         c.httpMethod(), RequestTemplate.of(c.target()), RequestTemplate.of(c.body()), c.weight())).toList();
     return new Side("load", JavaHttpLoad.of(options.name(), URI.create(base), calls, pools, options.model(),
-        token), jvm, database, true, Optional.empty(), false);
+        token), jvms, database, true, Optional.empty(), false);
   }
 
   /** The shard a database baseline reads, and the pool's values that live there (at most 16). */

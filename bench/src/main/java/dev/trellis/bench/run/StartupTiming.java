@@ -9,8 +9,13 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,13 +24,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * How long {@code ./trellis up} takes from the launcher JVM's start until every service answers SERVING through
- * grpc.health.v1 (asked over the network every 50 ms, as a client would): once on a fresh state directory (initdb
- * of every shard, migrations) and once more on the same one (the data is there). The launcher must be built
- * ({@code ./trellis bench suite} builds it).
+ * grpc.health.v1 and the edge answers 200 on its health path (asked over the network every 50 ms, as a client
+ * would): once on a fresh state directory (initdb of every shard, migrations) and once more on the same one (the
+ * data is there). The launcher must be built ({@code ./trellis bench suite} builds it).
  */
 final class StartupTiming {
-  /** The services {@code ./trellis up} runs today; order-service and the edge join when they exist. */
+  /** The services {@code ./trellis up} runs today; order-service joins when it exists. */
   private static final List<String> SERVICES = List.of("trellis.user.v1.UserService");
+  /** The edge's health path (TrellisEdge.HEALTH_PATH): 200 once it serves. */
+  private static final String EDGE_HEALTH = "/healthz";
 
   private StartupTiming() {}
 
@@ -44,43 +51,69 @@ final class StartupTiming {
     } finally {
       deleteTree(state); // four shards' data: not worth keeping
     }
-    figures.put("command", "./trellis up --state-dir <new dir> --user-port <free port>, then again on the same"
-        + " state directory; timed from the JVM's start to SERVING over grpc.health.v1");
+    figures.put("command", "./trellis up --state-dir <new dir> --user-port <free port> --edge-port <free port>,"
+        + " then again on the same state directory; timed from the JVM's start to SERVING over grpc.health.v1 and"
+        + " the edge's 200 on " + EDGE_HEALTH);
     return figures;
   }
 
   private static double once(Path jar, Path state, Path log) throws IOException, InterruptedException {
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
+    int port = freePort();
+    int edgePort = freePort();
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-jar",
-        jar.toString(), "up", "--state-dir", state.toString(), "--user-port", Integer.toString(port)));
+        jar.toString(), "up", "--state-dir", state.toString(), "--user-port", Integer.toString(port),
+        "--edge-port", Integer.toString(edgePort)));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("TRELLIS_") || k.startsWith("OTEL_"));
     long start = System.nanoTime();
     Process up = builder.start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    HttpClient http = HttpClient.newHttpClient();
+    URI edgeHealth = URI.create("http://127.0.0.1:" + edgePort + EDGE_HEALTH);
     try {
       for (String service : SERVICES) {
         while (!serving(channel, service)) {
-          if (!up.isAlive()) {
-            throw new IOException("./trellis up exited before SERVING; see " + log);
-          }
-          if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(3)) {
-            throw new IOException("./trellis up was not SERVING within 3 minutes; see " + log);
-          }
-          Thread.sleep(50);
+          waitALittle(up, start, log);
         }
+      }
+      while (!answers(http, edgeHealth)) {
+        waitALittle(up, start, log);
       }
       return (System.nanoTime() - start) / 1e9;
     } finally {
+      http.close();
       channel.shutdownNow();
       up.destroy(); // SIGTERM: the mesh stops its services, then the shards
       if (!up.waitFor(60, TimeUnit.SECONDS)) {
         up.destroyForcibly().waitFor();
       }
+    }
+  }
+
+  /** Between two asks: fails when the mesh has exited or has taken more than 3 minutes. */
+  private static void waitALittle(Process up, long start, Path log) throws IOException, InterruptedException {
+    if (!up.isAlive()) {
+      throw new IOException("./trellis up exited before SERVING; see " + log);
+    }
+    if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(3)) {
+      throw new IOException("./trellis up was not SERVING within 3 minutes; see " + log);
+    }
+    Thread.sleep(50);
+  }
+
+  private static boolean answers(HttpClient http, URI health) throws InterruptedException {
+    try {
+      return http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(1)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
     }
   }
 

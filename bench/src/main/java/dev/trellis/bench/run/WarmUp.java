@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.OptionalLong;
 import java.util.function.Consumer;
 
 /**
@@ -24,11 +23,11 @@ final class WarmUp {
   private WarmUp() {}
 
   /**
-   * @param targetJvm the target's JVM, when local
+   * @param targetJvms the target's JVMs (its own and those of what it needs), when local
    * @param generatorIsThisJvm whether the load generator runs in the bench's JVM (its JIT matters then)
    * @param timeline receives the warm-up's seconds, for the throughput plot
    */
-  static BenchReport.Warmup run(Load load, WarmupPolicy policy, OptionalLong targetJvm, boolean generatorIsThisJvm,
+  static BenchReport.Warmup run(Load load, WarmupPolicy policy, List<Long> targetJvms, boolean generatorIsThisJvm,
       Consumer<Progress> progress, List<Second> timeline) throws Exception {
     requireNonNull(load, "load");
     if (policy.off()) {
@@ -43,7 +42,7 @@ final class WarmUp {
       Duration slice = policy.fixed() != null
           ? min(policy.slice(), policy.fixed().minusNanos((long) (elapsed * 1e9)))
           : policy.slice();
-      CpuTime targetBefore = targetJvm.isPresent() ? ProcessCpu.of(targetJvm.getAsLong()) : CpuTime.UNKNOWN;
+      CpuTime targetBefore = ProcessCpu.ofAll(targetJvms);
       CpuTime selfBefore = ProcessCpu.of(self);
       long t0 = System.nanoTime();
       Load.Round round = load.run(Duration.ZERO, slice, 0, progress);
@@ -51,8 +50,7 @@ final class WarmUp {
       timeline.addAll(round.recording().timeline());
       // Streams settle by their messages: a handful of calls a second says little.
       double rate = Math.max(round.recording().callsPerSecond(), round.recording().messagesPerSecond());
-      double targetCompiler = compilerCores(targetJvm.isPresent()
-          ? ProcessCpu.of(targetJvm.getAsLong()).minus(targetBefore) : CpuTime.UNKNOWN, wall);
+      double targetCompiler = compilerCores(ProcessCpu.ofAll(targetJvms).minus(targetBefore), wall);
       double selfCompiler = generatorIsThisJvm ? compilerCores(ProcessCpu.of(self).minus(selfBefore), wall) : -1;
       elapsed = (System.nanoTime() - start) / 1e9;
       slices.add(new BenchReport.WarmupSlice(elapsed, rate, selfCompiler, targetCompiler));

@@ -25,7 +25,7 @@ public record BenchConfig(Map<String, TargetProfile> targets, Map<String, Baseli
     targets = Map.copyOf(requireNonNull(targets, "targets"));
     baselines = Map.copyOf(requireNonNull(baselines, "baselines"));
     for (var baseline : baselines.entrySet()) {
-      if (baseline.getValue().kind().equals("target") && !targets.containsKey(baseline.getValue().target())) {
+      if (baseline.getValue().runsOnTarget() && !targets.containsKey(baseline.getValue().target())) {
         throw new ConfigException("baseline " + baseline.getKey() + " names an unknown target '"
             + baseline.getValue().target() + "'");
       }

@@ -356,6 +356,23 @@ public final class LocalTargets implements AutoCloseable {
     return target;
   }
 
+  /**
+   * The JVMs that serve a call to {@code name}: its own, then those of the targets it needs, transitively (the edge's,
+   * then user-service's behind it), so that a side's server CPU counts every hop.
+   */
+  public List<Long> jvmsServing(String name) {
+    List<Long> pids = new ArrayList<>();
+    addJvms(get(name), pids);
+    return List.copyOf(pids);
+  }
+
+  private void addJvms(Started target, List<Long> pids) {
+    if (!pids.contains(target.pid())) {
+      pids.add(target.pid());
+      target.profile().needs().forEach(need -> addJvms(get(need), pids));
+    }
+  }
+
   public List<Started> all() {
     return List.copyOf(started.values());
   }

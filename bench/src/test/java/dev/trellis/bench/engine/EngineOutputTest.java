@@ -109,6 +109,11 @@ class EngineOutputTest {
         .containsSequence("--rps=500.000");
     assertThat(H2loadLoad.modelArgs(LoadModel.closed(8, 2), Duration.ZERO, 500))
         .containsSequence("-n", "500");
+    // HTTP/1.1 does not pipeline: a connection per call in flight, each paced at its share of the rate.
+    assertThat(H2loadLoad.modelArgs(LoadModel.closed(32, 4), true, Duration.ofSeconds(10), 0))
+        .containsExactly("-t", "1", "-c", "32", "-m", "1", "-D", "10000ms");
+    assertThat(H2loadLoad.modelArgs(LoadModel.open(2000, 64, 4), true, Duration.ofSeconds(10), 0))
+        .containsSequence("-c", "64", "-m", "1", "--rps=31.250");
     assertThat(PgbenchLoad.modelArgs(LoadModel.closed(32, 4), Duration.ofMillis(9_600), 0))
         .containsExactly("-c", "32", "-j", "1", "-T", "10");
     assertThat(PgbenchLoad.modelArgs(LoadModel.open(1000, 16, 4), Duration.ZERO, 1600))

@@ -136,7 +136,8 @@ class HttpLoadIT {
     assumeTrue(ExternalEngines.find(H2loadLoad.BINARY).isPresent(), ExternalEngines.INSTALL);
     Recording r;
     try (H2loadLoad load = H2loadLoad.http("rest h2load", base() + "/v1/users", "POST",
-        "{\"email\":\"a@example.com\",\"name\":\"A\"}", LoadModel.closed(4, 2), Optional.of("t0ken"), work)) {
+        "{\"email\":\"a@example.com\",\"name\":\"A\"}", LoadModel.closed(4, 2), true, Optional.of("t0ken"),
+        work)) {
       assertThat(load.info().command()).startsWith("h2load --h1 -d ");
       r = load.run(Duration.ZERO, Duration.ofMinutes(1), 200, p -> {}).recording();
     }

@@ -56,6 +56,16 @@ class BenchOptionsTest {
         .hasMessageContaining("exclude");
     assertThatThrownBy(() -> parse("--call", "GetUser", "--connections", "64", "--in-flight", "8"))
         .hasMessageContaining("--connections");
+    assertThatThrownBy(() -> parse("--call", "GET /v1/users/1", "--http-version", "3"))
+        .hasMessageContaining("--http-version");
+    assertThatThrownBy(() -> parse("--call", "GET /v1/users/1", "--http-version", "2"))
+        .hasMessage("--http-version 2 needs --engine h2load (the java engine speaks HTTP/1.1)");
+  }
+
+  @Test
+  void restToTheEdgeIsHttp11UnlessH2cIsAsked() {
+    assertThat(parse("--call", "GET /v1/users/1").http1()).isTrue();
+    assertThat(parse("--call", "GET /v1/users/1", "--engine", "h2load", "--http-version", "2").http1()).isFalse();
   }
 
   @Test
