@@ -1,0 +1,19 @@
+-- The bucket directory (dev.trellis.platform.data.DirectoryStore): which shard holds each of the 1024 buckets, at
+-- each version. Every version is written the same on every shard of the service's database, first as incomplete
+-- rows on each shard, then marked complete on each; a reader takes the highest complete version of any shard, so a
+-- version that a crashed writer left half-written is never routed by. Seeded at the first migration (version 1:
+-- the even ranges routing used before the directory was stored).
+CREATE TABLE IF NOT EXISTS trellis_directory_version (
+  version     bigint      PRIMARY KEY CHECK (version >= 1),
+  shard_count integer     NOT NULL CHECK (shard_count >= 1),
+  complete    boolean     NOT NULL DEFAULT false,
+  written_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS trellis_bucket_directory (
+  version      bigint  NOT NULL REFERENCES trellis_directory_version (version),
+  first_bucket integer NOT NULL CHECK (first_bucket BETWEEN 0 AND 1023),
+  last_bucket  integer NOT NULL CHECK (last_bucket BETWEEN first_bucket AND 1023),
+  shard_index  integer NOT NULL CHECK (shard_index >= 0),
+  PRIMARY KEY (version, first_bucket)
+);
