@@ -17,3 +17,11 @@ CREATE TABLE IF NOT EXISTS trellis_bucket_directory (
   shard_index  integer NOT NULL CHECK (shard_index >= 0),
   PRIMARY KEY (version, first_bucket)
 );
+
+-- The buckets this shard owns, written with each directory version (DirectoryStore.publish: a shard gives up the
+-- buckets it loses before any shard takes the ones it gains, so no bucket is ever owned twice). The bucket fence
+-- (beforeMigrate__trellis_bucket_fence.sql) refuses, inside the writing transaction, a write to a bucket missing here.
+CREATE TABLE IF NOT EXISTS trellis_bucket_owner (
+  bucket            integer PRIMARY KEY CHECK (bucket BETWEEN 0 AND 1023),
+  directory_version bigint  NOT NULL
+);

@@ -6,6 +6,7 @@ import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
 import dev.trellis.platform.data.route.BucketDirectory;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.jooq.DSLContext;
@@ -15,9 +16,12 @@ import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 /**
- * The bucket directory as stored on the shards of one service's database (db/platform/R__trellis_bucket_directory.sql).
- * A version is published in two passes over all shards: first its rows, incomplete, on every shard; then the mark
- * "complete" on every shard. A reader takes the highest complete version it finds on any shard, so a version is
+ * The bucket directory as stored on the shards of one service's database (db/platform/R__trellis_bucket_directory.sql),
+ * with each shard's own buckets (trellis_bucket_owner, which the bucket fence checks on every write). A version is
+ * published in two passes over all shards: first its rows, incomplete, and each shard gives up the buckets it loses;
+ * then each shard takes the buckets it gains, and marks the version complete. So a bucket is never owned by two
+ * shards: between the passes it is owned by none, and writes to it are refused (and retried) until it lands. A
+ * reader takes the highest complete version it finds on any shard, so a version is
  * routed by only once every shard holds it, and a writer that crashed between the passes (or a shard down during
  * them) leaves a version that no one follows until a rerun of {@link #publish} completes it.
  */
@@ -30,6 +34,9 @@ public final class DirectoryStore {
   private static final Field<Integer> FIRST = field(name("first_bucket"), Integer.class);
   private static final Field<Integer> LAST = field(name("last_bucket"), Integer.class);
   private static final Field<Integer> SHARD = field(name("shard_index"), Integer.class);
+  private static final Table<Record> OWNER = table(name("trellis_bucket_owner"));
+  private static final Field<Integer> BUCKET = field(name("bucket"), Integer.class);
+  private static final Field<Long> OWNER_VERSION = field(name("directory_version"), Long.class);
 
   private DirectoryStore() {}
 
@@ -78,12 +85,30 @@ public final class DirectoryStore {
       throw new IllegalArgumentException("directory version " + directory.version() + " maps "
           + directory.shardCount() + " shards, but " + shards.size() + " were given");
     }
-    for (DSLContext shard : shards) {
-      shard.transaction(tx -> writeRows(tx.dsl(), directory));
+    for (int i = 0; i < shards.size(); i++) {
+      Integer[] owned = owned(directory, i);
+      shards.get(i).transaction(tx -> {
+        writeRows(tx.dsl(), directory);
+        tx.dsl().deleteFrom(OWNER).where(BUCKET.notEqual(DSL.all(owned))).execute();
+      });
     }
-    for (DSLContext shard : shards) {
-      shard.update(VERSIONS).set(COMPLETE, true).where(VERSION.eq(directory.version())).execute();
+    for (int i = 0; i < shards.size(); i++) {
+      Integer[] owned = owned(directory, i);
+      shards.get(i).transaction(tx -> {
+        var grant = tx.dsl().insertInto(OWNER).columns(BUCKET, OWNER_VERSION);
+        for (Integer bucket : owned) {
+          grant = grant.values(bucket, directory.version());
+        }
+        if (owned.length > 0) {
+          grant.onConflictDoNothing().execute();
+        }
+        tx.dsl().update(VERSIONS).set(COMPLETE, true).where(VERSION.eq(directory.version())).execute();
+      });
     }
+  }
+
+  private static Integer[] owned(BucketDirectory directory, int shard) {
+    return Arrays.stream(directory.bucketsOf(shard)).boxed().toArray(Integer[]::new);
   }
 
   private static void writeRows(DSLContext tx, BucketDirectory directory) {

@@ -99,8 +99,8 @@ final class ShardClaim {
   }
 
   private static Optional<Place> read(Member member) {
-    return use(member, "reading the place of", dsl -> dsl.select(INDEX, COUNT).from(TABLE).fetchOptional(r -> new Place(r.value1(),
-        r.value2())));
+    return use(member, "reading the place of", dsl -> dsl.select(INDEX, COUNT).from(TABLE)
+        .fetchOptional(r -> new Place(r.value1(), r.value2())));
   }
 
   private static void requireSameIndex(Member member, Place recorded) {

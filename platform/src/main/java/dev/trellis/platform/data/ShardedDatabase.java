@@ -188,8 +188,10 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
         throw new IllegalArgumentException("the directory maps " + dir.shardCount() + " shards but the topology has "
             + topology.size());
       }
-      return new ShardedDatabase(shards, kind, new ShardRouter(dir), pool.fetchSize(),
+      ShardedDatabase db = new ShardedDatabase(shards, kind, new ShardRouter(dir), pool.fetchSize(),
           pool.timeouts().probeInterval(), directory != null ? null : pool.directoryPoll());
+      failures.onBucketMoved(db::refreshDirectory);
+      return db;
     }
 
     /** The prober's own connection: every wait bounded by the check's time. */
