@@ -25,3 +25,17 @@ CREATE TABLE IF NOT EXISTS trellis_bucket_owner (
   bucket            integer PRIMARY KEY CHECK (bucket BETWEEN 0 AND 1023),
   directory_version bigint  NOT NULL
 );
+
+-- The journal of a bucket move (dev.trellis.platform.data.BucketMover), on the shard the bucket leaves: a mover that
+-- stopped at any point reads where it was and goes on from there. COPYING: the source still owns the bucket;
+-- CUT_OVER: the source gave it up and the target holds every row, the directory may still name the source;
+-- DONE: the directory names the target and the source rows are gone.
+CREATE TABLE IF NOT EXISTS trellis_bucket_move (
+  bucket         integer     PRIMARY KEY CHECK (bucket BETWEEN 0 AND 1023),
+  from_shard     integer     NOT NULL,
+  to_shard       integer     NOT NULL,
+  state          text        NOT NULL CHECK (state IN ('COPYING', 'CUT_OVER', 'DONE')),
+  rows_copied    bigint      NOT NULL DEFAULT 0,
+  write_pause_us bigint,
+  updated_at     timestamptz NOT NULL DEFAULT now()
+);
