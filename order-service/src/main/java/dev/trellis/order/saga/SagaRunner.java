@@ -129,11 +129,15 @@ public final class SagaRunner implements AutoCloseable {
   private void drive(SagaRecord start, Span sagaSpan, CompletableFuture<StoredOrder> done) {
     SagaRecord saga = start;
     try (Scope ignored = sagaSpan.makeCurrent()) {
+      // Only the first step this process drives may have run before it (a process that died, a lost lease);
+      // the later ones it starts itself.
+      boolean taking = true;
       while (saga.saga().status().unfinished()) {
         saga = switch (saga.saga().status()) {
           case COMPENSATING -> backward(saga);
-          default -> forward(saga);
+          default -> forward(saga, taking);
         };
+        taking = false;
       }
       done.complete(saga.order());
     } catch (LeaseLostException e) {
@@ -159,14 +163,23 @@ public final class SagaRunner implements AutoCloseable {
     }
   }
 
-  /** One step forward, or the end: a cancellation, a failed step or the last step turns the saga. */
-  private SagaRecord forward(SagaRecord saga) {
+  /**
+   * One step forward, or the end: a cancellation, a failed step or the last step turns the saga.
+   *
+   * @param taking whether this is the first step this process drives, which an earlier driver may have run
+   */
+  private SagaRecord forward(SagaRecord saga, boolean taking) {
     StoredSaga state = saga.saga();
     if (state.cancelReason().isPresent()) {
       log.info("{} cancelled before {}; compensating", kv("saga_id", state.sagaId()),
           kv("step", state.currentStep()));
+      // Taken over, the current step may have run already: its driver died (or lost its lease) between the step's
+      // effect and its record. Then it is undone too; undoing what never happened leaves a tombstone (a VOIDED
+      // charge, a RELEASED reservation), so a late action of that step does nothing either.
+      Optional<OrderStep> mayHaveRun = !taking || state.currentStep().isEmpty() ? Optional.empty()
+          : Optional.of(OrderStep.named(state.currentStep()));
       return journal.beginCompensation(saga, state.cancelReason().get(),
-          OrderStep.compensationPlan(state.completedSteps(), Optional.empty()));
+          OrderStep.compensationPlan(state.completedSteps(), mayHaveRun));
     }
     if (state.currentStep().isEmpty()) {
       return finish(saga);
