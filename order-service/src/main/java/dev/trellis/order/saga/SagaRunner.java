@@ -108,7 +108,7 @@ public final class SagaRunner implements AutoCloseable {
   /** Drives a saga this replica just leased (taken over, or turned to compensation by a cancellation). */
   public CompletableFuture<StoredOrder> resume(long orderId) {
     CompletableFuture<StoredOrder> local = running.get(orderId);
-    if (local != null) {
+    if (local != null && !local.isDone()) {
       return local;
     }
     Optional<SagaRecord> saga = journal.load(orderId);
@@ -139,6 +139,9 @@ public final class SagaRunner implements AutoCloseable {
         };
         taking = false;
       }
+      // Off the map before the answer goes out: a CancelOrder sent as soon as CONFIRMED arrives must drive its
+      // compensation here, not find this finished future.
+      running.remove(start.order().id(), done);
       done.complete(saga.order());
     } catch (LeaseLostException e) {
       log.warn("{} is driven by another replica now; this one stops at {}", kv("saga_id",
