@@ -122,11 +122,24 @@ final class FailsafeCalls implements ResilientCalls {
   }
 
   private static boolean isUnavailable(Throwable failure) {
-    return failure instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+    return failure instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.UNAVAILABLE
+        && !callerGone();
   }
 
-  /** Failures that say the dependency is unwell; answers such as NOT_FOUND or PERMISSION_DENIED do not count. */
+  /** The call runs on the caller's thread: its Context is cancelled once the caller cancels or its deadline passes. */
+  private static boolean callerGone() {
+    return Context.current().isCancelled();
+  }
+
+  /**
+   * Failures that say the dependency is unwell; answers such as NOT_FOUND or PERMISSION_DENIED do not count, and
+   * neither does a call ended by its own caller: a caller whose deadline passed (it travels downstream) or who
+   * cancelled says nothing about the dependency, and a few hurried callers must not open the circuit for all.
+   */
   private static boolean isDependencyFailure(Throwable failure) {
+    if (callerGone()) {
+      return false;
+    }
     if (failure instanceof TimeoutExceededException) {
       return true;
     }
