@@ -13,6 +13,7 @@ import dev.failsafe.RetryPolicy;
 import dev.failsafe.Timeout;
 import dev.failsafe.TimeoutExceededException;
 import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -126,9 +127,15 @@ final class FailsafeCalls implements ResilientCalls {
         && !callerGone();
   }
 
-  /** The call runs on the caller's thread: its Context is cancelled once the caller cancels or its deadline passes. */
+  /**
+   * The call runs on the caller's thread: its Context is cancelled once the caller cancels or its deadline passes.
+   * The deadline is read too: the call's own timer may end it DEADLINE_EXCEEDED a moment before the Context's timer,
+   * on another thread, marks the Context cancelled.
+   */
   private static boolean callerGone() {
-    return Context.current().isCancelled();
+    Context context = Context.current();
+    Deadline deadline = context.getDeadline();
+    return context.isCancelled() || deadline != null && deadline.isExpired();
   }
 
   /**
