@@ -1,6 +1,8 @@
 // Cross-language proof for order-service on the running local mesh: a Node.js client (@grpc/grpc-js, schema
-// through server reflection) reads the demo catalog, places an order as its user, watches it, cancels it and sees
-// the watch end; and the order commands the banner prints work as printed (CreateOrder twice: a replay).
+// through server reflection) reads the demo catalog, places an order as its user (unary), watches it (server
+// streaming), cancels it and sees the watch end, then tracks it and a declined order (bidi streaming): every call
+// kind order-service has (it has no client-streaming RPC); and the order commands the banner prints work as
+// printed (CreateOrder twice: a replay).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
@@ -72,6 +74,34 @@ test('a grpc-js client places, watches and cancels an order on the local mesh', 
   assert.equal(events.at(-1).reason, 'from node');
   const after = await unary(inventory, 'GetStock', { sku: 'tee-black-m' }, asAda);
   assert.equal(after.available, stock.available, 'the cancelled order returned its unit');
+
+  // Bidi streaming: TrackOrders, ping-pong. Each added order's state comes back before the next is added; both
+  // orders are terminal (cancelled, declined), so the stream ends once the client half-closes.
+  const declined = await unary(orders, 'CreateOrder', {
+    user_id: ada.id,
+    items: [{ sku: 'tee-black-m', quantity: 1 }],
+    payment_token: 'tok_decline',
+    shipping_address: { recipient: 'Ada Lovelace', line1: '12 St James Square', city: 'London', country_code: 'GB' },
+    request_id: `node-declined-${Date.now()}`,
+  }, asAda);
+  assert.equal(declined.status, 'ORDER_STATUS_REJECTED');
+  const tracked = await new Promise((resolve, reject) => {
+    const seen = [];
+    const call = orders.TrackOrders(asAda);
+    call.on('data', (event) => {
+      seen.push(event);
+      if (seen.length === 1) {
+        call.write({ add_order_id: declined.id });
+      } else {
+        call.end();
+      }
+    });
+    call.on('error', reject);
+    call.on('end', () => resolve(seen));
+    call.write({ add_order_id: order.id });
+  });
+  assert.deepEqual(tracked.map((e) => [e.order_id, e.status]),
+    [[order.id, 'ORDER_STATUS_CANCELLED'], [declined.id, 'ORDER_STATUS_REJECTED']]);
 
   const stranger = await unary(orders, 'GetOrder', { id: order.id }, metadata(token(stateDir, 42, 'user')))
     .then(() => null, (e) => e);

@@ -1,5 +1,6 @@
 // Cross-language proof and a test of `./trellis up` itself: a Node.js client (@grpc/grpc-js, with the schema
-// fetched through server reflection, no .proto files) creates, gets and streams users on the running local mesh;
+// fetched through server reflection, no .proto files) creates, gets, streams (server streaming) and imports (client
+// streaming) users on the running local mesh: every call kind user-service has (it has no bidi RPC);
 // then the mesh is stopped with Ctrl-C, started again on the same state directory, and the user is still there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +62,20 @@ test('a grpc-js client uses user-service through reflection, and the data surviv
     { page_size: 1, filter: 'name : "Grace Hopper"', page_token: next }, md);
   assert.deepEqual(last.messages.map((u) => u.id), [second.id]);
   assert.deepEqual(last.trailers().get('x-next-page-token'), [], 'no token on the last page');
+
+  // Client streaming: ImportUsers takes a stream of CreateUserRequests and answers once; a bad item is reported by
+  // its position and does not stop the others.
+  const imported = await new Promise((resolve, reject) => {
+    const call = client.ImportUsers(md, (err, response) => (err ? reject(err) : resolve(response)));
+    call.write({ email: `import-1-${email}`, name: 'Imported One' });
+    call.write({ email: 'not an email', name: 'Imported Bad' });
+    call.write({ email: `import-2-${email}`, name: 'Imported Two' });
+    call.end();
+  });
+  assert.equal(imported.created_count, 2);
+  assert.deepEqual(imported.errors.map((e) => e.index), [1]);
+  const importedUsers = await stream(client, 'ListUsers', { filter: 'name : "Imported"' }, md);
+  assert.deepEqual(importedUsers.messages.map((u) => u.name).sort(), ['Imported One', 'Imported Two']);
 
   // The banner: dev mode said out loud, the endpoint, a token, and commands that work as printed on a fresh clone
   // (./trellis call needs nothing but the launcher; this mesh is off the defaults, so they carry its flags).

@@ -2,6 +2,7 @@ package dev.trellis.launcher;
 
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class LayeringTest {
   /** Top-level packages that are not services. */
   private static final Set<String> NOT_SERVICES =
-      Set.of("platform", "proto", "embedded", "testing", "launcher", "bench", "edge");
+      Set.of("platform", "proto", "embedded", "testing", "launcher", "bench", "edge", "conformance");
   /** Modules whose classes need not be on this classpath: bench may import anything, and nothing imports it. */
   private static final Set<String> UNCHECKED_MODULES = Set.of("bench");
 
@@ -114,6 +115,16 @@ class LayeringTest {
     noClasses().that().resideInAPackage("dev.trellis.edge..")
         .should().dependOnClassesThat(SERVICE_CODE)
         .allowEmptyShould(true) // until edge-proxy has code
+        .check(CLASSES);
+  }
+
+  /** The conformance tool is a client of any deployment: stubs and the platform's client side, no server code. */
+  @Test
+  void theConformanceToolImportsNoServiceNoEdgeAndNoTestKit() {
+    noClasses().that().resideInAPackage("dev.trellis.conformance..")
+        .should().dependOnClassesThat(SERVICE_CODE.or(resideInAnyPackage("dev.trellis.edge..",
+            "dev.trellis.launcher..", "dev.trellis.embedded..", "dev.trellis.testing..", "dev.trellis.bench..",
+            "dev.trellis.platform.server..", "dev.trellis.platform.data..")))
         .check(CLASSES);
   }
 

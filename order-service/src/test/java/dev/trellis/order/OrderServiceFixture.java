@@ -135,6 +135,11 @@ public final class OrderServiceFixture implements BeforeAllCallback, AfterAllCal
     return orders.topology();
   }
 
+  /** user-service's database, for a test that holds its rows or tables. */
+  public ShardTopology userTopology() {
+    return users.topology();
+  }
+
   /** The payment provider's ledger (read-only use: counts and states). */
   public PaymentGatewaySimulator payments() {
     return payments;

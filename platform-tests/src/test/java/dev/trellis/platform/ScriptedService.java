@@ -13,6 +13,7 @@ import io.grpc.testing.protobuf.SimpleRequest;
 import io.grpc.testing.protobuf.SimpleResponse;
 import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.stream.IntStream;
 import java.util.concurrent.TimeUnit;
 
@@ -27,6 +28,8 @@ public final class ScriptedService extends SimpleServiceGrpc.SimpleServiceImplBa
   /** Counted down when a "hang" call starts, and when its caller gives up on it (cancel or deadline). */
   public final CountDownLatch hangStarted = new CountDownLatch(1);
   public final CountDownLatch hangCancelled = new CountDownLatch(1);
+  /** Released once per "answer-when-abandoned" call that has started. */
+  public final Semaphore abandonable = new Semaphore(0);
 
   @Override
   public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> responses) {
@@ -42,6 +45,18 @@ public final class ScriptedService extends SimpleServiceGrpc.SimpleServiceImplBa
         // Never answers; notices when the caller cancels or its deadline passes.
         Context.current().addListener(context -> hangCancelled.countDown(), Runnable::run);
         hangStarted.countDown();
+      }
+      case "answer-when-abandoned" -> {
+        // Answers only once its caller has gone (cancel or deadline), as a handler stuck in I/O does.
+        CountDownLatch abandoned = new CountDownLatch(1);
+        Context.current().addListener(context -> abandoned.countDown(), Runnable::run);
+        abandonable.release();
+        try {
+          abandoned.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        reply(responses, "too late");
       }
       case "admin-only" -> reply(responses, CallContext.requireRole(Principal.ADMIN).subject());
       case "throw-internal" -> throw new IllegalStateException(SECRET);

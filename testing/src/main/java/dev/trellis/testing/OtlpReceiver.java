@@ -11,11 +11,15 @@ import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.metrics.v1.Metric;
+import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -56,6 +60,9 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
   private final List<Span> spans = new CopyOnWriteArrayList<>();
   private final AtomicLong spanCount = new AtomicLong();
   private final List<String> metricNames = new CopyOnWriteArrayList<>();
+  /** The last export of each metric, by service name and metric name ("user-service/db.client.connection.count"). */
+  private final Map<String, Metric> latestMetrics = new ConcurrentHashMap<>();
+  private final AtomicLong metricExports = new AtomicLong();
   private final Server server;
 
   /** A receiver that keeps every span and metric name it gets. */
@@ -81,9 +88,15 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
         .builder("opentelemetry.proto.collector.metrics.v1.MetricsService")
         .addMethod(EXPORT_METRICS, ServerCalls.asyncUnaryCall((request, response) -> {
           if (keep) {
-            request.getResourceMetricsList().forEach(r -> r.getScopeMetricsList()
-                .forEach(s -> s.getMetricsList().forEach(m -> metricNames.add(m.getName()))));
+            request.getResourceMetricsList().forEach(r -> {
+              String service = serviceName(r.getResource());
+              r.getScopeMetricsList().forEach(s -> s.getMetricsList().forEach(m -> {
+                metricNames.add(m.getName());
+                latestMetrics.put(service + "/" + m.getName(), m);
+              }));
+            });
           }
+          metricExports.incrementAndGet();
           response.onNext(ExportMetricsServiceResponse.getDefaultInstance());
           response.onCompleted();
         }))
@@ -141,6 +154,21 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
 
   public List<String> metricNames() {
     return List.copyOf(metricNames);
+  }
+
+  /** The last export of {@code metric} by {@code serviceName} (its service.name), if one came. */
+  public Optional<Metric> latestMetric(String serviceName, String metric) {
+    return Optional.ofNullable(latestMetrics.get(serviceName + "/" + metric));
+  }
+
+  /** How many metric exports have arrived so far: wait for it to grow to see values measured after a moment. */
+  public long metricExports() {
+    return metricExports.get();
+  }
+
+  private static String serviceName(Resource resource) {
+    return resource.getAttributesList().stream().filter(a -> a.getKey().equals("service.name"))
+        .map(a -> a.getValue().getStringValue()).findFirst().orElse("");
   }
 
   @Override

@@ -16,7 +16,9 @@ import org.jooq.impl.DSL;
  * A stand-in for a payment provider, with its failure modes chosen by the payment token, as a provider's test mode
  * does: {@value #DECLINE} is declined, {@value #FLAKY} is unavailable twice per key and then succeeds (its refunds
  * too),
- * {@value #TIMEOUT} never answers within any step timeout, anything else (such as {@code tok_visa}) is charged. Its
+ * {@value #TIMEOUT} never answers within any step timeout, {@value #SLOW} answers after {@link #SLOW_LATENCY} and
+ * charges (a caller with a shorter deadline meets a sleeping server), anything else (such as {@code tok_visa}) is
+ * charged. Its
  * ledger (sim_payments) is idempotent by key and survives the service, so tests can check that charges match
  * orders exactly.
  */
@@ -24,6 +26,9 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
   public static final String DECLINE = "tok_decline";
   public static final String FLAKY = "tok_flaky";
   public static final String TIMEOUT = "tok_timeout";
+  public static final String SLOW = "tok_slow";
+  /** How long a charge with {@value #SLOW} takes: longer than a hurried caller waits, far below a step timeout. */
+  public static final Duration SLOW_LATENCY = Duration.ofSeconds(2);
   private static final String NAME = "the payment provider";
   private static final int FLAKY_FAILURES = 2;
 
@@ -42,6 +47,7 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
     switch (paymentToken) {
       case DECLINE -> throw new PartnerRefusedException("payment declined");
       case TIMEOUT -> ledger.hang(NAME);
+      case SLOW -> SimulatorLedger.sleep(SLOW_LATENCY, NAME);
       case FLAKY -> flaky(idempotencyKey);
       default -> { }
     }

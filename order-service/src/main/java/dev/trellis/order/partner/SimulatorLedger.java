@@ -76,7 +76,8 @@ final class SimulatorLedger {
     return count;
   }
 
-  private static void sleep(Duration duration, String partner) {
+  /** Sleeps {@code duration}; an interrupt (the step timed out) ends the call unanswered. */
+  static void sleep(Duration duration, String partner) {
     if (duration.isZero()) {
       return;
     }

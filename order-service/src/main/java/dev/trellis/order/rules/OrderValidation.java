@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * ({@link dev.trellis.platform.validation.StorableText}) and free of control characters.
  */
 public final class OrderValidation {
-  public static final int MAX_ITEMS = 100;
+  /** Hundreds of lines are a real (wholesale) order; beyond that, split it. */
+  public static final int MAX_ITEMS = 500;
   public static final int MAX_QUANTITY = 1000;
   /**
    * Bounds on SetStock: with them, no order total (500 lines of at most 1,000 units) and no stock count (released

@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import com.google.rpc.RetryInfo;
 import dev.trellis.order.OrderServiceFixture;
 import dev.trellis.order.v1.CreateOrderRequest;
+import dev.trellis.order.v1.GetOrderRequest;
 import dev.trellis.order.v1.Order;
 import dev.trellis.order.v1.OrderStatus;
 import dev.trellis.order.v1.Stock;
@@ -17,7 +18,17 @@ import dev.trellis.testing.LogCapture;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -72,6 +83,94 @@ class UserServiceOutageIT {
       assertThat(fixture.ordersOf(user)).isEqualTo(1);
       assertThat(messages(breaker)).last().isEqualTo("circuit breaker for user-service closed");
     }
+  }
+
+  /**
+   * The same outage under a steady load of orders from several callers (issue 14): user-service stops while
+   * orders are in flight and starts again while callers keep ordering. Each call ends CONFIRMED, REJECTED or
+   * UNAVAILABLE with RetryInfo, never anything else; every answered order is stored as answered, every UNAVAILABLE
+   * one stored nothing (its retry places exactly one order), and the stock sold is exactly the confirmed orders.
+   */
+  @Test
+  void underLoadEveryCallEndsWholeOrUnavailableAndNothingIsLost() throws Exception {
+    int callers = 6;
+    int callsEach = 200; // a bound on the load, whatever the phases take
+    List<Long> users = new ArrayList<>();
+    for (int i = 0; i < callers; i++) {
+      users.add(fixture.createUser());
+    }
+    String sku = fixture.newSku(callers * callsEach, 100);
+    Queue<Order> answered = new ConcurrentLinkedQueue<>();
+    Queue<CreateOrderRequest> unavailable = new ConcurrentLinkedQueue<>();
+    Queue<String> unexpected = new ConcurrentLinkedQueue<>();
+    AtomicInteger placedAfterRestart = new AtomicInteger();
+    AtomicBoolean restarted = new AtomicBoolean();
+    AtomicBoolean done = new AtomicBoolean();
+    ExecutorService load = Executors.newFixedThreadPool(callers);
+    try {
+      List<Future<?>> running = new ArrayList<>();
+      for (long user : users) {
+        running.add(load.submit(() -> {
+          for (int call = 0; call < callsEach && !done.get(); call++) {
+            CreateOrderRequest request = order(user, sku).build();
+            try {
+              Order order = fixture.first().orders(fixture.admin()).withDeadlineAfter(30, TimeUnit.SECONDS)
+                  .createOrder(request);
+              answered.add(order);
+              if (restarted.get()) {
+                placedAfterRestart.incrementAndGet();
+              }
+            } catch (StatusRuntimeException e) {
+              RetryInfo retry = e.getStatus().getCode() == Status.Code.UNAVAILABLE
+                  ? ErrorDetails.detail(e, RetryInfo.class) : null;
+              if (retry != null && retry.getRetryDelay().getSeconds() >= 1) {
+                unavailable.add(request);
+                // As a well-behaved caller does: wait the delay RetryInfo asks for before the next call.
+                Thread.sleep(Duration.ofSeconds(retry.getRetryDelay().getSeconds()));
+              } else {
+                unexpected.add(e.getStatus() + " " + e.getTrailers());
+              }
+            }
+          }
+          return null; // a Callable, so that the wait RetryInfo asks for may be interrupted
+        }));
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> answered.size() >= callers * 2);
+      fixture.stopUserService();
+      await().atMost(Duration.ofSeconds(60)).until(() -> unavailable.size() >= callers * 2);
+      fixture.restartUserService();
+      restarted.set(true);
+      await().atMost(Duration.ofSeconds(60)).until(() -> placedAfterRestart.get() >= callers * 2);
+      done.set(true);
+      for (Future<?> caller : running) {
+        caller.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      load.shutdownNow();
+    }
+
+    assertThat(unexpected).as("every call ended whole or UNAVAILABLE with RetryInfo").isEmpty();
+    for (Order order : answered) {
+      assertThat(order.getStatus()).isIn(OrderStatus.ORDER_STATUS_CONFIRMED, OrderStatus.ORDER_STATUS_REJECTED);
+      assertThat(fixture.first().orders(fixture.admin()).getOrder(GetOrderRequest.newBuilder().setId(order.getId())
+          .build()).getStatus()).as("order %s as answered", order.getId()).isEqualTo(order.getStatus());
+    }
+    // UNAVAILABLE stored nothing, not even the key: the same request now places its one order.
+    List<Order> retried = new ArrayList<>();
+    for (CreateOrderRequest request : unavailable) {
+      retried.add(fixture.first().orders(fixture.admin()).createOrder(request));
+    }
+    assertThat(retried).allSatisfy(o -> assertThat(o.getStatus()).isEqualTo(OrderStatus.ORDER_STATUS_CONFIRMED));
+    long stored = users.stream().mapToLong(fixture::ordersOf).sum();
+    assertThat(stored).isEqualTo(answered.size() + retried.size());
+    long confirmed = answered.stream().filter(o -> o.getStatus() == OrderStatus.ORDER_STATUS_CONFIRMED).count()
+        + retried.size();
+    Stock stock = fixture.stock(sku);
+    assertThat(stock.getSold()).isEqualTo(confirmed);
+    assertThat(stock.getReserved()).isZero();
+    assertThat(stock.getAvailable()).isEqualTo(callers * callsEach - confirmed);
+    System.out.printf("user-service outage under load: %d orders answered (%d after the restart), %d UNAVAILABLE"
+        + " with RetryInfo and placed once on retry%n", answered.size(), placedAfterRestart.get(), retried.size());
   }
 
   private static StatusRuntimeException createFails(CreateOrderRequest request) {

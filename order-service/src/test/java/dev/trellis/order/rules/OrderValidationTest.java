@@ -42,7 +42,7 @@ class OrderValidationTest {
   void itemsAndAddressAndKeyAreRequired() {
     assertThat(fields(() -> OrderValidation.newOrder(7, List.of(), "tok", Optional.empty(), "", Optional.empty())))
         .containsExactly("items", "shipping_address", "request_id");
-    assertThat(fields(() -> OrderValidation.newOrder(7, Collections.nCopies(101, new OrderItem("a", 1)), "tok",
+    assertThat(fields(() -> OrderValidation.newOrder(7, Collections.nCopies(OrderValidation.MAX_ITEMS + 1, new OrderItem("a", 1)), "tok",
         Optional.of(ADDRESS), "k", Optional.empty()))).containsExactly("items");
   }
 

@@ -23,6 +23,8 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -145,6 +147,36 @@ class ResilientCallsTest {
         Status.Code.UNAVAILABLE, Status.Code.UNAVAILABLE);
     assertThat(answer).isEqualTo("still closed");
     assertThat(dependency.attempts.get()).isEqualTo(6);
+  }
+
+  @Test
+  void callersWhoseOwnDeadlinePassesOrWhoCancelDoNotOpenTheCircuit() throws Exception {
+    ResilientCalls calls = calls().withRetries(false).withCircuitBreaker(2, Duration.ofMinutes(1)).build();
+    // Callers in a hurry: each call's deadline (the caller's, through the Context) passes while the dependency
+    // holds it; then callers that give up. None of it says the dependency is unwell.
+    ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor();
+    try {
+      for (int i = 0; i < 3; i++) {
+        try (Context.CancellableContext hurried =
+            Context.current().withDeadlineAfter(100, TimeUnit.MILLISECONDS, deadlines)) {
+          assertThat(hurried.call(() -> codeOf(() -> calls.unary(() -> stub.unaryRpc(ScriptedService.request(
+              "hold")))))).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        }
+      }
+    } finally {
+      deadlines.shutdownNow();
+      dependency.release.countDown();
+    }
+    for (int i = 0; i < 3; i++) {
+      Context.CancellableContext leaving = Context.current().withCancellation();
+      leaving.cancel(null);
+      assertThat(leaving.call(() -> codeOf(() -> calls.unary(() -> stub.unaryRpc(ScriptedService.request("x"))))))
+          .isEqualTo(Status.Code.CANCELLED);
+    }
+
+    String answer = calls.unary(() -> stub.unaryRpc(ScriptedService.request("still closed"))).getResponseMessage();
+
+    assertThat(answer).isEqualTo("still closed");
   }
 
   @Test

@@ -38,13 +38,6 @@ class AccessLogInterceptorTest {
   void stopCapture() {
     accessLog.close();
   }
-
-
-
-
-
-
-
   @Test
   void writesOneJsonLinePerCallWithEveryField() {
     CallKind.UNARY.call(withRequestId("line-1"), bearer(), "whoami");
@@ -112,6 +105,21 @@ class AccessLogInterceptorTest {
     ((ClientCallStreamObserver<SimpleRequest>) requests).cancel("user closed the page", null);
 
     assertThat(awaitLine("cancelled-1").get("status").asText()).isEqualTo("CANCELLED");
+  }
+
+  @Test
+  void aHandlerThatAnswersAfterItsCallerLeftIsLoggedAsTheCallerSawIt() throws InterruptedException {
+    var abandoned = SimpleServiceGrpc.newFutureStub(withRequestId("abandoned-1")).withCallCredentials(bearer())
+        .withDeadlineAfter(200, TimeUnit.MILLISECONDS)
+        .unaryRpc(SimpleRequest.newBuilder().setRequestMessage("answer-when-abandoned").build());
+    var cancelled = SimpleServiceGrpc.newFutureStub(withRequestId("abandoned-2")).withCallCredentials(bearer())
+        .unaryRpc(SimpleRequest.newBuilder().setRequestMessage("answer-when-abandoned").build());
+    assertThat(platform.service.abandonable.tryAcquire(2, 10, TimeUnit.SECONDS)).isTrue();
+    cancelled.cancel(true);
+
+    assertThat(awaitLine("abandoned-1").get("status").asText()).isEqualTo("DEADLINE_EXCEEDED");
+    assertThat(awaitLine("abandoned-2").get("status").asText()).isEqualTo("CANCELLED");
+    assertThat(abandoned).failsWithin(10, TimeUnit.SECONDS);
   }
 
   private JsonNode awaitLine(String requestId) {

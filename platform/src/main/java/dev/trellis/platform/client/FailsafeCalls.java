@@ -13,6 +13,7 @@ import dev.failsafe.RetryPolicy;
 import dev.failsafe.Timeout;
 import dev.failsafe.TimeoutExceededException;
 import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -122,11 +123,30 @@ final class FailsafeCalls implements ResilientCalls {
   }
 
   private static boolean isUnavailable(Throwable failure) {
-    return failure instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+    return failure instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.UNAVAILABLE
+        && !callerGone();
   }
 
-  /** Failures that say the dependency is unwell; answers such as NOT_FOUND or PERMISSION_DENIED do not count. */
+  /**
+   * The call runs on the caller's thread: its Context is cancelled once the caller cancels or its deadline passes.
+   * The deadline is read too: the call's own timer may end it DEADLINE_EXCEEDED a moment before the Context's timer,
+   * on another thread, marks the Context cancelled.
+   */
+  private static boolean callerGone() {
+    Context context = Context.current();
+    Deadline deadline = context.getDeadline();
+    return context.isCancelled() || deadline != null && deadline.isExpired();
+  }
+
+  /**
+   * Failures that say the dependency is unwell; answers such as NOT_FOUND or PERMISSION_DENIED do not count, and
+   * neither does a call ended by its own caller: a caller whose deadline passed (it travels downstream) or who
+   * cancelled says nothing about the dependency, and a few hurried callers must not open the circuit for all.
+   */
   private static boolean isDependencyFailure(Throwable failure) {
+    if (callerGone()) {
+      return false;
+    }
     if (failure instanceof TimeoutExceededException) {
       return true;
     }

@@ -8,6 +8,8 @@ import java.util.function.Supplier;
  * Calls to another service wrapped in Failsafe policies, outermost first: retry (UNAVAILABLE only, with backoff and
  * jitter), circuit breaker, bulkhead, timeout. Failsafe's own refusals come back as gRPC statuses with messages fit
  * for a client: an open breaker is UNAVAILABLE, a full bulkhead RESOURCE_EXHAUSTED, a timeout DEADLINE_EXCEEDED.
+ * A call that its own caller ended (cancelled, or the caller's deadline passed) is neither retried nor counted by
+ * the breaker: it says nothing about the dependency.
  *
  * <pre>{@code
  * ResilientCalls users = runtime.resilientCalls("user-service");

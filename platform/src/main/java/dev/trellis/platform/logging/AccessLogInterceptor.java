@@ -6,6 +6,8 @@ import static net.logstash.logback.argument.StructuredArguments.raw;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.context.CallRecord;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Grpc;
@@ -23,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes one JSON access-log line when a call ends, on the {@code trellis.access} logger: method, status,
  * duration_ms, peer, principal, request_id, trace_id and span_id, read from the call's record
- * ({@link CallContext#record()}). It only reads; a call the client cancels is logged as CANCELLED.
+ * ({@link CallContext#record()}). It only reads. A call its client left is logged as the client saw it, whatever
+ * the handler answered afterwards: DEADLINE_EXCEEDED once its deadline passed, CANCELLED when the client cancelled.
  */
 public final class AccessLogInterceptor implements ServerInterceptor {
   private static final Logger accessLog = LoggerFactory.getLogger("trellis.access");
@@ -31,11 +34,12 @@ public final class AccessLogInterceptor implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    LoggingCall<ReqT, RespT> logging = new LoggingCall<>(call, CallContext.record().orElse(null), System.nanoTime());
+    LoggingCall<ReqT, RespT> logging = new LoggingCall<>(call, CallContext.record().orElse(null), System.nanoTime(),
+        Context.current().getDeadline());
     return new SimpleForwardingServerCallListener<>(next.startCall(logging, headers)) {
       @Override
       public void onCancel() {
-        logging.logOnce(Status.CANCELLED);
+        logging.logOnce(logging.left());
         super.onCancel();
       }
     };
@@ -45,12 +49,14 @@ public final class AccessLogInterceptor implements ServerInterceptor {
   static final class LoggingCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT> {
     private final CallRecord record;
     private final long startNanos;
+    private final Deadline deadline;
     private final AtomicBoolean logged = new AtomicBoolean();
 
-    LoggingCall(ServerCall<ReqT, RespT> delegate, CallRecord record, long startNanos) {
+    LoggingCall(ServerCall<ReqT, RespT> delegate, CallRecord record, long startNanos, Deadline deadline) {
       super(delegate);
       this.record = record;
       this.startNanos = startNanos;
+      this.deadline = deadline;
     }
 
     @Override
@@ -58,8 +64,14 @@ public final class AccessLogInterceptor implements ServerInterceptor {
       try {
         super.close(status, trailers);
       } finally {
-        logOnce(status);
+        // An answer after the client left reached nobody (gRPC delivers onCancel after the handler returns).
+        logOnce(isCancelled() ? left() : status);
       }
+    }
+
+    /** Why the client is gone: its deadline passed, or it cancelled. */
+    Status left() {
+      return deadline != null && deadline.isExpired() ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
     }
 
     void logOnce(Status status) {

@@ -24,9 +24,7 @@ import dev.trellis.user.v1.UserUpdate;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.UUID;
@@ -179,13 +177,11 @@ class ShardFaultsIT {
   }
 
   private static UserServiceBlockingStub admin() {
-    return users.stub(UserServiceGrpc::newBlockingStub, users.tokens().admin(1))
-        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    return ServiceCalls.admin(users);
   }
 
   private static ServingStatus health(String service) {
-    return HealthGrpc.newBlockingStub(users.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
+    return ServiceCalls.health(users, service);
   }
 
   private static void rename(User user, String name) {
