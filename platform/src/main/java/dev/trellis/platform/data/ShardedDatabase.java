@@ -207,6 +207,8 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       c.addDataSourceProperty("options", timeouts.serverOptions());
       c.addDataSourceProperty("connectTimeout", connectSeconds);
       c.addDataSourceProperty("socketTimeout", Integer.toString(timeouts.socketTimeoutSeconds()));
+      // Read timeouts kept by a watch thread, not by each read: a timed read costs a virtual thread two hand-offs.
+      c.addDataSourceProperty("socketFactory", WatchedSocketFactory.class.getName());
       // A cancel request (the query timeout of a call's deadline) to a hung server must not hang its sender.
       c.addDataSourceProperty("cancelSignalTimeout", connectSeconds);
       return c;
