@@ -158,7 +158,8 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
           PoolCounters counters = new PoolCounters();
           HikariDataSource ds = new HikariDataSource(hikariConfig(spec, counters));
           DefaultConfiguration jooq = new DefaultConfiguration();
-          jooq.set(ds).set(SQLDialect.POSTGRES).set(jooqSettings)
+          jooq.set(new ShardConnections(ds, pool.maxSize(), pool.connectionTimeout(), counters))
+              .set(SQLDialect.POSTGRES).set(jooqSettings)
               .set(new DefaultExecuteListenerProvider(deadlines));
           shards.add(new Shard(i, spec.name(), ds, DSL.using(jooq), failures, counters, checkSeconds,
               () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds))));
