@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Callers beyond a shard pool's size wait their turn in front of it ({@link ShardConnections}): one gets the
  * connection when it comes back, one that waits longer than the connection timeout gets UNAVAILABLE and counts as
- * a timeout, and the pool's numbers show the waiting as pending. On a pool of one connection, real PostgreSQL.
+ * a timeout, one interrupted gives up, and the pool's numbers show the waiting as pending. On a pool of one
+ * connection, real PostgreSQL.
  */
 class ShardConnectionsIT {
   private static final ShardPoolSettings ONE_CONNECTION = new ShardPoolSettings(1, Duration.ofMillis(500), 16);
@@ -69,6 +70,32 @@ class ShardConnectionsIT {
     }
     holder.get(HUNG.toSeconds(), TimeUnit.SECONDS);
     // The timed-out caller took no turn with it: the one connection serves the next caller at once.
+    assertThat(Items.count(shard)).isZero();
+    assertThat(snapshot().active()).isZero();
+  }
+
+  @Test
+  void anInterruptedWaiterFailsLeavesTheQueueAndKeepsItsInterrupt() throws Exception {
+    CountDownLatch letGo = new CountDownLatch(1);
+    CompletableFuture<Integer> holder = holdTheConnectionUntil(letGo);
+    CompletableFuture<Boolean> interruptKept = new CompletableFuture<>();
+    Thread waiter = Thread.ofVirtual().start(() -> {
+      try {
+        Items.count(shard);
+        interruptKept.completeExceptionally(new AssertionError("the waiter got a connection"));
+      } catch (RuntimeException e) {
+        interruptKept.complete(Thread.currentThread().isInterrupted());
+      }
+    });
+    try {
+      await().atMost(HUNG).until(() -> snapshot().pending() == 1);
+      waiter.interrupt();
+      assertThat(interruptKept.get(HUNG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      assertThat(snapshot().pending()).isZero();
+    } finally {
+      letGo.countDown();
+    }
+    holder.get(HUNG.toSeconds(), TimeUnit.SECONDS);
     assertThat(Items.count(shard)).isZero();
     assertThat(snapshot().active()).isZero();
   }

@@ -111,7 +111,7 @@ class WatchedSocketFactoryTest {
     CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> readOne(socket), threads);
 
     // Nothing cuts it while the watch looks many times; it ends when the server speaks.
-    await().during(Duration.ofMillis(5 * WatchedSocketFactory.WATCH_INTERVAL.toMillis())).atMost(HUNG)
+    await().during(Duration.ofMillis(5 * CoarseDeadlines.INTERVAL.toMillis())).atMost(HUNG)
         .until(() -> !read.isDone());
     accepted.getOutputStream().write(42);
     accepted.getOutputStream().flush();

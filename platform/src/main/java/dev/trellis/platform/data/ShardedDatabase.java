@@ -158,11 +158,12 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
           PoolCounters counters = new PoolCounters();
           HikariDataSource ds = new HikariDataSource(hikariConfig(spec, counters));
           DefaultConfiguration jooq = new DefaultConfiguration();
-          jooq.set(new ShardConnections(ds, pool.maxSize(), pool.connectionTimeout(), counters))
-              .set(SQLDialect.POSTGRES).set(jooqSettings)
+          ShardConnections connections = new ShardConnections(ds, pool.maxSize(), pool.connectionTimeout(),
+              counters);
+          jooq.set(connections).set(SQLDialect.POSTGRES).set(jooqSettings)
               .set(new DefaultExecuteListenerProvider(deadlines));
-          shards.add(new Shard(i, spec.name(), ds, DSL.using(jooq), failures, counters, checkSeconds,
-              () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds))));
+          shards.add(new Shard(i, spec.name(), ds, connections, DSL.using(jooq), failures, counters,
+              checkSeconds, () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds))));
         }
       } catch (RuntimeException e) {
         shards.forEach(Shard::close);

@@ -11,31 +11,26 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import javax.net.SocketFactory;
 
 /**
  * pgjdbc's socket factory for the shard pools (its {@code socketFactory} property): sockets whose read timeout
- * (pgjdbc's {@code socketTimeout}, a call deadline's network timeout, HikariCP's validation timeout) is kept by a
- * watch thread instead of by the socket.
+ * (pgjdbc's {@code socketTimeout}, a call deadline's network timeout, HikariCP's validation timeout) is kept by
+ * {@link CoarseDeadlines} instead of by the socket.
  *
  * <p>Why: on a virtual thread, a socket read with a timeout is a timed park, and the JDK arms a wake-up task on
  * its scheduler's delay thread for every one and disarms it when the answer comes: two hand-offs to one more thread
  * per database round trip. Profiled under GetUser load (async-profiler, cpu), that was about 15 % of user-service's
  * CPU ({@code DelayScheduler.run} 9 %, {@code VirtualThread.afterYield} and {@code cancelTimeoutTask} 7 %). Here a
- * read parks without a timeout; the watch, one daemon thread for the process, looks at the reads in progress every
- * {@link #WATCH_INTERVAL} and closes the socket of one that has waited longer than its timeout. That read then
- * fails with a {@link SocketTimeoutException}, as it would have, and pgjdbc drops the connection, as it would have;
- * the bound is kept within the interval.
+ * read parks without a timeout, and the deadlines' thread closes the socket of a read that has waited longer than
+ * its timeout. That read then fails with a {@link SocketTimeoutException}, as it would have, and pgjdbc drops the
+ * connection, as it would have; the bound is kept within {@link CoarseDeadlines#INTERVAL}.
  *
  * <p>Timeouts shorter than {@link #WATCHED_FROM} stay on the socket: pgjdbc's 1 ms peek for a pending message
  * expects the socket to survive its timeout, and such waits are rare.
  */
 public final class WatchedSocketFactory extends SocketFactory {
-  /** How often the watch looks at the reads in progress: how late a silent socket may be cut. */
-  static final Duration WATCH_INTERVAL = Duration.ofMillis(100);
-  /** Read timeouts from this long on are kept by the watch; shorter ones by the socket itself. */
+  /** Read timeouts from this long on are kept by {@link CoarseDeadlines}; shorter ones by the socket itself. */
   static final Duration WATCHED_FROM = Duration.ofSeconds(1);
 
   /** pgjdbc instantiates the factory by its class name. */
@@ -80,16 +75,16 @@ public final class WatchedSocketFactory extends SocketFactory {
     return socket;
   }
 
-  /** Whether the watch still looks at this socket (for tests: a closed one leaves it). */
+  /** Whether the deadlines' thread still looks at this socket (for tests: a closed one leaves it). */
   static boolean watches(Socket socket) {
-    return Watch.OPEN.contains(socket);
+    return socket instanceof WatchedSocket watched && CoarseDeadlines.watches(watched);
   }
 
-  /** A socket whose long read timeouts the watch keeps. */
-  static final class WatchedSocket extends Socket {
+  /** A socket whose long read timeouts the deadlines' thread keeps. */
+  static final class WatchedSocket extends Socket implements CoarseDeadlines.Check {
     /** {@link #readStart}: no read in progress. */
     private static final long IDLE = 0L;
-    /** {@link #readStart}: the watch cut this read. Never a start time: those are odd (see {@link #read}). */
+    /** {@link #readStart}: the deadlines' thread cut this read. Never a start time: those are made odd. */
     private static final long CUT = Long.MIN_VALUE;
     private static final VarHandle READ_START;
 
@@ -101,7 +96,7 @@ public final class WatchedSocketFactory extends SocketFactory {
       }
     }
 
-    /** The read timeout the watch keeps, in milliseconds; 0 when none (no timeout, or a short one on the socket). */
+    /** The read timeout the deadlines' thread keeps, in ms; 0 when none (no timeout, or a short one on the socket). */
     private volatile int watchedMillis;
     /** System.nanoTime() at the start of the read in progress (made odd), {@link #IDLE} or {@link #CUT}. */
     @SuppressWarnings("unused") // through READ_START
@@ -113,7 +108,7 @@ public final class WatchedSocketFactory extends SocketFactory {
     @Override
     public void connect(SocketAddress endpoint, int timeout) throws IOException {
       super.connect(endpoint, timeout);
-      Watch.add(this);
+      CoarseDeadlines.watch(this);
     }
 
     @Override
@@ -140,22 +135,23 @@ public final class WatchedSocketFactory extends SocketFactory {
 
     @Override
     public void close() throws IOException {
-      Watch.OPEN.remove(this);
+      CoarseDeadlines.unwatch(this);
       super.close();
     }
 
-    /** A read begins: the watch may cut it once it has lasted longer than the timeout. */
+    /** A read begins: it may be cut once it has lasted longer than the timeout. */
     private void readBegins() {
       READ_START.setVolatile(this, System.nanoTime() | 1L);
     }
 
-    /** A read has ended; whether the watch cut it meanwhile. */
+    /** A read has ended; whether it was cut meanwhile. */
     private boolean readWasCut() {
       return (long) READ_START.getAndSet(this, IDLE) == CUT;
     }
 
-    /** Called by the watch: closes this socket when its read has waited longer than its timeout. */
-    void cutIfSilent(long now) {
+    /** Closes this socket when its read has waited longer than its timeout. */
+    @Override
+    public void expire(long now) {
       int watched = watchedMillis;
       long start = (long) READ_START.getVolatile(this);
       if (watched == 0 || start == IDLE || start == CUT
@@ -168,7 +164,7 @@ public final class WatchedSocketFactory extends SocketFactory {
         } catch (IOException e) {
           // closing a socket that is going away anyway
         }
-        Watch.OPEN.remove(this);
+        CoarseDeadlines.unwatch(this);
       }
     }
 
@@ -203,7 +199,7 @@ public final class WatchedSocketFactory extends SocketFactory {
         return watched(() -> in.read(buffer, offset, length));
       }
 
-      /** One read of the underlying stream, which the watch may cut when it outlasts the timeout. */
+      /** One read of the underlying stream, which the deadlines' thread may cut when it outlasts the timeout. */
       private int watched(Read read) throws IOException {
         readBegins();
         int result;
@@ -226,33 +222,6 @@ public final class WatchedSocketFactory extends SocketFactory {
       @Override
       public void close() throws IOException {
         in.close();
-      }
-    }
-  }
-
-  /** The one watch thread of the process, started with the first socket. */
-  private static final class Watch {
-    static final Set<WatchedSocket> OPEN = ConcurrentHashMap.newKeySet();
-
-    static {
-      Thread.ofPlatform().daemon().name("shard-socket-watch").start(Watch::run);
-    }
-
-    static void add(WatchedSocket socket) {
-      OPEN.add(socket);
-    }
-
-    private static void run() {
-      while (true) {
-        try {
-          Thread.sleep(WATCH_INTERVAL);
-        } catch (InterruptedException e) {
-          return;
-        }
-        long now = System.nanoTime();
-        for (WatchedSocket socket : OPEN) {
-          socket.cutIfSilent(now);
-        }
       }
     }
   }
