@@ -27,14 +27,24 @@ final class ChildJvm implements AutoCloseable {
     this.stderr = stderr;
   }
 
-  static ChildJvm start(String name, String mainClass, List<String> args, List<String> jvmFlags,
+  /** The logging configuration services run with (the platform's): JSON lines through an async appender. */
+  static final String SERVICE_LOGGING = "-Dlogback.configurationFile=logback.xml";
+
+  /**
+   * @param classpath empty: the bench's own
+   */
+  static ChildJvm start(String name, String mainClass, List<String> args, List<String> jvmFlags, String classpath,
       Map<String, String> env, Path logDir, boolean keepStdout) throws IOException {
     requireNonNull(mainClass, "mainClass");
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
         "java").toString());
     List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+    // The bench's classpath holds the test kit and its logback-test.xml, which logback would pick before the
+    // platform's logback.xml: a target must log as a deployed service does, or the bench measures other work.
+    command.add(SERVICE_LOGGING);
     command.addAll(jvmFlags);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+    command.addAll(List.of("-cp", classpath.isEmpty() ? System.getProperty("java.class.path") : classpath,
+        mainClass));
     command.addAll(args);
     Files.createDirectories(logDir);
     Path stdout = logDir.resolve(name + ".out");

@@ -147,8 +147,8 @@ public final class LocalTargets implements AutoCloseable {
     long t0 = System.nanoTime();
     List<String> jvmFlags = new ArrayList<>(profile.jvm());
     jvmFlags.addAll(extraJvm);
-    ChildJvm jvm = ChildJvm.start(name, profile.main(), profile.args(), jvmFlags, env, runDir.resolve("logs"),
-        keepLogs);
+    ChildJvm jvm = ChildJvm.start(name, profile.main(), profile.args(), jvmFlags, profile.classpath(), env,
+        runDir.resolve("logs"), keepLogs);
     jvms.add(jvm);
     awaitReady(name, profile, port, jvm);
     Duration startup = Duration.ofNanos(System.nanoTime() - t0);

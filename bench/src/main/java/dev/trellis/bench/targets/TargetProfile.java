@@ -27,10 +27,13 @@ import java.util.Map;
  * @param seed rows inserted on every shard after it has migrated them, before the load
  * @param pools value pools filled from its shards after seeding: pool name to a query run on every shard
  * @param needs other targets that must run first (the edge needs user-service)
+ * @param classpath the classpath to run it from, empty for the bench's own: another build of the same code (a
+ *     copy of main, say) as a target of its own, so that a change and what it changed run side by side in one run
  */
 public record TargetProfile(String description, String main, List<String> args, List<String> jvm, String protocol,
     String portVariable, String health, String database, Integer shards, Map<String, String> env,
-    List<String> rateLimitVariables, Token token, Seed seed, Map<String, String> pools, List<String> needs) {
+    List<String> rateLimitVariables, Token token, Seed seed, Map<String, String> pools, List<String> needs,
+    String classpath) {
 
   /** The subject and roles of the dev token the bench mints for a target. */
   public record Token(String subject, List<String> roles) {}
@@ -63,6 +66,7 @@ public record TargetProfile(String description, String main, List<String> args, 
     rateLimitVariables = rateLimitVariables == null ? List.of() : List.copyOf(rateLimitVariables);
     pools = pools == null ? Map.of() : Map.copyOf(pools);
     needs = needs == null ? List.of() : List.copyOf(needs);
+    classpath = classpath == null ? "" : classpath;
   }
 
   public boolean hasShards() {

@@ -88,6 +88,7 @@ public final class JwtVerifier {
         .expireAfter(Expiry.creating((String token, Verdict verdict) ->
             maxZero(Duration.between(clock.instant(), verdict.until()))))
         .ticker(() -> nanos(clock.instant()))
+        .executor(Runnable::run) // upkeep on the calling thread, as TokenBuckets does: no hand-off per few calls
         .build();
   }
 

@@ -26,6 +26,7 @@ public final class Shard {
   private final int index;
   private final String name;
   private final HikariDataSource pool;
+  private final ShardConnections connections;
   private final DSLContext dsl;
   private final ShardFailures failures;
   private final PoolCounters counters;
@@ -35,11 +36,12 @@ public final class Shard {
   private volatile Connection checkConnection; // opened by the prober's thread
   private volatile boolean closed;
 
-  Shard(int index, String name, HikariDataSource pool, DSLContext dsl, ShardFailures failures,
-      PoolCounters counters, int checkSeconds, CheckConnections checkConnections) {
+  Shard(int index, String name, HikariDataSource pool, ShardConnections connections, DSLContext dsl,
+      ShardFailures failures, PoolCounters counters, int checkSeconds, CheckConnections checkConnections) {
     this.index = index;
     this.name = name;
     this.pool = pool;
+    this.connections = connections;
     this.dsl = dsl;
     this.failures = failures;
     this.counters = counters;
@@ -173,6 +175,7 @@ public final class Shard {
   void close() {
     closed = true;
     closeCheckConnection();
+    connections.close();
     pool.close();
   }
 

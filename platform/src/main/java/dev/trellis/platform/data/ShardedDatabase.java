@@ -172,10 +172,12 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
           PoolCounters counters = new PoolCounters();
           HikariDataSource ds = new HikariDataSource(hikariConfig(spec, counters));
           DefaultConfiguration jooq = new DefaultConfiguration();
-          jooq.set(ds).set(SQLDialect.POSTGRES).set(jooqSettings)
+          ShardConnections connections = new ShardConnections(ds, pool.maxSize(), pool.connectionTimeout(),
+              counters);
+          jooq.set(connections).set(SQLDialect.POSTGRES).set(jooqSettings)
               .set(new DefaultExecuteListenerProvider(deadlines));
-          shards.add(new Shard(i, spec.name(), ds, DSL.using(jooq), failures, counters, checkSeconds,
-              () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds))));
+          shards.add(new Shard(i, spec.name(), ds, connections, DSL.using(jooq), failures, counters,
+              checkSeconds, () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds))));
         }
       } catch (RuntimeException e) {
         shards.forEach(Shard::close);
@@ -230,6 +232,8 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       c.addDataSourceProperty("options", timeouts.serverOptions());
       c.addDataSourceProperty("connectTimeout", connectSeconds);
       c.addDataSourceProperty("socketTimeout", Integer.toString(timeouts.socketTimeoutSeconds()));
+      // Read timeouts kept by a watch thread, not by each read: a timed read costs a virtual thread two hand-offs.
+      c.addDataSourceProperty("socketFactory", WatchedSocketFactory.class.getName());
       // A cancel request (the query timeout of a call's deadline) to a hung server must not hang its sender.
       c.addDataSourceProperty("cancelSignalTimeout", connectSeconds);
       return c;

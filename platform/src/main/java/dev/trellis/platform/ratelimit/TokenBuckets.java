@@ -38,6 +38,9 @@ final class TokenBuckets {
         .maximumSize(MAX_KEYS)
         .expireAfterAccess(IDLE)
         .ticker(timeMeter::currentTimeNanos)
+        // Upkeep (access order, expiry) on the calling thread: every call reads this cache, and the default
+        // hands the upkeep to the common pool, waking one of its threads many times a second under load.
+        .executor(Runnable::run)
         .build();
   }
 
