@@ -107,7 +107,7 @@ public final class ChainOverhead {
         .auth(auth)
         .rateLimits(limits)
         .telemetry(telemetry)
-        .addService(new EchoService())
+        .addUndeclaredService(new EchoService())
         .build()
         .start();
   }
