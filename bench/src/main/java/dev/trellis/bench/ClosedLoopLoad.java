@@ -2,12 +2,8 @@ package dev.trellis.bench;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.Channel;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
-import io.grpc.testing.protobuf.SimpleRequest;
-import io.grpc.testing.protobuf.SimpleResponse;
-import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,13 +16,12 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * A closed-loop load: a fixed number of calls in flight, each completion starting the next, for a given time.
- * Latencies go to an HdrHistogram; only calls completed inside the window count for QPS. Calls are either async
- * gRPC calls ({@link #of}) or blocking calls on as many virtual threads ({@link #blocking}).
+ * A closed-loop load inside one JVM, for {@link DataLayerBenchmark} and {@link OrderServiceLoad}: a fixed number of
+ * calls in flight, each completion starting the next, for a given time. Latencies go to an HdrHistogram; only calls
+ * completed inside the window count for QPS. Calls are either async gRPC calls ({@link #of}) or blocking calls on as
+ * many virtual threads ({@link #blocking}). (Loads against any target are {@code ./trellis bench}'s, in engine/.)
  */
 final class ClosedLoopLoad {
-  private static final SimpleRequest PING = SimpleRequest.newBuilder().setRequestMessage("ping").build();
-
   /** Starts one async call that reports to {@code observer}. */
   @FunctionalInterface
   interface AsyncCall<T> {
@@ -76,12 +71,6 @@ final class ClosedLoopLoad {
   private ClosedLoopLoad(int inFlight, Starter starter) {
     this.inFlight = inFlight;
     this.starter = starter;
-  }
-
-  /** SimpleService's unary echo, the trivial handler of {@link ChainOverhead}. */
-  static ClosedLoopLoad echo(Channel channel, int inFlight) {
-    SimpleServiceGrpc.SimpleServiceStub stub = SimpleServiceGrpc.newStub(requireNonNull(channel, "channel"));
-    return of(inFlight, (StreamObserver<SimpleResponse> observer) -> stub.unaryRpc(PING, observer));
   }
 
   /** {@code inFlight} async calls at a time. */

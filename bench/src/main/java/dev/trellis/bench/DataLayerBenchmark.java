@@ -2,6 +2,7 @@ package dev.trellis.bench;
 
 import static dev.trellis.user.store.jooq.Tables.USERS;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.MergedCursor;
 import dev.trellis.platform.data.Shard;
@@ -14,6 +15,7 @@ import dev.trellis.user.store.UserShards;
 import dev.trellis.user.store.UserStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,8 +23,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 
@@ -42,6 +46,7 @@ import org.jooq.impl.DSL;
  * java --enable-native-access=ALL-UNNAMED -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
  *     dev.trellis.bench.DataLayerBenchmark [--threads=4] [--rounds=6] [--seconds=3] [--users=2000] > /dev/null
  * </pre>
+ * or {@code ./trellis bench data-layer [flags]}; {@code --json=FILE} also writes the figures as JSON.
  */
 public final class DataLayerBenchmark {
   private static final int PAGE = 100;
@@ -54,6 +59,7 @@ public final class DataLayerBenchmark {
     int rounds = flags.integer("TRELLIS_ROUNDS", 6, 1, 100);
     Duration round = Duration.ofSeconds(flags.integer("TRELLIS_SECONDS", 3, 1, 3_600));
     int users = flags.integer("TRELLIS_USERS", 2_000, 1_000, 1_000_000); // a full page on every shard
+    Optional<Path> json = flags.optional("TRELLIS_JSON").map(Path::of);
     flags.rejectUnknownFlags();
 
     // Fast and unsafe on a crash, like the test shards: the point is reading.
@@ -101,6 +107,19 @@ public final class DataLayerBenchmark {
           (double) four.p50() / one.p50(), four.latencyMicros().getMean() / one.latencyMicros().getMean());
       System.err.printf("scatter-gather latency ratio 2 shards/1 shard: p50 %.2f, mean %.2f%n",
           (double) two.p50() / one.p50(), two.latencyMicros().getMean() / one.latencyMicros().getMean());
+      if (json.isPresent()) {
+        // For ./trellis bench suite: the same figures, machine-readable.
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("command", "DataLayerBenchmark " + String.join(" ", args));
+        figures.put("pointReadRatio", jooq.qps() / raw.qps());
+        figures.put("jooqQps", jooq.qps());
+        figures.put("rawQps", raw.qps());
+        figures.put("page4over1P50", (double) four.p50() / one.p50());
+        figures.put("page2over1P50", (double) two.p50() / one.p50());
+        figures.put("page4P50Micros", four.p50());
+        figures.put("page1P50Micros", one.p50());
+        new ObjectMapper().writeValue(json.get().toFile(), figures);
+      }
     }
   }
 

@@ -100,7 +100,7 @@ public final class OrderServiceLoad {
     String token = DevTokens.create(AuthConfig.dev(state.resolve("dev-jwt-key.json")), Clock.systemUTC())
         .mint("1", Set.of(Principal.ADMIN), Duration.ofHours(6));
     BearerToken admin = new BearerToken(token);
-    // Callbacks on the Netty thread: the client's callbacks only start the next call (as in UserServiceLoad).
+    // Callbacks on the Netty thread: the client's callbacks only start the next call.
     ManagedChannel users = NettyChannelBuilder.forAddress("127.0.0.1", userPort).usePlaintext().directExecutor()
         .build();
     ManagedChannel orders = NettyChannelBuilder.forAddress("127.0.0.1", orderPort).usePlaintext().directExecutor()

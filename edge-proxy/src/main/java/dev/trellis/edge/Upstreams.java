@@ -4,21 +4,17 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.DynamicMessage;
+import dev.trellis.platform.client.BytesMarshaller;
 import dev.trellis.platform.client.ServiceChannels;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor.Marshaller;
 import io.grpc.MethodDescriptor.MethodType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.ProtoUtils;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,22 +28,6 @@ import java.util.concurrent.TimeUnit;
  * call a child span of the edge's span and sends its traceparent.
  */
 public final class Upstreams implements AutoCloseable {
-  /** Passes gRPC-Web messages through as they are: the edge need not parse what it only forwards. */
-  private static final Marshaller<byte[]> BYTES = new Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 
   private final Map<String, ManagedChannel> channelsByTarget = new HashMap<>();
   private final Map<String, Channel> channelsByService = new HashMap<>();
@@ -100,8 +80,8 @@ public final class Upstreams implements AutoCloseable {
     return raw.computeIfAbsent(method, m -> io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
         .setType(type(m))
         .setFullMethodName(io.grpc.MethodDescriptor.generateFullMethodName(m.getService().getFullName(), m.getName()))
-        .setRequestMarshaller(BYTES)
-        .setResponseMarshaller(BYTES)
+        .setRequestMarshaller(BytesMarshaller.INSTANCE)
+        .setResponseMarshaller(BytesMarshaller.INSTANCE)
         .build());
   }
 

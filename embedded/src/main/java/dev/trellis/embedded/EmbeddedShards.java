@@ -73,6 +73,7 @@ public final class EmbeddedShards implements AutoCloseable {
   private final boolean closeOnJvmExit;
   private final int[] ports;
   private final EmbeddedPostgres[] servers;
+  private final boolean[] frozen;
   private final Thread shutdownHook = new Thread(this::close, "embedded-shards-shutdown");
   private FileChannel lockFile;
   private boolean closed;
@@ -85,6 +86,7 @@ public final class EmbeddedShards implements AutoCloseable {
     this.closeOnJvmExit = closeOnJvmExit;
     this.ports = new int[count];
     this.servers = new EmbeddedPostgres[count];
+    this.frozen = new boolean[count];
   }
 
   public static Builder builder(Path stateDirectory) {
@@ -164,6 +166,7 @@ public final class EmbeddedShards implements AutoCloseable {
     if (server == null) {
       return;
     }
+    thaw(index);
     servers[index] = null;
     try {
       server.close();
@@ -179,6 +182,90 @@ public final class EmbeddedShards implements AutoCloseable {
     }
     if (servers[index] == null) {
       servers[index] = startServer(index, false);
+    }
+  }
+
+  /**
+   * Freezes one shard's server (a fault, for tests): SIGSTOP to its postmaster, then to every backend, so that the
+   * shard accepts TCP connections (the kernel's backlog) and answers nothing, as a hung host does. {@link #thaw}
+   * resumes it; {@link #stop} and {@link #close} thaw it first.
+   */
+  public synchronized void freeze(int index) {
+    ProcessHandle postmaster = postmaster(index);
+    signal("STOP", List.of(postmaster)); // first, so that it forks no backend meanwhile
+    signal("STOP", postmaster.descendants().toList());
+    frozen[index] = true;
+  }
+
+  /** Resumes a shard that {@link #freeze} froze; nothing when it is not frozen. */
+  public synchronized void thaw(int index) {
+    if (!frozen[index]) {
+      return;
+    }
+    ProcessHandle postmaster = postmaster(index);
+    signal("CONT", postmaster.descendants().toList());
+    signal("CONT", List.of(postmaster));
+    frozen[index] = false;
+  }
+
+  /**
+   * Whether shard {@code index}'s server runs: started here, not stopped, and its postmaster process alive (a
+   * shard whose postgres process was killed is not).
+   */
+  public synchronized boolean isRunning(int index) {
+    if (servers[index] == null) {
+      return false;
+    }
+    try {
+      ProcessHandle postmaster = postmaster(index);
+      return postmaster.isAlive() && !isZombie(postmaster.pid());
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** A killed process stays "alive" to ProcessHandle until its parent reaps it; /proc says it is a zombie. */
+  private static boolean isZombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+      int name = stat.lastIndexOf(')'); // "pid (comm) state ...", where comm may hold spaces and parentheses
+      return name > 0 && stat.length() > name + 2 && stat.charAt(name + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return false; // no /proc (not Linux): ProcessHandle's answer stands
+    }
+  }
+
+  private ProcessHandle postmaster(int index) {
+    if (servers[index] == null) {
+      throw new IllegalStateException(ShardTopology.shardName(index) + " is stopped");
+    }
+    Path pidFile = stateDirectory.resolve(ShardTopology.shardName(index)).resolve("pgdata").resolve("postmaster.pid");
+    try {
+      long pid = Long.parseLong(Files.readAllLines(pidFile, StandardCharsets.US_ASCII).getFirst().strip());
+      return ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException(
+          ShardTopology.shardName(index) + " has no running postmaster"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + pidFile, e);
+    }
+  }
+
+  private static void signal(String signal, List<ProcessHandle> processes) {
+    if (processes.isEmpty()) {
+      return;
+    }
+    List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+    processes.forEach(p -> command.add(Long.toString(p.pid())));
+    try {
+      Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (kill.waitFor() != 0 && !signal.equals("CONT")) {
+        throw new IllegalStateException("kill -" + signal + " failed: " + output.strip());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run kill -" + signal, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while sending SIG" + signal, e);
     }
   }
 
@@ -199,6 +286,7 @@ public final class EmbeddedShards implements AutoCloseable {
     for (int i = 0; i < servers.length; i++) {
       if (servers[i] != null) {
         try {
+          thaw(i);
           servers[i].close();
         } catch (IOException | RuntimeException e) {
           log.warn("cannot stop {}: {}", ShardTopology.shardName(i), e.toString());

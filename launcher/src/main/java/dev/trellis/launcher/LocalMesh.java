@@ -6,6 +6,7 @@ import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.ratelimit.RateLimitConfig;
 import dev.trellis.platform.server.ServerConfig;
 import dev.trellis.platform.server.ServiceRuntime;
@@ -263,7 +264,8 @@ final class LocalMesh implements AutoCloseable {
 
   /**
    * Stops the edges, then the services gracefully (the last started first), then the shards. Runs on the JVM's
-   * shutdown hook.
+   * shutdown hook. The terminal gets one line whatever state the shards are in (one killed, say): what the stop
+   * meets goes to the log file only.
    */
   @Override
   public synchronized void close() {
@@ -271,9 +273,11 @@ final class LocalMesh implements AutoCloseable {
       return;
     }
     closed = true;
+    TrellisLauncher.logToFileOnly();
     if (!running.isEmpty()) {
-      out.println("Stopping Trellis: " + (edges.isEmpty() ? "the services" : "the edge and the services")
-          + " drain their calls, then the shards stop.");
+      out.print("Stopping Trellis: " + (edges.isEmpty() ? "the services" : "the edge and the services")
+          + " drain their calls, then the shards stop... ");
+      out.flush();
     }
     for (TrellisEdge.Running edge : runningEdges.reversed()) {
       edge.stopGracefully();
@@ -283,8 +287,17 @@ final class LocalMesh implements AutoCloseable {
       r.runtime().close();
     }
     if (shards != null) {
+      List<String> notRunning = new ArrayList<>();
+      for (int i = 0; i < shards.size(); i++) {
+        if (!shards.isRunning(i)) {
+          notRunning.add(ShardTopology.shardName(i));
+        }
+      }
       shards.close();
-      out.println("Trellis stopped.");
+      out.println("Trellis stopped." + (notRunning.isEmpty() ? ""
+          : " " + String.join(", ", notRunning) + (notRunning.size() == 1 ? " was" : " were") + " not running."));
+    } else if (!running.isEmpty()) {
+      out.println();
     }
     out.flush();
   }

@@ -1,10 +1,10 @@
 package dev.trellis.launcher;
 
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
-import ch.qos.logback.core.joran.spi.JoranException;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.logging.ProcessLogging;
+import java.net.URL;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.slf4j.LoggerFactory;
@@ -82,17 +82,21 @@ public final class TrellisLauncher {
    * configured by the platform's logback.xml (any class with a logger does that), so configure it anew.
    */
   private static void configureLogs(String configuration, Path file) {
-    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    context.reset();
-    if (file != null) {
-      context.putProperty("trellis.log.file", file.toAbsolutePath().toString());
+    URL resource = TrellisLauncher.class.getResource(configuration);
+    if (file == null) {
+      ProcessLogging.configure(resource);
+    } else {
+      ProcessLogging.configure(resource, file);
     }
-    JoranConfigurator configurator = new JoranConfigurator();
-    configurator.setContext(context);
-    try {
-      configurator.doConfigure(TrellisLauncher.class.getResource(configuration));
-    } catch (JoranException e) {
-      throw new IllegalStateException(configuration + " is broken", e);
+  }
+
+  /** From now on log lines go to the log file only, not to the terminal: the mesh is stopping. */
+  static void logToFileOnly() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      for (ch.qos.logback.classic.Logger logger : context.getLoggerList()) {
+        logger.detachAppender("STDERR");
+        logger.detachAppender("STDERR_SHARDS");
+      }
     }
   }
 

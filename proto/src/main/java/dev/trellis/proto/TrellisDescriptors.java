@@ -95,6 +95,11 @@ public final class TrellisDescriptors {
     return set;
   }
 
+  /** Every file of the set, its imports included, in the set's order. */
+  public List<FileDescriptor> files() {
+    return set.getFileList().stream().map(f -> files.get(f.getName())).toList();
+  }
+
   /** Every Trellis service (package trellis.*), in file order. */
   public List<ServiceDescriptor> services() {
     List<ServiceDescriptor> services = new ArrayList<>();

@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -32,6 +33,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * @RegisterExtension @Order(2) static final ServiceExtension users =
  *     ServiceExtension.of("user-service").telemetry(() -> collector.telemetry("user-service"));
  * }</pre>
+ *
+ * <p>For a long run ({@code ./trellis bench} with tracing on: tens of thousands of spans a second for minutes),
+ * {@link #counting()} keeps no span, only the count, so that the receiver's heap stays flat.
  */
 public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
   private static final MethodDescriptor<ExportTraceServiceRequest, ExportTraceServiceResponse> EXPORT_TRACES =
@@ -50,15 +54,25 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
           .build();
 
   private final List<Span> spans = new CopyOnWriteArrayList<>();
+  private final AtomicLong spanCount = new AtomicLong();
   private final List<String> metricNames = new CopyOnWriteArrayList<>();
   private final Server server;
 
+  /** A receiver that keeps every span and metric name it gets. */
   public OtlpReceiver() throws IOException {
+    this(true);
+  }
+
+  private OtlpReceiver(boolean keep) throws IOException {
     ServerServiceDefinition traces = ServerServiceDefinition
         .builder("opentelemetry.proto.collector.trace.v1.TraceService")
         .addMethod(EXPORT_TRACES, ServerCalls.asyncUnaryCall((request, response) -> {
-          request.getResourceSpansList()
-              .forEach(r -> r.getScopeSpansList().forEach(s -> spans.addAll(s.getSpansList())));
+          request.getResourceSpansList().forEach(r -> r.getScopeSpansList().forEach(s -> {
+            spanCount.addAndGet(s.getSpansCount());
+            if (keep) {
+              spans.addAll(s.getSpansList());
+            }
+          }));
           response.onNext(ExportTraceServiceResponse.getDefaultInstance());
           response.onCompleted();
         }))
@@ -66,8 +80,10 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
     ServerServiceDefinition metrics = ServerServiceDefinition
         .builder("opentelemetry.proto.collector.metrics.v1.MetricsService")
         .addMethod(EXPORT_METRICS, ServerCalls.asyncUnaryCall((request, response) -> {
-          request.getResourceMetricsList().forEach(r -> r.getScopeMetricsList()
-              .forEach(s -> s.getMetricsList().forEach(m -> metricNames.add(m.getName()))));
+          if (keep) {
+            request.getResourceMetricsList().forEach(r -> r.getScopeMetricsList()
+                .forEach(s -> s.getMetricsList().forEach(m -> metricNames.add(m.getName()))));
+          }
           response.onNext(ExportMetricsServiceResponse.getDefaultInstance());
           response.onCompleted();
         }))
@@ -82,7 +98,7 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
   /** A receiver listening now, as a static extension field that {@link #afterAll closes} after the class. */
   public static OtlpReceiver start() {
     try {
-      return new OtlpReceiver();
+      return new OtlpReceiver(true);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -101,12 +117,26 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
         "otel.metric.export.interval", "200"));
   }
 
+  /**
+   * A receiver listening now that counts spans ({@link #spanCount()}) and keeps none: {@link #spans()} and
+   * {@link #metricNames()} stay empty.
+   */
+  public static OtlpReceiver counting() throws IOException {
+    return new OtlpReceiver(false);
+  }
+
   public String endpoint() {
     return "http://127.0.0.1:" + server.getPort();
   }
 
+  /** The spans received so far (none when {@link #counting()}). */
   public List<Span> spans() {
     return List.copyOf(spans);
+  }
+
+  /** How many spans have arrived so far, kept or not. */
+  public long spanCount() {
+    return spanCount.get();
   }
 
   public List<String> metricNames() {

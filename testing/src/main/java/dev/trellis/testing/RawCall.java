@@ -2,16 +2,13 @@ package dev.trellis.testing;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.client.BytesMarshaller;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,21 +27,6 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  */
 public final class RawCall {
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 
   private RawCall() {}
 
@@ -53,7 +35,7 @@ public final class RawCall {
 
   /** {@code method} with bytes for messages both ways: same name and kind. */
   public static MethodDescriptor<byte[], byte[]> bytesOf(MethodDescriptor<?, ?> method) {
-    return MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
+    return MethodDescriptor.<byte[], byte[]>newBuilder(BytesMarshaller.INSTANCE, BytesMarshaller.INSTANCE)
         .setFullMethodName(method.getFullMethodName())
         .setType(method.getType())
         .build();

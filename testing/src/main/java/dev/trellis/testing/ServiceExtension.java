@@ -49,8 +49,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * {@link #replicaOf} declares a second replica on the same database and keys; {@link #startReplica} starts one
- * during a test. {@link #calls} makes a service call another one, as order-service calls user-service (each starts
- * after what it depends on, whatever the order of the fields):
+ * during a test; {@link #onShards} puts the database on shards a fault test may stop or freeze. {@link #calls} makes
+ * a service call another one, as order-service calls user-service (each starts after what it depends on, whatever
+ * the order of the fields):
  *
  * <pre>{@code
  * @RegisterExtension static final ServiceExtension users = ServiceExtension.of("user-service");
@@ -60,6 +61,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class ServiceExtension implements BeforeAllCallback, AfterAllCallback {
   private final String serviceName;
   private final ServiceExtension first;
+  private ShardsExtension shards;
   private final Map<String, String> settings = new LinkedHashMap<>();
   private final List<ServiceExtension> dependencies = new ArrayList<>();
   private Supplier<Telemetry> telemetry = Telemetry::off;
@@ -84,6 +86,16 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
   public static ServiceExtension replicaOf(ServiceExtension first) {
     requireNonNull(first, "first");
     return new ServiceExtension(first.serviceName, first);
+  }
+
+  /**
+   * The service's database on {@code shards} (shards of the class's own, {@link ShardsExtension#own}, which a fault
+   * test stops, starts and freezes) instead of the JVM's shared ones. Register {@code shards} first: extensions
+   * start in the order of their fields.
+   */
+  public ServiceExtension onShards(ShardsExtension shards) {
+    this.shards = requireNonNull(shards, "shards");
+    return this;
   }
 
   /** A setting of the service ({@code TRELLIS_...}), over the test defaults; set before the class starts. */
@@ -134,7 +146,8 @@ public final class ServiceExtension implements BeforeAllCallback, AfterAllCallba
     } else {
       service = TrellisService.named(serviceName);
       topology = service.database()
-          .map(db -> SharedShards.newDatabase(SharedShards.get(), db.name()))
+          .map(db -> shards != null ? shards.newDatabase(db.name())
+              : SharedShards.newDatabase(SharedShards.get(), db.name()))
           .orElse(null);
       if (dependencies.isEmpty()) {
         keyFile = Files.createTempDirectory("trellis-service-key-").resolve("dev-jwt-key.json");

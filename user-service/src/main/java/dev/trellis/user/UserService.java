@@ -75,13 +75,11 @@ public final class UserService implements TrellisService {
         Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("user-events-purge").factory()));
     purge.scheduleWithFixedDelay(() -> purgeEvents(events, own, runtime), 1, 10, TimeUnit.MINUTES);
 
-    TrellisServer server = runtime.server()
+    // Subscriptions and listings register with the server's shutdown themselves (the platform's stream senders).
+    return runtime.server()
         .addService(new UserGrpcService(store, updates, own.subscriberBuffer(),
             new ActionLimit("email changes", own.emailChangeLimit(), runtime.clock())))
         .build();
-    // Subscriptions never end by themselves: end them (UNAVAILABLE, "subscribe again") as soon as shutdown begins.
-    server.onShutdown(updates::close);
-    return server;
   }
 
   private static void purgeEvents(OutboxTable<?, ?> events, UserServiceSettings own, ServiceRuntime runtime) {

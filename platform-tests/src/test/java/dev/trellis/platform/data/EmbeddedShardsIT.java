@@ -62,7 +62,10 @@ class EmbeddedShardsIT {
             try {
               count(victim);
             } catch (UnavailableException expectedWhileStopped) {
-              // Callers of the stopped shard keep trying through the outage.
+              // Callers of the stopped shard keep trying through the outage. Once its check finds it down, its
+              // calls fail without blocking: yield, as a call's network round trip would, or these loops would
+              // keep the carrier threads from the healthy shard's readers.
+              Thread.yield();
             }
           }
           return null;

@@ -15,6 +15,7 @@ final class InMemoryOutbox implements OutboxReader<String> {
   private final List<List<Stamped<String>>> committed = new ArrayList<>();
   private final List<TreeSet<Long>> running = new ArrayList<>();
   private final boolean[] down;
+  private final int[] horizonReads;
   private long nextTxid = 100;
   private int maxBatch = Integer.MAX_VALUE;
   private volatile CountDownLatch readGate = new CountDownLatch(0);
@@ -25,6 +26,7 @@ final class InMemoryOutbox implements OutboxReader<String> {
       running.add(new TreeSet<>());
     }
     down = new boolean[shards];
+    horizonReads = new int[shards];
   }
 
   synchronized long begin(int shard) {
@@ -49,7 +51,13 @@ final class InMemoryOutbox implements OutboxReader<String> {
   @Override
   public synchronized long horizon(int shard) {
     check(shard);
+    horizonReads[shard]++;
     return running.get(shard).isEmpty() ? nextTxid : running.get(shard).first();
+  }
+
+  /** How many horizons of {@code shard} were read, by anyone: a test awaits the feed's next look at a shard. */
+  synchronized int horizonReads(int shard) {
+    return horizonReads[shard];
   }
 
   /** Cuts batches after {@code maxBatch} events (one event per transaction here), as the real outbox does. */

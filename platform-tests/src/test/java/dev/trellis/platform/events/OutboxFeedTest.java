@@ -72,6 +72,49 @@ class OutboxFeedTest {
   }
 
   @Test
+  void aSubscriptionNeedsOnlyTheShardsItFollows() {
+    outbox.setDown(0, true);
+    Subscription<String> onShard1 = feed.subscribe(List.of(1), e -> true, 100, () -> { });
+    outbox.write(0, "not followed");
+    outbox.write(1, "followed");
+
+    assertThat(onShard1.unavailableShards()).isEmpty();
+    assertThat(drainUntil(onShard1, 1)).containsExactly("followed");
+    outbox.setDown(0, false);
+    outbox.write(1, "next");
+    assertThat(drainUntil(onShard1, 1)).containsExactly("next");
+  }
+
+  @Test
+  void aSubscriptionOpensWithAShardDownAndGetsItsEventsOnceWhenItReturns() {
+    outbox.write(0, "long before");
+    // The idle feed has looked at shard 0 since: it stands past "long before".
+    int looks = outbox.horizonReads(0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> outbox.horizonReads(0) > looks + 1);
+    Subscription<String> earlier = feed.subscribe(e -> true, 100, () -> { });
+    outbox.setDown(0, true);
+
+    Subscription<String> during = feed.subscribe(e -> true, 100, () -> { });
+    // Committed by other replicas while this one cannot reach shard 0.
+    outbox.write(0, "while unreachable");
+    outbox.write(1, "elsewhere");
+
+    assertThat(during.unavailableShards()).containsExactly(0);
+    assertThat(earlier.unavailableShards()).isEmpty();
+    assertThat(drainUntil(during, 1)).containsExactly("elsewhere");
+    outbox.setDown(0, false);
+    outbox.write(0, "after");
+    outbox.write(1, "last");
+    List<String> rest = drainUntil(during, 3);
+    assertThat(rest).containsExactlyInAnyOrder("while unreachable", "after", "last");
+    assertThat(rest.indexOf("while unreachable")).isLessThan(rest.indexOf("after"));
+    assertThat(drainUntil(earlier, 4)).containsExactlyInAnyOrder("elsewhere", "while unreachable", "after", "last");
+    // Nothing twice, nothing from before.
+    outbox.write(1, "probe");
+    assertThat(drainUntil(during, 1)).containsExactly("probe");
+  }
+
+  @Test
   void aSubscriberThatFallsBehindIsCutOffNotBuffered() {
     Subscription<String> sub = feed.subscribe(e -> true, 3, () -> { });
     for (int i = 0; i < 5; i++) {

@@ -4,6 +4,7 @@ import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.error.PermissionDeniedException;
 import dev.trellis.platform.error.UnauthenticatedException;
 import io.grpc.Context;
+import io.grpc.Metadata;
 import java.util.Optional;
 
 /**
@@ -44,6 +45,30 @@ public final class CallContext {
       throw new PermissionDeniedException("this method needs the role " + role);
     }
     return principal;
+  }
+
+  /**
+   * Runs {@code action} on a thread of its own when the server serving this call begins shutdown (at once if it has
+   * begun), unless the call has ended by then: how a long stream ends promptly with UNAVAILABLE instead of running
+   * out the grace period. Nothing happens outside a call of a TrellisServer.
+   */
+  public static void onServerShutdown(Runnable action) {
+    java.util.Objects.requireNonNull(action, "action");
+    CallRecord record = RECORD.get();
+    if (record != null && record.control() != null) {
+      record.control().onServerShutdown(action);
+    }
+  }
+
+  /**
+   * Sends this call's response headers now, with {@code headers} among them, before any message: a stream tells its
+   * client something at once (a server stream's headers otherwise leave with its first message). Returns false when
+   * they had been sent already, or outside a call of a TrellisServer.
+   */
+  public static boolean sendHeadersNow(Metadata headers) {
+    java.util.Objects.requireNonNull(headers, "headers");
+    CallRecord record = RECORD.get();
+    return record != null && record.control() != null && record.control().sendHeadersNow(headers);
   }
 
   /** The request id of the call being served, if any (none outside a call). */

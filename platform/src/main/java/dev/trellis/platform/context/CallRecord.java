@@ -5,15 +5,17 @@ import static java.util.Objects.requireNonNull;
 import dev.trellis.platform.auth.Principal;
 
 /**
- * One call as the logs see it: its request id, its trace ids and its principal. Everyone reads it through
- * {@link CallContext}; only the {@link CallRecordWriter} fills it in: the request id when the call opens, the trace
- * ids right inside the tracing step, the principal once, from the auth step.
+ * One call as the logs see it: its request id, its trace ids and its principal; and the server's
+ * {@link CallControl} for it. Everyone reads it through {@link CallContext}; only the {@link CallRecordWriter} fills
+ * it in: the request id when the call opens, the trace ids right inside the tracing step, the control in the
+ * calls-in-flight step, the principal once, from the auth step.
  */
 public final class CallRecord {
   private final String requestId;
   private volatile String traceId;
   private volatile String spanId;
   private volatile Principal principal;
+  private volatile CallControl control;
 
   CallRecord(String requestId) {
     this.requestId = requireNonNull(requestId, "requestId");
@@ -36,6 +38,15 @@ public final class CallRecord {
   /** The principal, or null when the call has none (public method, or refused before auth). */
   public Principal principal() {
     return principal;
+  }
+
+  /** The server's control of this call, or null outside a TrellisServer. */
+  CallControl control() {
+    return control;
+  }
+
+  void control(CallControl control) {
+    this.control = requireNonNull(control, "control");
   }
 
   void traced(String traceId, String spanId) {

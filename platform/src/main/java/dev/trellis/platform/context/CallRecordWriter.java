@@ -65,6 +65,15 @@ public final class CallRecordWriter {
     return requestIds;
   }
 
+  /** Gives the call being served its server's {@link CallControl}: what the calls-in-flight step does. */
+  public void control(CallControl control) {
+    requireNonNull(control, "control");
+    CallRecord record = CallContext.RECORD.get();
+    if (record != null) {
+      record.control(control);
+    }
+  }
+
   /**
    * Sets the principal of the call being served: what the auth step does with the caller it verified.
    *

@@ -2,6 +2,7 @@ package dev.trellis.platform.data;
 
 import static java.util.Objects.requireNonNull;
 
+import io.grpc.Context;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -33,7 +34,8 @@ import org.jooq.RecordMapper;
  * every batch continues strictly after the last row seen on its shard.
  *
  * <p>A shard that cannot be reached, at the first batch or a later one, fails the whole stream with UNAVAILABLE: a
- * merged result with a shard missing would be silently wrong.
+ * merged result with a shard missing would be silently wrong. A shard already known to be down (its prober found
+ * it so) fails the stream at once, before any shard is asked.
  */
 public final class ScatterGather {
   private final int fetchSize;
@@ -64,16 +66,19 @@ public final class ScatterGather {
     if (limit < 0) {
       throw new IllegalArgumentException("limit must be >= 0, got " + limit);
     }
+    // A merge with a shard missing would be silently wrong: with one known to be down, fail before asking any.
+    shards.forEach(Shard::requireReachable);
     List<Future<ShardCursor<T>>> opening = new ArrayList<>();
     try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
       for (Shard shard : shards) {
         ShardCursor<T> cursor = new ShardCursor<>(shard.index(),
             (after, max) -> shard.read(dsl -> query.select(dsl, after).limit(max).fetch(mapper)),
             order, fetchSize, limit);
-        opening.add(executor.submit(() -> {
+        // In the caller's gRPC Context, so that the first batches are bounded by the call's deadline too.
+        opening.add(executor.submit(Context.current().wrap(() -> {
           cursor.advance();
           return cursor;
-        }));
+        })));
       }
     }
     List<ShardCursor<T>> opened = new ArrayList<>();

@@ -3,6 +3,9 @@ package dev.trellis.platform.data;
 import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.trellis.platform.data.ShardProber.ShardHealth;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
@@ -11,9 +14,13 @@ import org.jooq.impl.SQLDataType;
 
 /**
  * One physical shard as the code sees it: its HikariCP pool and a jOOQ {@link DSLContext} on that pool. Work runs
- * through {@link #read} or {@link #transaction}, which turn connection failures into UNAVAILABLE (see
+ * through {@link #read} or {@link #transaction}, which turn connection failures and timeouts into UNAVAILABLE (see
  * {@link ShardFailures}); nothing else talks to the pool directly except tests and benchmarks (a
  * scatter-gather reads each batch through {@link #read} too).
+ *
+ * <p>Every statement is bounded in time ({@link ShardTimeouts}, and the deadline of the call being served), and a
+ * shard that its prober found unreachable fails its calls at once with UNAVAILABLE rather than after the pool's
+ * connection timeout.
  */
 public final class Shard {
   private final int index;
@@ -22,15 +29,22 @@ public final class Shard {
   private final DSLContext dsl;
   private final ShardFailures failures;
   private final PoolCounters counters;
+  private final int checkSeconds;
+  private final CheckConnections checkConnections;
+  private final ShardHealth health = new ShardHealth();
+  private volatile Connection checkConnection; // opened by the prober's thread
+  private volatile boolean closed;
 
   Shard(int index, String name, HikariDataSource pool, DSLContext dsl, ShardFailures failures,
-      PoolCounters counters) {
+      PoolCounters counters, int checkSeconds, CheckConnections checkConnections) {
     this.index = index;
     this.name = name;
     this.pool = pool;
     this.dsl = dsl;
     this.failures = failures;
     this.counters = counters;
+    this.checkSeconds = checkSeconds;
+    this.checkConnections = checkConnections;
   }
 
   /** The position of this shard in the topology and the bucket directory. */
@@ -48,10 +62,11 @@ public final class Shard {
    */
   public <T> T read(Function<DSLContext, T> work) {
     requireNonNull(work, "work");
+    requireReachable();
     try {
       return work.apply(dsl);
     } catch (RuntimeException e) {
-      throw failures.translate(name, e);
+      throw failed(e);
     }
   }
 
@@ -61,11 +76,75 @@ public final class Shard {
    */
   public <T> T transaction(Function<DSLContext, T> work) {
     requireNonNull(work, "work");
+    requireReachable();
     try {
       return dsl.transactionResult(configuration -> work.apply(configuration.dsl()));
     } catch (RuntimeException e) {
-      throw failures.translate(name, e);
+      throw failed(e);
     }
+  }
+
+  /** Whether the last check of this shard found it answering (true until the first check says otherwise). */
+  public boolean isReachable() {
+    return health.reachable();
+  }
+
+  /** Fails at once with UNAVAILABLE when the prober found this shard unreachable. */
+  void requireReachable() {
+    if (!health.reachable()) {
+      throw failures.unreachable();
+    }
+  }
+
+  private RuntimeException failed(RuntimeException e) {
+    if (ShardFailures.isConnectionFailure(e)) {
+      health.suspect();
+    }
+    return failures.translate(name, e);
+  }
+
+  /**
+   * One check for the prober, on a connection of its own outside the pool: the server answers when that connection
+   * (or, when it broke, a new one) passes a validity check within the check's bound. Outside the pool, so that a
+   * pool busy with calls is not taken for a shard that is down. Only the prober's thread calls this.
+   */
+  boolean check() {
+    try {
+      if (checkConnection != null && checkConnection.isValid(checkSeconds)) {
+        return true;
+      }
+      closeCheckConnection();
+      checkConnection = checkConnections.open(); // bounded by its connect and socket timeouts
+      if (closed) {
+        closeCheckConnection(); // the database closed meanwhile
+      }
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      closeCheckConnection();
+      return false;
+    }
+  }
+
+  private void closeCheckConnection() {
+    Connection connection = checkConnection;
+    checkConnection = null;
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException | RuntimeException e) {
+        // a broken connection: nothing to keep
+      }
+    }
+  }
+
+  /** Opens the prober's connection to this shard. */
+  @FunctionalInterface
+  interface CheckConnections {
+    Connection open() throws SQLException;
+  }
+
+  ShardHealth health() {
+    return health;
   }
 
   /**
@@ -90,7 +169,10 @@ public final class Shard {
     return counters.snapshot(name, pool.getMaximumPoolSize(), pool.getHikariPoolMXBean());
   }
 
+  /** Closes the pool and the prober's connection (the prober is told to stop first). */
   void close() {
+    closed = true;
+    closeCheckConnection();
     pool.close();
   }
 

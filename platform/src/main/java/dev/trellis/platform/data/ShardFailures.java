@@ -12,17 +12,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place that decides whether a database failure means "this shard cannot be reached now". Those become an
- * {@link UnavailableException} whose message names the kind of shard and nothing else (no host, URL or SQL); the
- * cause is logged here, on the server. A value the database refuses (SQLSTATE class 22) is INVALID_ARGUMENT
- * ({@link DataExceptions}). Every other failure passes through unchanged.
+ * The one place that decides whether a database failure means "this shard cannot be reached now" (or "did not
+ * answer in time"). Those become an {@link UnavailableException} whose message names the kind of shard and nothing
+ * else (no host, URL or SQL); the cause is logged here, on the server. A value the database refuses (SQLSTATE class
+ * 22) is INVALID_ARGUMENT ({@link DataExceptions}). Every other failure passes through unchanged.
  */
 final class ShardFailures {
   private static final Logger log = LoggerFactory.getLogger(ShardFailures.class);
   /** admin_shutdown, crash_shutdown, cannot_connect_now: the server is going down or not up yet. */
   private static final Set<String> SHUTDOWN_STATES = Set.of("57P01", "57P02", "57P03");
+  /**
+   * query_canceled (statement_timeout, or a query timeout from the call's deadline) and lock_not_available
+   * (lock_timeout): the shard is up but did not answer in time.
+   */
+  private static final Set<String> TIMEOUT_STATES = Set.of("57014", "55P03");
 
   private final String unavailableMessage;
+  private final String slowMessage;
 
   /**
    * @param kind what the shards hold, for the message: "user" gives "a user shard is unavailable; retry later",
@@ -32,6 +38,12 @@ final class ShardFailures {
     // By sound, for the usual kinds: "an order", "an item", but "a user".
     String article = !kind.isEmpty() && "aeio".indexOf(Character.toLowerCase(kind.charAt(0))) >= 0 ? "an " : "a ";
     this.unavailableMessage = article + kind + " shard is unavailable; retry later";
+    this.slowMessage = article + kind + " shard did not answer in time; retry later";
+  }
+
+  /** What a call on a shard that its prober found unreachable fails with, at once. */
+  UnavailableException unreachable() {
+    return new UnavailableException(unavailableMessage);
   }
 
   /** The exception to throw for a failure on the named shard. */
@@ -41,7 +53,13 @@ final class ShardFailures {
     }
     if (isConnectionFailure(failure)) {
       log.warn("shard {} is unavailable: {}", shard, rootMessage(failure));
-      return new UnavailableException(unavailableMessage);
+      return StatementDeadlines.callDeadlinePassed() ? StatementDeadlines.deadlinePassed()
+          : new UnavailableException(unavailableMessage);
+    }
+    if (hasState(failure, TIMEOUT_STATES)) {
+      log.warn("shard {} did not answer in time: {}", shard, rootMessage(failure));
+      return StatementDeadlines.callDeadlinePassed() ? StatementDeadlines.deadlinePassed()
+          : new UnavailableException(slowMessage);
     }
     Optional<InvalidArgumentException> refusedValue = DataExceptions.asInvalidArgument(shard, failure);
     if (refusedValue.isPresent()) {
@@ -68,6 +86,15 @@ final class ShardFailures {
       }
       if (t.getCause() == t) {
         break;
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasState(Throwable failure, Set<String> states) {
+    for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof SQLException sql && states.contains(sql.getSQLState())) {
+        return true;
       }
     }
     return false;

@@ -3,6 +3,7 @@ package dev.trellis.platform.data;
 import dev.trellis.platform.config.Require;
 import dev.trellis.platform.config.Settings;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * How each shard's HikariCP pool is sized and how long a caller waits for a connection.
@@ -13,8 +14,9 @@ import java.time.Duration;
  *     so that a dead shard fails fast instead of holding request threads
  * @param fetchSize rows per batch when a scatter-gather reads a shard: each batch is one query, and a stream holds
  *     at most this many rows of each shard
+ * @param timeouts how long a statement, a lock wait and a silent socket may take, and how often shards are checked
  */
-public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fetchSize) {
+public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fetchSize, ShardTimeouts timeouts) {
   public static final String POOL_SIZE = "TRELLIS_SHARD_POOL_SIZE";
   public static final String CONNECTION_TIMEOUT = "TRELLIS_SHARD_CONNECTION_TIMEOUT";
   public static final String FETCH_SIZE = "TRELLIS_SHARD_FETCH_SIZE";
@@ -24,19 +26,33 @@ public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fet
     // HikariCP refuses less.
     Require.atLeast(CONNECTION_TIMEOUT, connectionTimeout, Duration.ofMillis(250));
     Require.between(FETCH_SIZE, fetchSize, 1, 100_000);
+    Objects.requireNonNull(timeouts, "timeouts");
   }
 
-  /** cores * 2 + 1 connections per shard, 2 s connection timeout, 256 rows per batch. */
+  /** A pool with the {@link ShardTimeouts#defaults() default timeouts}. */
+  public ShardPoolSettings(int maxSize, Duration connectionTimeout, int fetchSize) {
+    this(maxSize, connectionTimeout, fetchSize, ShardTimeouts.defaults());
+  }
+
+  public ShardPoolSettings withTimeouts(ShardTimeouts timeouts) {
+    return new ShardPoolSettings(maxSize, connectionTimeout, fetchSize, timeouts);
+  }
+
+  /** cores * 2 + 1 connections per shard, 2 s connection timeout, 256 rows per batch, the default timeouts. */
   public static ShardPoolSettings defaults() {
     return new ShardPoolSettings(Runtime.getRuntime().availableProcessors() * 2 + 1, Duration.ofSeconds(2), 256);
   }
 
-  /** {@code TRELLIS_SHARD_POOL_SIZE}, {@code TRELLIS_SHARD_CONNECTION_TIMEOUT}, {@code TRELLIS_SHARD_FETCH_SIZE}. */
+  /**
+   * {@code TRELLIS_SHARD_POOL_SIZE}, {@code TRELLIS_SHARD_CONNECTION_TIMEOUT}, {@code TRELLIS_SHARD_FETCH_SIZE} and the
+   * timeouts ({@link ShardTimeouts#fromSettings}).
+   */
   public static ShardPoolSettings fromSettings(Settings settings) {
     ShardPoolSettings d = defaults();
     return new ShardPoolSettings(
         settings.integer(POOL_SIZE, d.maxSize()),
         settings.duration(CONNECTION_TIMEOUT, d.connectionTimeout()),
-        settings.integer(FETCH_SIZE, d.fetchSize()));
+        settings.integer(FETCH_SIZE, d.fetchSize()),
+        ShardTimeouts.fromSettings(settings));
   }
 }

@@ -6,11 +6,16 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardRouter;
+import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
+import org.jooq.impl.DefaultConfiguration;
+import org.jooq.impl.DefaultExecuteListenerProvider;
 
 /**
  * The sharded database of one service: one HikariCP pool and jOOQ context per physical shard, and the router that
@@ -32,13 +37,18 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
   }
 
   private final List<Shard> shards;
+  private final String kind;
   private final ShardRouter router;
   private final ScatterGather scatterGather;
+  private final ShardProber prober;
 
-  private ShardedDatabase(List<Shard> shards, ShardRouter router, int fetchSize) {
+  private ShardedDatabase(List<Shard> shards, String kind, ShardRouter router, int fetchSize,
+      Duration probeInterval) {
     this.shards = List.copyOf(shards);
+    this.kind = kind;
     this.router = router;
     this.scatterGather = new ScatterGather(fetchSize);
+    this.prober = new ShardProber(this.shards, kind, probeInterval);
   }
 
   public static Builder builder(ShardTopology topology) {
@@ -56,6 +66,19 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
 
   public ShardRouter router() {
     return router;
+  }
+
+  /** What the shards hold ("user", "order"), as the builder was told. */
+  public String kind() {
+    return kind;
+  }
+
+  /**
+   * Tells {@code listener} whether each shard is reachable now, then every time a check finds that changed (on a
+   * prober thread). The server's health reports shards this way.
+   */
+  public void onReachability(ShardReachabilityListener listener) {
+    prober.listen(listener);
   }
 
   /** The shard that owns an id's bucket. */
@@ -84,6 +107,7 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
 
   @Override
   public void close() {
+    prober.close();
     shards.forEach(Shard::close);
   }
 
@@ -125,20 +149,38 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       // No per-query debug logging and no SQLWarning fetch after each statement: both cost on every point read.
       Settings jooqSettings = new Settings().withExecuteLogging(false).withFetchWarnings(false)
           .withRenderSchema(false);
+      StatementDeadlines deadlines = new StatementDeadlines(pool.timeouts().statement());
+      int checkSeconds = ShardTimeouts.ceilSeconds(pool.connectionTimeout());
       List<Shard> shards = new ArrayList<>();
       try {
         for (int i = 0; i < topology.size(); i++) {
           ShardSpec spec = topology.shards().get(i);
           PoolCounters counters = new PoolCounters();
           HikariDataSource ds = new HikariDataSource(hikariConfig(spec, counters));
-          shards.add(new Shard(i, spec.name(), ds, DSL.using(ds, SQLDialect.POSTGRES, jooqSettings), failures,
-              counters));
+          DefaultConfiguration jooq = new DefaultConfiguration();
+          jooq.set(ds).set(SQLDialect.POSTGRES).set(jooqSettings)
+              .set(new DefaultExecuteListenerProvider(deadlines));
+          shards.add(new Shard(i, spec.name(), ds, DSL.using(jooq), failures, counters, checkSeconds,
+              () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds))));
         }
       } catch (RuntimeException e) {
         shards.forEach(Shard::close);
         throw e;
       }
-      return new ShardedDatabase(shards, new ShardRouter(dir), pool.fetchSize());
+      return new ShardedDatabase(shards, kind, new ShardRouter(dir), pool.fetchSize(),
+          pool.timeouts().probeInterval());
+    }
+
+    /** The prober's own connection: every wait bounded by the check's time. */
+    private Properties checkProperties(ShardSpec spec, int checkSeconds) {
+      Properties p = new Properties();
+      p.setProperty("user", spec.user());
+      p.setProperty("password", spec.password());
+      p.setProperty("ApplicationName", "trellis-" + kind + "-check");
+      p.setProperty("connectTimeout", Integer.toString(checkSeconds));
+      p.setProperty("socketTimeout", Integer.toString(checkSeconds));
+      p.setProperty("loginTimeout", Integer.toString(checkSeconds));
+      return p;
     }
 
     private HikariConfig hikariConfig(ShardSpec spec, PoolCounters counters) {
@@ -158,6 +200,15 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       c.setMetricsTrackerFactory(counters);
       c.addDataSourceProperty("ApplicationName", "trellis-" + kind);
       c.addDataSourceProperty("tcpKeepAlive", "true");
+      // Bounded time for everything (ShardTimeouts): the server ends long statements, lock waits and idle
+      // transactions; the driver gives up on a server that answers nothing, at connect and on every read.
+      ShardTimeouts timeouts = pool.timeouts();
+      String connectSeconds = Integer.toString(ShardTimeouts.ceilSeconds(pool.connectionTimeout()));
+      c.addDataSourceProperty("options", timeouts.serverOptions());
+      c.addDataSourceProperty("connectTimeout", connectSeconds);
+      c.addDataSourceProperty("socketTimeout", Integer.toString(timeouts.socketTimeoutSeconds()));
+      // A cancel request (the query timeout of a call's deadline) to a hung server must not hang its sender.
+      c.addDataSourceProperty("cancelSignalTimeout", connectSeconds);
       return c;
     }
   }

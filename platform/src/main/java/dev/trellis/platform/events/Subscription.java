@@ -1,7 +1,10 @@
 package dev.trellis.platform.events;
 
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Queue;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -10,8 +13,14 @@ import java.util.function.Predicate;
  * growing the buffer: a slow client must not exhaust the server's memory.
  */
 public final class Subscription<E> implements AutoCloseable {
+  /** The start of a shard the subscription does not follow: no transaction id reaches it. */
+  static final long NOT_FOLLOWED = Long.MAX_VALUE;
+  /** The start of a shard whose horizon could not be read: every event the feed delivers from it. */
+  static final long FROM_WATERMARK = Long.MIN_VALUE;
+
   private final Predicate<? super E> wanted;
   private final long[] startHorizons;
+  private final Set<Integer> unavailableShards;
   private final int capacity;
   private final Runnable onEvents;
   private final Runnable onClose;
@@ -19,9 +28,11 @@ public final class Subscription<E> implements AutoCloseable {
   private boolean overflowed;
   private boolean closed;
 
-  Subscription(Predicate<? super E> wanted, long[] startHorizons, int capacity, Runnable onEvents, Runnable onClose) {
+  Subscription(Predicate<? super E> wanted, long[] startHorizons, Set<Integer> unavailableShards, int capacity,
+      Runnable onEvents, Runnable onClose) {
     this.wanted = wanted;
     this.startHorizons = startHorizons;
+    this.unavailableShards = Collections.unmodifiableSet(new TreeSet<>(unavailableShards));
     this.capacity = capacity;
     this.onEvents = onEvents;
     this.onClose = onClose;
@@ -29,7 +40,8 @@ public final class Subscription<E> implements AutoCloseable {
 
   /** Called by the feed's poller; returns quickly and never blocks on the subscriber. */
   void offer(int shard, OutboxReader.Stamped<E> stamped) {
-    // Transactions below the horizon taken at subscribe time had ended before the subscription began.
+    // Transactions below the horizon taken at subscribe time had ended before the subscription began; a shard
+    // not followed starts at "never".
     if (stamped.txid() < startHorizons[shard] || !wanted.test(stamped.event())) {
       return;
     }
@@ -45,6 +57,14 @@ public final class Subscription<E> implements AutoCloseable {
       }
     }
     onEvents.run();
+  }
+
+  /**
+   * The shards it follows that could not be read when it subscribed (by index, in order): their events arrive
+   * once they can be read again, none lost. Empty when every shard answered.
+   */
+  public Set<Integer> unavailableShards() {
+    return unavailableShards;
   }
 
   /** The next buffered event, or null when there is none. */

@@ -11,6 +11,7 @@ import dev.trellis.platform.client.ServiceTokenCredentials;
 import dev.trellis.platform.client.TokenFileCredentials;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.ratelimit.RateLimitConfig;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.CallCredentials;
@@ -19,6 +20,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Optional;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +42,7 @@ public final class ServiceRuntime implements AutoCloseable {
   private final Optional<CallCredentials> credentials;
   private ServiceChannels channels; // guarded by this; opened on first use
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+  private final List<ShardedDatabase> databases = new CopyOnWriteArrayList<>();
 
   private ServiceRuntime(String serviceName, Settings settings, Telemetry telemetry, Clock clock) {
     this.serviceName = requireNonNull(serviceName, "serviceName");
@@ -62,13 +66,18 @@ public final class ServiceRuntime implements AutoCloseable {
     return new ServiceRuntime(serviceName, settings, telemetry, clock);
   }
 
-  /** A server builder with this process's configuration and the whole interceptor chain. */
+  /**
+   * A server builder with this process's configuration and the whole interceptor chain; its health reports the
+   * shards of every database given to {@link #closeOnStop} so far.
+   */
   public TrellisServer.Builder server() {
-    return TrellisServer.builder(serverConfig)
+    TrellisServer.Builder builder = TrellisServer.builder(serverConfig)
         .telemetry(telemetry)
         .auth(authConfig)
         .rateLimits(rateLimitConfig)
         .clock(clock);
+    databases.forEach(builder::reportShards);
+    return builder;
   }
 
   /**
@@ -120,11 +129,15 @@ public final class ServiceRuntime implements AutoCloseable {
 
   /**
    * Closes {@code resource} when the runtime closes, after the server has stopped (pools, feeds): later resources
-   * first, as their opening order suggests.
+   * first, as their opening order suggests. A {@link ShardedDatabase} is also reported, shard by shard, in the
+   * health of the servers built afterwards ({@link #server()}): open it first, as a service does anyway.
    */
   public <T extends AutoCloseable> T closeOnStop(T resource) {
     synchronized (resources) {
       resources.push(requireNonNull(resource, "resource"));
+    }
+    if (resource instanceof ShardedDatabase db) {
+      databases.add(db);
     }
     return resource;
   }

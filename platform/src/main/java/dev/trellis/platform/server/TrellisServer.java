@@ -7,6 +7,7 @@ import dev.trellis.platform.auth.AuthConfig;
 import dev.trellis.platform.auth.AuthInterceptor;
 import dev.trellis.platform.client.ServiceChannels;
 import dev.trellis.platform.context.CallRecordWriter;
+import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.logging.AccessLogInterceptor;
 import dev.trellis.platform.ratelimit.PeerRateLimitInterceptor;
 import dev.trellis.platform.ratelimit.PrincipalRateLimitInterceptor;
@@ -60,6 +61,12 @@ import org.slf4j.LoggerFactory;
  * refused, calls in flight get the grace period to end, and the ones still open then end with UNAVAILABLE
  * "server is shutting down" rather than a connection reset.
  *
+ * <p>Health: the whole server ({@code ""}) and each service are SERVING from start to shutdown, whatever the shards
+ * say, because a replica cannot mend a shard and an orchestrator that pulled every replica when one shard died would
+ * turn a partial outage into a total one. Each shard of a database given to {@link Builder#reportShards} has a
+ * health entry of its own, {@link #shardHealthName} ({@code shards/user/shard-1}), SERVING while its checks reach
+ * it and NOT_SERVING while they do not: for dashboards, alerts and operators, not for readiness.
+ *
  * <p>It is an {@link io.grpc.Server}, so anything that manages grpc servers (cleanup rules, test suites) manages it.
  */
 public final class TrellisServer extends Server {
@@ -91,6 +98,11 @@ public final class TrellisServer extends Server {
 
   public static Builder builder(ServerConfig config) {
     return new Builder(config);
+  }
+
+  /** The health service name of one shard: {@code shards/<kind>/<shard>}, as {@code shards/user/shard-1}. */
+  public static String shardHealthName(String kind, String shard) {
+    return "shards/" + requireNonNull(kind, "kind") + "/" + requireNonNull(shard, "shard");
   }
 
   /** Starts listening; health turns SERVING for the whole server and each service. */
@@ -153,6 +165,7 @@ public final class TrellisServer extends Server {
     }
     health.enterTerminalState(); // NOT_SERVING everywhere, for good; watchers are told before this returns
     endHealthWatches();
+    inFlight.announceShutdown(); // long streams (FlowControlledSender, SubscriptionSender) end with UNAVAILABLE
     for (Runnable listener : shutdownListeners) {
       try {
         listener.run();
@@ -235,6 +248,7 @@ public final class TrellisServer extends Server {
     private RateLimitConfig rateLimits = RateLimitConfig.defaults();
     private Clock clock = Clock.systemUTC();
     private String inProcessName;
+    private final List<ShardedDatabase> reportedShards = new ArrayList<>();
 
     private Builder(ServerConfig config) {
       this.config = requireNonNull(config, "config");
@@ -296,6 +310,15 @@ public final class TrellisServer extends Server {
       return this;
     }
 
+    /**
+     * Reports each shard of {@code db} in health ({@link #shardHealthName}); the overall status does not depend on
+     * them (see the class comment).
+     */
+    public Builder reportShards(ShardedDatabase db) {
+      reportedShards.add(requireNonNull(db, "db"));
+      return this;
+    }
+
     /** Adjusts the underlying grpc builder for what this one does not cover (stream tracers in tests). */
     public Builder configure(Consumer<ServerBuilder<?>> customizer) {
       customizers.add(requireNonNull(customizer, "customizer"));
@@ -323,6 +346,10 @@ public final class TrellisServer extends Server {
       builder.maxInboundMessageSize(config.maxInboundMessageBytes());
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+      for (ShardedDatabase db : reportedShards) {
+        db.onReachability((shard, reachable) -> health.setStatus(shardHealthName(db.kind(), shard.name()),
+            reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+      }
       // Every method parses its requests inside the chain, so a malformed one is INVALID_ARGUMENT (RequestParsing).
       builder.addService(RequestParsing.wrap(health.getHealthService().bindService()));
       builder.addService(RequestParsing.wrap(ProtoReflectionServiceV1.newInstance().bindService()));
@@ -331,7 +358,7 @@ public final class TrellisServer extends Server {
       // Opens each call's record (request id; trace ids and the principal later) in the call's Context, before any
       // interceptor.
       builder.addStreamTracerFactory(RECORDS.opener());
-      InFlightCalls inFlight = new InFlightCalls();
+      InFlightCalls inFlight = new InFlightCalls(RECORDS::control);
       // grpc runs the interceptor added last first: add them innermost first.
       List<ServerInterceptor> chain = chain(inFlight, access);
       for (int i = chain.size() - 1; i >= 0; i--) {

@@ -2,13 +2,16 @@ package dev.trellis.platform.stream;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.error.ApiException;
 import dev.trellis.platform.error.StatusMapper;
+import dev.trellis.platform.error.UnavailableException;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Iterator;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,18 +21,25 @@ import org.slf4j.LoggerFactory;
  * while the client is ready to take it. A slow client therefore holds back the reads instead of filling the
  * server's memory, which is what gRPC's isReady/onReady contract is for.
  *
- * <p>Pumping happens in the call's own callbacks (the handler, then each onReady), which gRPC runs one at a time,
- * so the source is consumed from one thread at a time. The source is closed when it is exhausted, when it fails,
- * and when the client cancels.
+ * <p>Pumping happens in the call's own callbacks (the handler, then each onReady), which gRPC runs one at a time;
+ * a lock keeps them apart from the server's shutdown, so the source is consumed from one thread at a time. The
+ * source is closed when it is exhausted, when it fails, when the client cancels, and when the server begins to shut
+ * down: the stream then ends at once with UNAVAILABLE ({@value #SHUTTING_DOWN}), as every long stream of the
+ * platform does, rather than running out the grace period. A client that stopped reading gets that status after
+ * the messages already on their way, if it reads again before the grace period ends.
  */
 public final class FlowControlledSender<E, T, S extends Iterator<E> & AutoCloseable> {
+  /** How a stream cut by shutdown ends. */
+  public static final String SHUTTING_DOWN = "the server is shutting down; call again";
+
   private static final Logger log = LoggerFactory.getLogger(FlowControlledSender.class);
 
   private final ServerCallStreamObserver<T> call;
   private final S source;
   private final Function<? super E, ? extends T> toMessage;
   private final Function<? super S, Metadata> trailers;
-  private boolean done;
+  private final ReentrantLock lock = new ReentrantLock(); // not synchronized: a pump blocks on the database
+  private boolean done; // guarded by lock
 
   private FlowControlledSender(ServerCallStreamObserver<T> call, S source, Function<? super E, ? extends T> toMessage,
       Function<? super S, Metadata> trailers) {
@@ -57,11 +67,21 @@ public final class FlowControlledSender<E, T, S extends Iterator<E> & AutoClosea
     FlowControlledSender<E, T, S> sender = new FlowControlledSender<>(call, source, toMessage, trailers);
     call.setOnCancelHandler(sender::cancel);
     call.setOnReadyHandler(sender::pump);
+    CallContext.onServerShutdown(sender::shutdown);
     // The first onReady may have fired before the handler ran; start pumping now.
     sender.pump();
   }
 
   private void pump() {
+    lock.lock();
+    try {
+      pumpLocked();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void pumpLocked() {
     if (done) {
       return;
     }
@@ -99,8 +119,28 @@ public final class FlowControlledSender<E, T, S extends Iterator<E> & AutoClosea
   }
 
   private void cancel() {
-    done = true;
-    closeSource();
+    lock.lock();
+    try {
+      done = true;
+      closeSource();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The server begins to shut down: end now, after the item being sent, if any. */
+  private void shutdown() {
+    lock.lock();
+    try {
+      if (done) {
+        return;
+      }
+      done = true;
+      closeSource();
+      call.onError(StatusMapper.toStatusException(new UnavailableException(SHUTTING_DOWN)));
+    } finally {
+      lock.unlock();
+    }
   }
 
   private void closeSource() {

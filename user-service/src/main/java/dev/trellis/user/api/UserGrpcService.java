@@ -121,8 +121,13 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
     List<Long> ids = request.getUserIdsList();
     UserValidation.ids("user_ids", ids);
     UserAccessRules.checkSubscribe(CallContext.principal(), ids);
+    if (ids.isEmpty()) {
+      SubscriptionSender.send(response, updates, e -> true, subscriberBuffer, UserMessages::toProto);
+      return;
+    }
     Set<Long> wanted = Set.copyOf(ids);
-    SubscriptionSender.send(response, updates, e -> wanted.isEmpty() || wanted.contains(e.userId()),
+    // Only the shards of the followed users: one down elsewhere does not concern this subscriber.
+    SubscriptionSender.send(response, updates, store.shardsOf(wanted), e -> wanted.contains(e.userId()),
         subscriberBuffer, UserMessages::toProto);
   }
 

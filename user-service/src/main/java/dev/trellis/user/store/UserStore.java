@@ -19,8 +19,11 @@ import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.jooq.Condition;
 import org.jooq.impl.DSL;
 
@@ -108,6 +111,18 @@ public final class UserStore {
       throw notFound(id);
     }
     return toStoredUser(row);
+  }
+
+  /**
+   * The shards that hold these users, and so their update events: what a subscription to them needs (a shard down
+   * elsewhere does not concern it).
+   */
+  public Set<Integer> shardsOf(Collection<Long> ids) {
+    Set<Integer> shards = new TreeSet<>();
+    for (long id : ids) {
+      shards.add(db.router().shardOfId(id));
+    }
+    return shards;
   }
 
   /**

@@ -30,8 +30,10 @@ import org.junit.jupiter.api.Test;
 
 /** ImportUsers: a client stream of mixed good and bad items. */
 class ImportUsersIT {
+  /** Lock waits as long as a test needs: one test holds the users table while the client streams. */
   @RegisterExtension
-  static final ServiceExtension users = ServiceExtension.of("user-service");
+  static final ServiceExtension users = ServiceExtension.of("user-service")
+      .setting("TRELLIS_SHARD_STATEMENT_TIMEOUT", "2m").setting("TRELLIS_SHARD_LOCK_TIMEOUT", "2m");
 
   private static UserServiceBlockingStub blocking(String token) {
     return users.stub(UserServiceGrpc::newBlockingStub, token).withDeadlineAfter(30, TimeUnit.SECONDS);

@@ -1,0 +1,8 @@
+package dev.trellis.platform.data;
+
+/** Hears when a shard's check finds it unreachable, or reachable again (see {@link ShardedDatabase#onReachability}). */
+@FunctionalInterface
+public interface ShardReachabilityListener {
+  /** Runs on a prober thread: be quick. */
+  void changed(Shard shard, boolean reachable);
+}
