@@ -61,7 +61,7 @@ class MeshStopIT {
       await().atMost(Duration.ofSeconds(10)).until(() -> stdout.size() > outBefore);
       List<String> stopOutput = stdout.subList(outBefore, stdout.size()).stream().filter(l -> !l.isBlank()).toList();
       assertThat(stopOutput).containsExactly(
-          "Stopping Trellis: the services drain their calls, then the shards stop... Trellis stopped."
+          "Stopping Trellis: the edge and the services drain their calls, then the shards stop... Trellis stopped."
               + " shard-1 was not running.");
       assertThat(stderr.subList(errBefore, stderr.size())).as("nothing on stderr while stopping").isEmpty();
       assertThat(Stream.concat(stdout.stream(), stderr.stream()))
