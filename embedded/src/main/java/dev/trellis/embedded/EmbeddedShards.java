@@ -23,6 +23,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -72,6 +73,7 @@ public final class EmbeddedShards implements AutoCloseable {
   private final boolean deleteOnClose;
   private final boolean closeOnJvmExit;
   private final int[] ports;
+  private static final Duration STARTUP_WAIT = Duration.ofSeconds(60);
   private final EmbeddedPostgres[] servers;
   private final boolean[] frozen;
   private final Thread shutdownHook = new Thread(this::close, "embedded-shards-shutdown");
@@ -428,6 +430,8 @@ public final class EmbeddedShards implements AutoCloseable {
         .setDataDirectory(shardDir.resolve("pgdata"))
         .setCleanDataDirectory(false)
         .setPort(port)
+        // zonky gives up after 10 s; initdb and a first start of four servers on two busy cores can take longer.
+        .setPGStartupWait(STARTUP_WAIT)
         .setRegisterShutdownHook(false)
         .setServerConfig("max_connections", "300")
         .setServerConfig("listen_addresses", HOST);
