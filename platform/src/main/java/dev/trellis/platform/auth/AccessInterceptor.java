@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Descriptors.ServiceDescriptor;
 import dev.trellis.access.v1.AccessProto;
-import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.error.StatusMapper;
 import dev.trellis.proto.MethodAccessTable;
 import io.grpc.Metadata;
@@ -20,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Lets a call through only when its method's access declaration admits the caller: the step of the chain after
@@ -39,9 +39,11 @@ public final class AccessInterceptor implements ServerInterceptor {
   public static final String ACCESS_DENIED = "ACCESS_DENIED";
 
   private final Map<String, MethodPermit> permits;
+  private final Supplier<Optional<Principal>> caller;
 
-  private AccessInterceptor(Map<String, MethodPermit> permits) {
+  private AccessInterceptor(Map<String, MethodPermit> permits, Supplier<Optional<Principal>> caller) {
     this.permits = permits;
+    this.caller = caller;
   }
 
   /**
@@ -50,13 +52,16 @@ public final class AccessInterceptor implements ServerInterceptor {
    * @param declared services every method of which declares who may call it, in its .proto
    * @param undeclared services whose contract is not Trellis's and cannot declare (grpc's test services, in tests
    *     and benchmarks): any verified caller may call them
+   * @param caller the verified principal of the current call, which the auth step put in the call's record (the
+   *     server hands it over, so that this package needs none of the record's)
    * @throws IllegalStateException naming every method of {@code declared} whose declaration is missing or wrong,
    *     and every service of {@code undeclared} that is a Trellis contract or declares access after all
    */
   public static AccessInterceptor forServices(Collection<ServerServiceDefinition> declared,
-      Collection<ServerServiceDefinition> undeclared) {
+      Collection<ServerServiceDefinition> undeclared, Supplier<Optional<Principal>> caller) {
     requireNonNull(declared, "declared");
     requireNonNull(undeclared, "undeclared");
+    requireNonNull(caller, "caller");
     Map<String, MethodPermit> permits = new HashMap<>();
     List<String> problems = new ArrayList<>();
     List<ServiceDescriptor> schemas = new ArrayList<>();
@@ -88,7 +93,7 @@ public final class AccessInterceptor implements ServerInterceptor {
       throw new IllegalStateException("cannot serve these methods, who may call them is not declared:\n  "
           + String.join("\n  ", problems));
     }
-    return new AccessInterceptor(Map.copyOf(permits));
+    return new AccessInterceptor(Map.copyOf(permits), caller);
   }
 
   @Override
@@ -99,8 +104,8 @@ public final class AccessInterceptor implements ServerInterceptor {
     if (permit == null && AuthInterceptor.PUBLIC_SERVICES.contains(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
     }
-    Principal caller = CallContext.currentPrincipal().orElse(null);
-    if (permit != null && caller != null && permit.admits(caller)) {
+    Principal principal = caller.get().orElse(null);
+    if (permit != null && principal != null && permit.admits(principal)) {
       return next.startCall(call, headers);
     }
     return StatusMapper.reject(call, permit == null ? MethodPermit.undeclared(method) : permit.denial());

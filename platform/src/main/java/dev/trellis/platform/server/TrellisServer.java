@@ -6,6 +6,7 @@ import dev.trellis.platform.auth.AccessInterceptor;
 import dev.trellis.platform.auth.AuthConfig;
 import dev.trellis.platform.auth.AuthInterceptor;
 import dev.trellis.platform.client.ServiceChannels;
+import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.context.CallRecordWriter;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.logging.AccessLogInterceptor;
@@ -335,7 +336,8 @@ public final class TrellisServer extends Server {
         throw new IllegalStateException("auth configuration is required: call auth(AuthConfig)");
       }
       // Decided once, here: who may call each method. A service with an undeclared method stops the build.
-      AccessInterceptor access = AccessInterceptor.forServices(services, undeclaredServices);
+      AccessInterceptor access = AccessInterceptor.forServices(services, undeclaredServices,
+          CallContext::currentPrincipal);
       List<ServerServiceDefinition> all = new ArrayList<>(services);
       all.addAll(undeclaredServices);
       ServerBuilder<?> builder = inProcessName != null ? InProcessServerBuilder.forName(inProcessName) : netty();
