@@ -10,7 +10,7 @@ import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcWebTransport } from '@connectrpc/connect-web';
-import { ROOT, freePort, newStateDir, token, up } from './mesh.mjs';
+import { ROOT, newStateDir, token, up } from './mesh.mjs';
 
 /** The curl lines of the README's "REST through the edge" block. */
 function readmeCurlLines() {
@@ -22,7 +22,7 @@ function readmeCurlLines() {
 
 test('the README curl lines run against the edge of ./trellis up', async (t) => {
   const stateDir = newStateDir();
-  const mesh = await up(stateDir, await freePort());
+  const mesh = await up(stateDir);
   t.after(() => mesh.stop());
   const env = { ...process.env, TOKEN: token(stateDir, 1, 'admin') };
   const run = (line) => execSync(line.replaceAll('127.0.0.1:8080', `127.0.0.1:${mesh.edgePort}`),
@@ -77,7 +77,7 @@ test('the README curl lines run against the edge of ./trellis up', async (t) => 
 
 test('a gRPC-Web client library calls user-service through the edge', async (t) => {
   const stateDir = newStateDir();
-  const mesh = await up(stateDir, await freePort());
+  const mesh = await up(stateDir);
   t.after(() => mesh.stop());
   const bytes = readFileSync(join(ROOT, 'proto/target/classes/dev/trellis/proto/trellis.binpb'));
   const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, bytes));

@@ -28,15 +28,34 @@ export async function freePort() {
 }
 
 /**
- * Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. order-service and
- * the edge get free ports unless given ones, so that tests running at the same time never collide on 50052 or 8080.
+ * Runs `./trellis up` and resolves once it has printed its whole banner; rejects if it exits first. The services and
+ * the edge get free ports unless given ones, so that tests running at the same time never collide on 50051, 50052 or
+ * 8080. A port found free can be taken by another process before the mesh binds it: a start refused for a port this
+ * function chose is tried again with new ones.
  */
 export async function up(stateDir, userPort, { timeoutMs = 180_000, orderPort, edgePort } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const ports = {
+      user: userPort ?? await freePort(),
+      order: orderPort ?? await freePort(),
+      edge: edgePort ?? await freePort(),
+    };
+    try {
+      return await upOn(stateDir, ports, timeoutMs);
+    } catch (e) {
+      const taken = /port (\d+) of [\w-]+ is taken/.exec(e.message);
+      const chosen = [userPort ? null : ports.user, orderPort ? null : ports.order, edgePort ? null : ports.edge];
+      if (attempt === 3 || !taken || !chosen.includes(Number(taken[1]))) {
+        throw e;
+      }
+    }
+  }
+}
+
+async function upOn(stateDir, ports, timeoutMs) {
   const started = Date.now();
-  const orders = orderPort ?? await freePort();
-  const httpPort = edgePort ?? await freePort();
-  const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(userPort),
-    '--order-port', String(orders), '--edge-port', String(httpPort)], {
+  const child = spawn(TRELLIS, ['up', '--state-dir', stateDir, '--user-port', String(ports.user),
+    '--order-port', String(ports.order), '--edge-port', String(ports.edge)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -61,8 +80,9 @@ export async function up(stateDir, userPort, { timeoutMs = 180_000, orderPort, e
   });
   return {
     readyMs: Date.now() - started,
-    orderPort: orders,
-    edgePort: httpPort,
+    userPort: ports.user,
+    orderPort: ports.order,
+    edgePort: ports.edge,
     output: () => output,
     /** Ctrl-C, as a user stops it; resolves with the exit code. */
     async stop() {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import grpc from '@grpc/grpc-js';
 import { GrpcReflection } from 'grpc-js-reflection-client';
-import { ROOT, freePort, metadata, newStateDir, token, unary, up } from './mesh.mjs';
+import { ROOT, metadata, newStateDir, token, unary, up } from './mesh.mjs';
 
 async function client(address, service) {
   const reflection = new GrpcReflection(address, grpc.credentials.createInsecure());
@@ -18,8 +18,8 @@ async function client(address, service) {
 
 test('a grpc-js client places, watches and cancels an order on the local mesh', async (t) => {
   const stateDir = newStateDir();
-  const userPort = await freePort();
-  const mesh = await up(stateDir, userPort);
+  const mesh = await up(stateDir);
+  const userPort = mesh.userPort;
   t.after(() => mesh.stop());
   const orderAddress = `127.0.0.1:${mesh.orderPort}`;
   const banner = mesh.output();

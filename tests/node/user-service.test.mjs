@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import grpc from '@grpc/grpc-js';
 import { GrpcReflection } from 'grpc-js-reflection-client';
-import { ROOT, freePort, metadata, newStateDir, token, unary, up } from './mesh.mjs';
+import { ROOT, metadata, newStateDir, token, unary, up } from './mesh.mjs';
 
 async function userServiceClient(address) {
   const reflection = new GrpcReflection(address, grpc.credentials.createInsecure());
@@ -31,9 +31,9 @@ function stream(client, method, request, md) {
 
 test('a grpc-js client uses user-service through reflection, and the data survives a restart', async (t) => {
   const stateDir = newStateDir();
-  const port = await freePort();
+  let mesh = await up(stateDir);
+  const port = mesh.userPort;
   const address = `127.0.0.1:${port}`;
-  let mesh = await up(stateDir, port);
   t.after(() => mesh.stop());
 
   const admin = token(stateDir, 1, 'admin');

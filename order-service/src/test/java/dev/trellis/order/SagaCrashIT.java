@@ -61,6 +61,11 @@ class SagaCrashIT {
 
   @Test
   void sagasKilledAfterEachStepAreFinishedByTheNextProcessAndEverythingAddsUp() throws Exception {
+    long chargedBefore = fixture.payments().charged();
+    long refundedBefore = fixture.payments().refunded();
+    long bookedBefore = fixture.shipments().booked();
+    long cancelledBefore = fixture.shipments().cancelled();
+    long confirmationsBefore = fixture.notifier().sent(Kind.CONFIRMATION);
     List<Placed> orders = new ArrayList<>();
     try (ChildOrderService first = ChildOrderService.start(settings)) {
       OrderServiceGrpc.OrderServiceStub stub = OrderServiceGrpc.newStub(first.channel)
@@ -142,13 +147,59 @@ class SagaCrashIT {
       assertThat(counts(rejected.sku)).containsExactly(10L, 0L, 0L);
       assertThat(rejected.saga().getCompensatedSteps()).containsExactly("refund_payment", "release_inventory");
       // Nothing more than the orders say: five charges kept, one refunded, five shipments, five notices.
-      assertThat(fixture.payments().charged()).isEqualTo(5);
-      assertThat(fixture.payments().refunded()).isEqualTo(1);
-      assertThat(fixture.shipments().booked()).isEqualTo(5);
-      assertThat(fixture.shipments().cancelled()).isZero();
-      assertThat(fixture.notifier().sent(Kind.CONFIRMATION)).isEqualTo(5);
+      assertThat(fixture.payments().charged()).isEqualTo(chargedBefore + 5);
+      assertThat(fixture.payments().refunded()).isEqualTo(refundedBefore + 1);
+      assertThat(fixture.shipments().booked()).isEqualTo(bookedBefore + 5);
+      assertThat(fixture.shipments().cancelled()).isEqualTo(cancelledBefore);
+      assertThat(fixture.notifier().sent(Kind.CONFIRMATION)).isEqualTo(confirmationsBefore + 5);
       assertThat(fixture.count(ORDER_SAGAS, ORDER_SAGAS.LEASE_OWNER.isNotNull())).isZero();
       assertThat(second.log()).contains("taken over by");
+    }
+  }
+
+  /**
+   * The charge landed but the process died before recording it, and the order was cancelled while no process drove
+   * its saga (CancelOrder on another replica marks it so): the next process finds the cancellation before it runs
+   * process_payment again, and must refund the charge that landed, not only undo the steps it finds recorded.
+   */
+  @Test
+  void aCancellationFoundOnTakeOverUndoesTheStepWhoseEffectLandedUnrecorded() throws Exception {
+    long refundedBefore = fixture.payments().refunded();
+    Placed placed;
+    try (ChildOrderService first = ChildOrderService.start(settings)) {
+      OrderServiceGrpc.OrderServiceStub stub = OrderServiceGrpc.newStub(first.channel)
+          .withCallCredentials(TestTokens.bearer(fixture.admin()));
+      placed = placeHeldAtReserve(stub, "DE");
+      Connection charge = holdKey("INSERT INTO sim_payments (idempotency_key, state) VALUES (?, 'VOIDED')",
+          placed.key("process_payment"));
+      placed.release();
+      placed.awaitCompleted("reserve_inventory");
+      Connection sagaRow = hold(fixture.orderDb().shardOfId(placed.id()),
+          "SELECT 1 FROM order_sagas WHERE order_id = ?::bigint FOR UPDATE", String.valueOf(placed.id()));
+      rollback(charge); // the charge goes through; recording it waits for the saga's row
+      String key = placed.key("process_payment");
+      await().atMost(WAIT).until(() -> fixture.payments().stateOf(key).orElse("").equals("CHARGED"));
+      await().atMost(WAIT).until(() -> waitersOn(sagaRow) > 0);
+      first.kill();
+      // PostgreSQL would still run the dead process's waiting statement once the row is free: end it, so that the
+      // charge stays unrecorded, as when the process dies before sending it.
+      endWaitersOn(sagaRow);
+    }
+    holds.forEach(SagaCrashIT::rollback);
+    assertThat(placed.saga().getCompletedSteps()).containsExactly("verify_user", "reserve_inventory");
+    long id = placed.id();
+    fixture.orderDb().shardOfId(id).read(dsl -> dsl.update(ORDER_SAGAS)
+        .set(ORDER_SAGAS.CANCEL_REASON, "cancelled by the caller").where(ORDER_SAGAS.ORDER_ID.eq(id)).execute());
+    expireLeases();
+
+    try (ChildOrderService second = ChildOrderService.start(settings)) {
+      await().atMost(WAIT).pollInterval(Duration.ofMillis(100))
+          .until(() -> !placed.order().getStatus().equals("PENDING"));
+      assertThat(placed.order().getStatus()).isEqualTo("CANCELLED");
+      assertThat(fixture.payments().stateOf(placed.key("process_payment"))).hasValue("REFUNDED");
+      assertThat(fixture.payments().refunded()).isEqualTo(refundedBefore + 1);
+      assertThat(counts(placed.sku)).containsExactly(10L, 0L, 0L);
+      assertThat(placed.saga().getCompensatedSteps()).containsExactly("refund_payment", "release_inventory");
     }
   }
 
@@ -206,6 +257,25 @@ class SagaCrashIT {
       return connection;
     } catch (SQLException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** How many backends wait for a lock that {@code holder}'s transaction holds. */
+  private static int waitersOn(Connection holder) throws SQLException {
+    return count(holder, "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))");
+  }
+
+  /** Ends the backends waiting for {@code holder}'s locks, and the statements they were about to run. */
+  private static void endWaitersOn(Connection holder) throws SQLException {
+    count(holder, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        + " WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))");
+  }
+
+  private static int count(Connection connection, String sql) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql);
+        java.sql.ResultSet rows = statement.executeQuery()) {
+      rows.next();
+      return rows.getInt(1);
     }
   }
 

@@ -17,6 +17,12 @@ import java.util.regex.Pattern;
 public final class OrderValidation {
   public static final int MAX_ITEMS = 100;
   public static final int MAX_QUANTITY = 1000;
+  /**
+   * Bounds on SetStock: with them, no order total (500 lines of at most 1,000 units) and no stock count (released
+   * units added back) can overflow a bigint, which would fail an order, or a saga's compensation, on arithmetic.
+   */
+  public static final long MAX_AVAILABLE = 1_000_000_000_000L;
+  public static final long MAX_UNIT_PRICE_CENTS = 1_000_000_000L;
   public static final int MAX_TOKEN_LENGTH = 256;
   public static final int MAX_KEY_LENGTH = 128;
   public static final int MAX_REASON_LENGTH = 200;
@@ -80,15 +86,16 @@ public final class OrderValidation {
     violations.throwIfAny();
   }
 
-  /** A SetStock request: a valid SKU, and counts and price of at least 0. */
+  /** A SetStock request: a valid SKU, and a count and a price within their bounds. */
   public static void stock(String sku, long available, long unitPriceCents) {
     Violations violations = new Violations();
     checkSku("sku", sku, violations);
-    if (available < 0) {
-      violations.add("available", "must be at least 0, got " + available);
+    if (available < 0 || available > MAX_AVAILABLE) {
+      violations.add("available", "must be between 0 and " + MAX_AVAILABLE + ", got " + available);
     }
-    if (unitPriceCents < 0) {
-      violations.add("unit_price_cents", "must be at least 0, got " + unitPriceCents);
+    if (unitPriceCents < 0 || unitPriceCents > MAX_UNIT_PRICE_CENTS) {
+      violations.add("unit_price_cents", "must be between 0 and " + MAX_UNIT_PRICE_CENTS + ", got "
+          + unitPriceCents);
     }
     violations.throwIfAny();
   }

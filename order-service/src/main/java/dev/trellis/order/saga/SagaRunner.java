@@ -108,7 +108,7 @@ public final class SagaRunner implements AutoCloseable {
   /** Drives a saga this replica just leased (taken over, or turned to compensation by a cancellation). */
   public CompletableFuture<StoredOrder> resume(long orderId) {
     CompletableFuture<StoredOrder> local = running.get(orderId);
-    if (local != null) {
+    if (local != null && !local.isDone()) {
       return local;
     }
     Optional<SagaRecord> saga = journal.load(orderId);
@@ -129,12 +129,19 @@ public final class SagaRunner implements AutoCloseable {
   private void drive(SagaRecord start, Span sagaSpan, CompletableFuture<StoredOrder> done) {
     SagaRecord saga = start;
     try (Scope ignored = sagaSpan.makeCurrent()) {
+      // Only the first step this process drives may have run before it (a process that died, a lost lease);
+      // the later ones it starts itself.
+      boolean taking = true;
       while (saga.saga().status().unfinished()) {
         saga = switch (saga.saga().status()) {
           case COMPENSATING -> backward(saga);
-          default -> forward(saga);
+          default -> forward(saga, taking);
         };
+        taking = false;
       }
+      // Off the map before the answer goes out: a CancelOrder sent as soon as CONFIRMED arrives must drive its
+      // compensation here, not find this finished future.
+      running.remove(start.order().id(), done);
       done.complete(saga.order());
     } catch (LeaseLostException e) {
       log.warn("{} is driven by another replica now; this one stops at {}", kv("saga_id",
@@ -159,14 +166,23 @@ public final class SagaRunner implements AutoCloseable {
     }
   }
 
-  /** One step forward, or the end: a cancellation, a failed step or the last step turns the saga. */
-  private SagaRecord forward(SagaRecord saga) {
+  /**
+   * One step forward, or the end: a cancellation, a failed step or the last step turns the saga.
+   *
+   * @param taking whether this is the first step this process drives, which an earlier driver may have run
+   */
+  private SagaRecord forward(SagaRecord saga, boolean taking) {
     StoredSaga state = saga.saga();
     if (state.cancelReason().isPresent()) {
       log.info("{} cancelled before {}; compensating", kv("saga_id", state.sagaId()),
           kv("step", state.currentStep()));
+      // Taken over, the current step may have run already: its driver died (or lost its lease) between the step's
+      // effect and its record. Then it is undone too; undoing what never happened leaves a tombstone (a VOIDED
+      // charge, a RELEASED reservation), so a late action of that step does nothing either.
+      Optional<OrderStep> mayHaveRun = !taking || state.currentStep().isEmpty() ? Optional.empty()
+          : Optional.of(OrderStep.named(state.currentStep()));
       return journal.beginCompensation(saga, state.cancelReason().get(),
-          OrderStep.compensationPlan(state.completedSteps(), Optional.empty()));
+          OrderStep.compensationPlan(state.completedSteps(), mayHaveRun));
     }
     if (state.currentStep().isEmpty()) {
       return finish(saga);

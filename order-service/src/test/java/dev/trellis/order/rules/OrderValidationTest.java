@@ -92,6 +92,10 @@ class OrderValidationTest {
     assertThat(fields(() -> OrderValidation.pageSize(1001))).containsExactly("page_size");
     assertThat(fields(() -> OrderValidation.reason("x".repeat(201)))).containsExactly("reason");
     assertThat(fields(() -> OrderValidation.stock("a/b", -1, 0))).containsExactly("sku", "available");
+    // Bounded above too: an order total or a stock count past a bigint would fail on arithmetic, not on input.
+    assertThat(fields(() -> OrderValidation.stock("mug", Long.MAX_VALUE, 1L << 62)))
+        .containsExactly("available", "unit_price_cents");
+    OrderValidation.stock("mug", OrderValidation.MAX_AVAILABLE, OrderValidation.MAX_UNIT_PRICE_CENTS);
     assertThat(fields(() -> OrderValidation.id("id", -3))).containsExactly("id");
   }
 
