@@ -5,6 +5,7 @@ import dev.trellis.platform.error.InvalidArgumentException;
 import dev.trellis.platform.error.UnavailableException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import org.jooq.exception.DataAccessException;
@@ -27,8 +28,16 @@ final class ShardFailures {
    */
   private static final Set<String> TIMEOUT_STATES = Set.of("57014", "55P03");
 
+  /** Raised by the bucket fence (db/platform/beforeMigrate__trellis_bucket_fence.sql). */
+  static final String BUCKET_NOT_OWNED = "TRB01";
+  private static final Set<String> MOVED_STATES = Set.of(BUCKET_NOT_OWNED);
+  /** How soon a write refused by the fence may be retried: about one directory refresh away. */
+  static final Duration MOVED_RETRY_DELAY = Duration.ofMillis(200);
+
   private final String unavailableMessage;
   private final String slowMessage;
+  private final String movedMessage;
+  private volatile Runnable onBucketMoved = () -> {};
 
   /**
    * @param kind what the shards hold, for the message: "user" gives "a user shard is unavailable; retry later",
@@ -39,6 +48,12 @@ final class ShardFailures {
     String article = !kind.isEmpty() && "aeio".indexOf(Character.toLowerCase(kind.charAt(0))) >= 0 ? "an " : "a ";
     this.unavailableMessage = article + kind + " shard is unavailable; retry later";
     this.slowMessage = article + kind + " shard did not answer in time; retry later";
+    this.movedMessage = "the " + kind + " data moved to another shard; retry";
+  }
+
+  /** What to do when a shard refused a write for a bucket it does not own: refresh the bucket directory. */
+  void onBucketMoved(Runnable action) {
+    this.onBucketMoved = action;
   }
 
   /** What a call on a shard that its prober found unreachable fails with, at once. */
@@ -50,6 +65,13 @@ final class ShardFailures {
   RuntimeException translate(String shard, Throwable failure) {
     if (failure instanceof ApiException api) {
       return api;
+    }
+    if (hasState(failure, MOVED_STATES)) {
+      // Routed by an older directory version: nothing was written (the fence refused inside the transaction). The
+      // client retries, by then on the new owner.
+      log.info("shard {} refused a write for a bucket it no longer owns; refreshing the bucket directory", shard);
+      onBucketMoved.run();
+      return new UnavailableException(movedMessage, MOVED_RETRY_DELAY);
     }
     if (isConnectionFailure(failure)) {
       log.warn("shard {} is unavailable: {}", shard, rootMessage(failure));
@@ -93,7 +115,7 @@ final class ShardFailures {
 
   private static boolean hasState(Throwable failure, Set<String> states) {
     for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
-      if (t instanceof SQLException sql && states.contains(sql.getSQLState())) {
+      if (t instanceof SQLException sql && sql.getSQLState() != null && states.contains(sql.getSQLState())) {
         return true;
       }
     }

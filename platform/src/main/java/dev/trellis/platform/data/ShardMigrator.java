@@ -35,7 +35,8 @@ public final class ShardMigrator {
   public static final String PLATFORM_LOCATION = "classpath:db/platform";
   /** The platform's migration scripts, as classpath resources (for build-time freshness checks). */
   public static final List<String> PLATFORM_SCRIPTS =
-      List.of("db/platform/R__trellis_functions.sql", "db/platform/R__trellis_shard_claim.sql");
+      List.of("db/platform/R__trellis_functions.sql", "db/platform/R__trellis_shard_claim.sql",
+          "db/platform/R__trellis_bucket_directory.sql", "db/platform/beforeMigrate__trellis_bucket_fence.sql");
   public static final String LOCATIONS = "TRELLIS_MIGRATION_LOCATIONS";
   /** Whether a service migrates its shards at start (default) or only checks that a migration job did. */
   public static final String ON_START = "TRELLIS_MIGRATE_ON_START";

@@ -41,14 +41,16 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
   private final ShardRouter router;
   private final ScatterGather scatterGather;
   private final ShardProber prober;
+  private final DirectoryPoller poller; // null when the builder fixed the directory
 
   private ShardedDatabase(List<Shard> shards, String kind, ShardRouter router, int fetchSize,
-      Duration probeInterval) {
+      Duration probeInterval, Duration directoryPoll) {
     this.shards = List.copyOf(shards);
     this.kind = kind;
     this.router = router;
     this.scatterGather = new ScatterGather(fetchSize);
     this.prober = new ShardProber(this.shards, kind, probeInterval);
+    this.poller = directoryPoll == null ? null : new DirectoryPoller(this.shards, router, kind, directoryPoll);
   }
 
   public static Builder builder(ShardTopology topology) {
@@ -105,8 +107,21 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
     return shards.stream().map(Shard::poolSnapshot).toList();
   }
 
+  /**
+   * Asks for the newest directory version now instead of at the next poll: what a store does when a shard refused
+   * a write because the bucket moved.
+   */
+  public void refreshDirectory() {
+    if (poller != null) {
+      poller.refreshNow();
+    }
+  }
+
   @Override
   public void close() {
+    if (poller != null) {
+      poller.close();
+    }
     prober.close();
     shards.forEach(Shard::close);
   }
@@ -133,18 +148,17 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       return this;
     }
 
-    /** The bucket layout; default: even contiguous ranges over the topology's shards. */
+    /**
+     * A fixed bucket layout, never refreshed (tests, benchmarks). Default: the newest complete version stored on
+     * the shards, followed every {@link ShardPoolSettings#directoryPoll()}; even ranges over the topology's shards
+     * where no shard holds a directory (a database that was never migrated).
+     */
     public Builder directory(BucketDirectory directory) {
       this.directory = requireNonNull(directory, "directory");
       return this;
     }
 
     public ShardedDatabase build() {
-      BucketDirectory dir = directory != null ? directory : BucketDirectory.evenRanges(topology.size());
-      if (dir.shardCount() != topology.size()) {
-        throw new IllegalArgumentException("the directory maps " + dir.shardCount() + " shards but the topology has "
-            + topology.size());
-      }
       ShardFailures failures = new ShardFailures(kind);
       // No per-query debug logging and no SQLWarning fetch after each statement: both cost on every point read.
       Settings jooqSettings = new Settings().withExecuteLogging(false).withFetchWarnings(false)
@@ -167,8 +181,17 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
         shards.forEach(Shard::close);
         throw e;
       }
-      return new ShardedDatabase(shards, kind, new ShardRouter(dir), pool.fetchSize(),
-          pool.timeouts().probeInterval());
+      BucketDirectory dir = directory != null ? directory
+          : DirectoryPoller.readNewest(shards).orElseGet(() -> BucketDirectory.evenRanges(topology.size()));
+      if (dir.shardCount() != topology.size()) {
+        shards.forEach(Shard::close);
+        throw new IllegalArgumentException("the directory maps " + dir.shardCount() + " shards but the topology has "
+            + topology.size());
+      }
+      ShardedDatabase db = new ShardedDatabase(shards, kind, new ShardRouter(dir), pool.fetchSize(),
+          pool.timeouts().probeInterval(), directory != null ? null : pool.directoryPoll());
+      failures.onBucketMoved(db::refreshDirectory);
+      return db;
     }
 
     /** The prober's own connection: every wait bounded by the check's time. */

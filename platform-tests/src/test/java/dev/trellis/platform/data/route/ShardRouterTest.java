@@ -79,4 +79,27 @@ class ShardRouterTest {
   private static final int ALICE_BUCKET = 230;
   private static final int EMPTY_BUCKET = 0;
   private static final int UNICODE_BUCKET = 318;
+
+  @Test
+  void aDirectoryStoresAsRangesAndReadsBackTheSame() {
+    BucketDirectory moved = BucketDirectory.evenRanges(4).withBucketMoved(5, 3);
+    assertThat(moved.version()).isEqualTo(2);
+    assertThat(moved.ranges()).containsExactly(new BucketDirectory.Range(0, 4, 0), new BucketDirectory.Range(5, 5, 3),
+        new BucketDirectory.Range(6, 255, 0), new BucketDirectory.Range(256, 511, 1),
+        new BucketDirectory.Range(512, 767, 2), new BucketDirectory.Range(768, 1023, 3));
+    assertThat(BucketDirectory.ofRanges(2, moved.ranges(), 4)).isEqualTo(moved);
+  }
+
+  @Test
+  void aRouterSwapsInOnlyANewerVersion() {
+    BucketDirectory v1 = BucketDirectory.evenRanges(4);
+    ShardRouter swapping = new ShardRouter(v1);
+    BucketDirectory v2 = v1.withBucketMoved(5, 3);
+
+    assertThat(swapping.update(v2)).isTrue();
+    assertThat(swapping.update(v1)).isFalse();
+    assertThat(swapping.shardOfBucket(5)).isEqualTo(3);
+    assertThatThrownBy(() -> swapping.update(BucketDirectory.of(3, new int[ShardId.BUCKETS], 2)))
+        .hasMessageContaining("maps 2 shards");
+  }
 }

@@ -10,12 +10,14 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Key to bucket to shard, and id to bucket to shard. A key's bucket is murmur3_32 (Guava's fixed variant, the same
  * on every JVM and Guava version) of its UTF-8 bytes, modulo {@link ShardId#BUCKETS}; an id carries its bucket.
- * Shard numbers are positions in the {@link BucketDirectory}. Pure and thread-safe.
+ * Shard numbers are positions in the {@link BucketDirectory}. Thread-safe: the directory is one immutable snapshot,
+ * swapped whole when a newer version is published ({@link #update}), so each lookup sees one version; a call that
+ * routes several times and needs them to agree takes {@link #directory()} once.
  */
 public final class ShardRouter {
   private static final HashFunction HASH = Hashing.murmur3_32_fixed();
 
-  private final BucketDirectory directory;
+  private volatile BucketDirectory directory;
 
   public ShardRouter(BucketDirectory directory) {
     this.directory = requireNonNull(directory, "directory");
@@ -45,7 +47,27 @@ public final class ShardRouter {
     return ThreadLocalRandom.current().nextInt(ShardId.BUCKETS);
   }
 
+  /** The directory now: one immutable snapshot. */
   public BucketDirectory directory() {
     return directory;
+  }
+
+  /**
+   * Swaps in {@code newer} if its version is higher than the one in use (an older or equal one, read late by a slow
+   * poll, changes nothing).
+   *
+   * @return whether the directory changed
+   */
+  public synchronized boolean update(BucketDirectory newer) {
+    requireNonNull(newer, "newer");
+    if (newer.version() <= directory.version()) {
+      return false;
+    }
+    if (newer.shardCount() != directory.shardCount()) {
+      throw new IllegalArgumentException("directory version " + newer.version() + " maps " + newer.shardCount()
+          + " shards, but this router serves " + directory.shardCount());
+    }
+    directory = newer;
+    return true;
   }
 }

@@ -1,0 +1,240 @@
+package dev.trellis.platform.data;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.trellis.platform.data.route.BucketDirectory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+
+/**
+ * Moves one bucket of one service's database from the shard that owns it to another, while the services serve, as
+ * Vitess's MoveTables does (copy, catch up, switch writes behind a fence):
+ *
+ * <ol>
+ *   <li>copy the bucket's rows of every movable {@link BucketedTable} to the target, writes going on;
+ *   <li>cut over: lock the bucket's ownership row on the source FOR UPDATE (the fence makes every write to the
+ *       bucket take that row, so this waits for the writes in flight and holds off new ones; writes to other buckets
+ *       never wait), copy the bucket again (the catch-up), and give up the ownership;
+ *   <li>publish the directory version that names the target, which grants it the bucket: the write pause ends;
+ *   <li>after {@link Builder#deleteAfter} (replicas still routing by the old version read the source meanwhile,
+ *       and find their rows there rather than a false NOT_FOUND; their writes are refused by the fence), delete the
+ *       source rows.
+ * </ol>
+ *
+ * <p>Each step is journaled on the source ({@code trellis_bucket_move}), so a mover stopped anywhere runs again from
+ * where it was; the bucket is owned by the source, then briefly by neither (writes are refused and retried), then
+ * by the target, never by two. One mover at a time per database.
+ */
+public final class BucketMover {
+  /** Where a move is: what a progress display shows. */
+  public enum Step { COPIED, CUT_OVER, PUBLISHED, DONE }
+
+  /** A finished move: how many rows were copied (the catch-up included) and how long the bucket's writes paused. */
+  public record Report(int bucket, int from, int to, long rowsCopied, Duration writePause, long directoryVersion) {}
+
+  private final List<DSLContext> shards;
+  private final Consumer<Step> progress;
+  private final Duration deleteAfter;
+
+  private BucketMover(List<DSLContext> shards, Consumer<Step> progress, Duration deleteAfter) {
+    this.shards = shards;
+    this.progress = progress;
+    this.deleteAfter = deleteAfter;
+  }
+
+  public static Builder builder(ShardedDatabase db) {
+    requireNonNull(db, "db");
+    return new Builder(db.shards().stream().map(s -> DSL.using(s.dataSource(), SQLDialect.POSTGRES)).toList());
+  }
+
+  /**
+   * Moves {@code bucket} to shard {@code to}, or finishes the move of it that a stopped mover left; a no-op when the
+   * directory names {@code to} already and nothing is left to finish.
+   *
+   * @throws IllegalStateException when an unfinished move of this bucket goes to another shard
+   */
+  public Report move(int bucket, int to) {
+    if (to < 0 || to >= shards.size()) {
+      throw new IllegalArgumentException("shard " + to + " is outside [0, " + shards.size() + ")");
+    }
+    Optional<Journal> unfinished = unfinished(bucket);
+    if (unfinished.isPresent() && unfinished.get().to() != to) {
+      throw new IllegalStateException("bucket " + bucket + " is being moved to shard " + unfinished.get().to()
+          + "; finish that move first");
+    }
+    BucketDirectory directory = DirectoryStore.readNewest(shards).orElseThrow(
+        () -> new IllegalStateException("the shards hold no bucket directory: migrate them first"));
+    int from = unfinished.map(Journal::from).orElse(directory.shardOf(bucket));
+    if (from == to) {
+      return new Report(bucket, from, to, 0, Duration.ZERO, directory.version());
+    }
+    DSLContext source = shards.get(from);
+    DSLContext target = shards.get(to);
+    List<BucketedTable> tables = BucketedTable.of(source).stream().filter(BucketedTable::movable).toList();
+    long rows = 0;
+    Duration pause = Duration.ZERO;
+    if (unfinished.isEmpty() || unfinished.get().state().equals("COPYING")) {
+      journal(source, bucket, from, to, "COPYING", 0, null);
+      rows += copy(source, target, tables, bucket);
+      progress.accept(Step.COPIED);
+      long[] cut = cutOver(source, target, tables, bucket, from);
+      rows += cut[0];
+      progress.accept(Step.CUT_OVER);
+      publish(bucket, to);
+      pause = Duration.ofNanos(System.nanoTime() - cut[1]);
+      journal(source, bucket, from, to, "CUT_OVER", rows, pause.toNanos() / 1000);
+      progress.accept(Step.PUBLISHED);
+    } else {
+      publish(bucket, to);
+      progress.accept(Step.PUBLISHED);
+    }
+    pause(deleteAfter);
+    source.transaction(tx -> {
+      fenceOff(tx.dsl());
+      for (BucketedTable table : reversed(tables)) {
+        tx.dsl().deleteFrom(DSL.table(table.name())).where(table.inBucket(bucket)).execute();
+      }
+      tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'DONE', updated_at = now() WHERE bucket = ?",
+          bucket);
+    });
+    progress.accept(Step.DONE);
+    return new Report(bucket, from, to, rows, pause, DirectoryStore.readNewest(shards).orElseThrow().version());
+  }
+
+  /**
+   * Under the ownership lock: the catch-up copy, then the source gives the bucket up.
+   *
+   * @return rows copied, and System.nanoTime() when the lock was taken (the pause began)
+   */
+  private long[] cutOver(DSLContext source, DSLContext target, List<BucketedTable> tables, int bucket, int from) {
+    return source.transactionResult(tx -> {
+      Record owner = tx.dsl().fetchOptional("SELECT bucket FROM trellis_bucket_owner WHERE bucket = ? FOR UPDATE",
+          bucket).orElseThrow(() -> new IllegalStateException("shard " + from + " does not own bucket " + bucket));
+      long pausedAt = System.nanoTime();
+      long rows = copy(tx.dsl(), target, tables, bucket);
+      tx.dsl().execute("DELETE FROM trellis_bucket_owner WHERE bucket = ?", owner.get(0, Integer.class));
+      tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'CUT_OVER', updated_at = now() WHERE bucket = ?",
+          bucket);
+      return new long[] {rows, pausedAt};
+    });
+  }
+
+  /** Publishes the newest directory with the bucket on {@code to}, unless it names {@code to} already. */
+  private long publish(int bucket, int to) {
+    BucketDirectory newest = DirectoryStore.readNewest(shards).orElseThrow();
+    if (newest.shardOf(bucket) == to) {
+      return newest.version();
+    }
+    BucketDirectory next = newest.withBucketMoved(bucket, to);
+    DirectoryStore.publish(shards, next);
+    return next.version();
+  }
+
+  /** Replaces the target's rows of the bucket with the source's, in one target transaction: a rerun repeats it. */
+  private static long copy(DSLContext source, DSLContext target, List<BucketedTable> tables, int bucket) {
+    List<String> rows = new ArrayList<>();
+    for (BucketedTable table : tables) {
+      rows.add(source.fetchValue("SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]')::text FROM {0} t WHERE {1}",
+          DSL.table(table.name()), table.inBucket(bucket)).toString());
+    }
+    return target.transactionResult(tx -> {
+      fenceOff(tx.dsl());
+      for (BucketedTable table : reversed(tables)) {
+        tx.dsl().deleteFrom(DSL.table(table.name())).where(table.inBucket(bucket)).execute();
+      }
+      long copied = 0;
+      for (int i = 0; i < tables.size(); i++) {
+        BucketedTable table = tables.get(i);
+        var columns = DSL.list(table.columns().stream().map(DSL::name).map(DSL::field).toList());
+        copied += tx.dsl().execute(
+            "INSERT INTO {0} ({1}) SELECT {1} FROM jsonb_populate_recordset(NULL::{0}, {2}::jsonb)",
+            DSL.table(table.name()), columns, DSL.val(rows.get(i)));
+      }
+      return copied;
+    });
+  }
+
+  private static void pause(Duration duration) {
+    try {
+      Thread.sleep(duration);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted before deleting the source rows; run the move again", e);
+    }
+  }
+
+  /** The mover writes rows of buckets that the shard does not own (yet, or any more). */
+  private static void fenceOff(DSLContext tx) {
+    tx.execute("SET LOCAL trellis.fence = 'off'");
+  }
+
+  private static List<BucketedTable> reversed(List<BucketedTable> tables) {
+    List<BucketedTable> children = new ArrayList<>(tables);
+    Collections.reverse(children);
+    return children;
+  }
+
+  private record Journal(int from, int to, String state) {}
+
+  private Optional<Journal> unfinished(int bucket) {
+    for (int shard = 0; shard < shards.size(); shard++) {
+      Optional<Journal> found = shards.get(shard).fetchOptional("SELECT from_shard, to_shard, state FROM"
+          + " trellis_bucket_move WHERE bucket = ? AND state <> 'DONE'", bucket)
+          .map(r -> new Journal(r.get(0, Integer.class), r.get(1, Integer.class), r.get(2, String.class)));
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static void journal(DSLContext source, int bucket, int from, int to, String state, long rows,
+      Long pauseMicros) {
+    source.execute("INSERT INTO trellis_bucket_move (bucket, from_shard, to_shard, state, rows_copied,"
+        + " write_pause_us) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET"
+        + " from_shard = excluded.from_shard,"
+        + " to_shard = excluded.to_shard, state = excluded.state, rows_copied = excluded.rows_copied,"
+        + " write_pause_us = excluded.write_pause_us, updated_at = now()", bucket, from, to, state, rows, pauseMicros);
+  }
+
+  /** Builds a {@link BucketMover}. */
+  public static final class Builder {
+    private final List<DSLContext> shards;
+    private Consumer<Step> progress = step -> {};
+    private Duration deleteAfter = Duration.ofSeconds(5);
+
+    private Builder(List<DSLContext> shards) {
+      this.shards = shards;
+    }
+
+    /** Told each step of each move as it completes (a progress bar; a test that stops the mover mid-way). */
+    public Builder progress(Consumer<Step> progress) {
+      this.progress = requireNonNull(progress, "progress");
+      return this;
+    }
+
+    /**
+     * How long the source rows stay after the directory names the target: at least the replicas' directory poll
+     * ({@code TRELLIS_DIRECTORY_POLL}), so that none reads the source after they are gone. Default 5 s.
+     */
+    public Builder deleteAfter(Duration deleteAfter) {
+      this.deleteAfter = requireNonNull(deleteAfter, "deleteAfter");
+      if (deleteAfter.isNegative()) {
+        throw new IllegalArgumentException("deleteAfter must not be negative");
+      }
+      return this;
+    }
+
+    public BucketMover build() {
+      return new BucketMover(shards, progress, deleteAfter);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+-- The bucket directory (dev.trellis.platform.data.DirectoryStore): which shard holds each of the 1024 buckets, at
+-- each version. Every version is written the same on every shard of the service's database, first as incomplete
+-- rows on each shard, then marked complete on each; a reader takes the highest complete version of any shard, so a
+-- version that a crashed writer left half-written is never routed by. Seeded at the first migration (version 1:
+-- the even ranges routing used before the directory was stored).
+CREATE TABLE IF NOT EXISTS trellis_directory_version (
+  version     bigint      PRIMARY KEY CHECK (version >= 1),
+  shard_count integer     NOT NULL CHECK (shard_count >= 1),
+  complete    boolean     NOT NULL DEFAULT false,
+  written_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS trellis_bucket_directory (
+  version      bigint  NOT NULL REFERENCES trellis_directory_version (version),
+  first_bucket integer NOT NULL CHECK (first_bucket BETWEEN 0 AND 1023),
+  last_bucket  integer NOT NULL CHECK (last_bucket BETWEEN first_bucket AND 1023),
+  shard_index  integer NOT NULL CHECK (shard_index >= 0),
+  PRIMARY KEY (version, first_bucket)
+);
+
+-- The buckets this shard owns, written with each directory version (DirectoryStore.publish: a shard gives up the
+-- buckets it loses before any shard takes the ones it gains, so no bucket is ever owned twice). The bucket fence
+-- (beforeMigrate__trellis_bucket_fence.sql) refuses, inside the writing transaction, a write to a bucket missing here.
+CREATE TABLE IF NOT EXISTS trellis_bucket_owner (
+  bucket            integer PRIMARY KEY CHECK (bucket BETWEEN 0 AND 1023),
+  directory_version bigint  NOT NULL
+);
+
+-- The journal of a bucket move (dev.trellis.platform.data.BucketMover), on the shard the bucket leaves: a mover that
+-- stopped at any point reads where it was and goes on from there. COPYING: the source still owns the bucket;
+-- CUT_OVER: the source gave it up and the target holds every row, the directory may still name the source;
+-- DONE: the directory names the target and the source rows are gone.
+CREATE TABLE IF NOT EXISTS trellis_bucket_move (
+  bucket         integer     PRIMARY KEY CHECK (bucket BETWEEN 0 AND 1023),
+  from_shard     integer     NOT NULL,
+  to_shard       integer     NOT NULL,
+  state          text        NOT NULL CHECK (state IN ('COPYING', 'CUT_OVER', 'DONE')),
+  rows_copied    bigint      NOT NULL DEFAULT 0,
+  write_pause_us bigint,
+  updated_at     timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,102 @@
+-- The bucket fence (dev.trellis.platform.data.BucketFence): a write to a row of a bucketed table is refused inside
+-- its transaction, with SQLSTATE TRB01, when this shard does not own the row's bucket (trellis_bucket_owner), so a
+-- write routed by an old directory version is never applied on a shard the bucket left. A Flyway callback rather
+-- than a repeatable migration: services attach the trigger in their versioned migrations, which run before
+-- repeatables. Replicas migrating at once take turns here (CREATE OR REPLACE FUNCTION races otherwise).
+SELECT pg_advisory_xact_lock(7286541120330516); -- any fixed number: the fence's own lock
+
+-- a * b mod 2^32 for a, b in [0, 2^32), without overflowing bigint.
+CREATE OR REPLACE FUNCTION trellis_mul32(a bigint, b bigint) RETURNS bigint
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ((a * (b & 65535)) + (((a * (b >> 16)) & 65535) << 16)) & 4294967295
+$$;
+
+-- The bucket of a shard key, exactly as ShardRouter.bucketOfKey: murmur3_32 (seed 0) of its UTF-8 bytes, mod 1024.
+CREATE OR REPLACE FUNCTION trellis_bucket_of_key(key text) RETURNS integer
+  LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+  data bytea := convert_to(key, 'UTF8');
+  len integer := length(convert_to(key, 'UTF8'));
+  h bigint := 0;
+  k bigint;
+  i integer := 0;
+BEGIN
+  WHILE i + 4 <= len LOOP
+    k := get_byte(data, i)::bigint | (get_byte(data, i + 1)::bigint << 8) | (get_byte(data, i + 2)::bigint << 16)
+        | (get_byte(data, i + 3)::bigint << 24);
+    k := trellis_mul32(k, 3432918353);
+    k := ((k << 15) | (k >> 17)) & 4294967295;
+    k := trellis_mul32(k, 461845907);
+    h := h # k;
+    h := ((h << 13) | (h >> 19)) & 4294967295;
+    h := (trellis_mul32(h, 5) + 3864292196) & 4294967295;
+    i := i + 4;
+  END LOOP;
+  IF len > i THEN
+    k := 0;
+    IF len - i = 3 THEN k := k # (get_byte(data, i + 2)::bigint << 16); END IF;
+    IF len - i >= 2 THEN k := k # (get_byte(data, i + 1)::bigint << 8); END IF;
+    k := k # get_byte(data, i)::bigint;
+    k := trellis_mul32(k, 3432918353);
+    k := ((k << 15) | (k >> 17)) & 4294967295;
+    k := trellis_mul32(k, 461845907);
+    h := h # k;
+  END IF;
+  h := h # len;
+  h := h # (h >> 16);
+  h := trellis_mul32(h, 2246822507);
+  h := h # (h >> 13);
+  h := trellis_mul32(h, 3266489909);
+  h := h # (h >> 16);
+  RETURN (h & 1023)::integer;
+END
+$$;
+
+-- The bucket bits of a Trellis id (see trellis_next_id).
+CREATE OR REPLACE FUNCTION trellis_bucket_of_id(id bigint) RETURNS integer
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ((id >> 12) & 1023)::integer
+$$;
+
+-- Refuses (TRB01) unless this shard owns the bucket. The owner row is locked KEY SHARE until the write commits, so
+-- a bucket move that locks it FOR UPDATE to cut over waits for the writes in flight, and every later write sees the
+-- ownership the move left.
+CREATE OR REPLACE FUNCTION trellis_require_bucket(bucket integer) RETURNS void
+  LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM trellis_bucket_owner o WHERE o.bucket = trellis_require_bucket.bucket FOR KEY SHARE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'bucket % is not owned by this shard', bucket USING ERRCODE = 'TRB01';
+  END IF;
+END
+$$;
+
+-- The row trigger of a bucketed table: FOR EACH ROW EXECUTE FUNCTION trellis_bucket_fence(column, 'id' | 'key'),
+-- where column holds a Trellis id of the row's bucket ('id') or its shard key ('key'). A bucket move copies and
+-- deletes rows with SET LOCAL trellis.fence = 'off'.
+CREATE OR REPLACE FUNCTION trellis_bucket_fence() RETURNS trigger
+  LANGUAGE plpgsql AS $$
+DECLARE
+  col text := TG_ARGV[0];
+  by_key boolean := TG_ARGV[1] = 'key';
+  new_value text;
+  old_value text;
+BEGIN
+  IF current_setting('trellis.fence', true) = 'off' THEN
+    RETURN COALESCE(NEW, OLD);
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    new_value := to_jsonb(NEW) ->> col;
+    PERFORM trellis_require_bucket(CASE WHEN by_key THEN trellis_bucket_of_key(new_value)
+        ELSE trellis_bucket_of_id(new_value::bigint) END);
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    old_value := to_jsonb(OLD) ->> col;
+    IF old_value IS DISTINCT FROM new_value THEN
+      PERFORM trellis_require_bucket(CASE WHEN by_key THEN trellis_bucket_of_key(old_value)
+          ELSE trellis_bucket_of_id(old_value::bigint) END);
+    END IF;
+  END IF;
+  RETURN COALESCE(NEW, OLD);
+END
+$$;

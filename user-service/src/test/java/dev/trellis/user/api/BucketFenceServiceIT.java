@@ -1,0 +1,98 @@
+package dev.trellis.user.api;
+
+import static dev.trellis.testing.ErrorDetails.retryDelay;
+import static dev.trellis.user.api.Errors.failure;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.FieldMask;
+import dev.trellis.platform.data.DirectoryStore;
+import dev.trellis.platform.data.ShardSpec;
+import dev.trellis.platform.data.route.BucketDirectory;
+import dev.trellis.platform.data.route.ShardId;
+import dev.trellis.testing.ServiceExtension;
+import dev.trellis.user.v1.CreateUserRequest;
+import dev.trellis.user.v1.GetUserRequest;
+import dev.trellis.user.v1.UpdateUserRequest;
+import dev.trellis.user.v1.User;
+import dev.trellis.user.v1.UserServiceGrpc;
+import dev.trellis.user.v1.UserServiceGrpc.UserServiceBlockingStub;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * A user's bucket changes owner in the shards' tables while user-service runs with the old directory (it polls only
+ * every minute here): an update routed to the old owner is refused there inside its transaction and answered
+ * UNAVAILABLE with RetryInfo; the retry lands on the new owner, and the change is never applied on both.
+ */
+class BucketFenceServiceIT {
+  @RegisterExtension
+  static final ServiceExtension users = ServiceExtension.of("user-service").setting("TRELLIS_DIRECTORY_POLL", "1m");
+
+  @Test
+  void anUpdateRoutedByTheOldDirectoryIsRefusedThereAndItsRetryLandsOnTheNewOwnerOnly() {
+    UserServiceBlockingStub admin = users.stub(UserServiceGrpc::newBlockingStub, users.tokens().admin(1))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    User user = admin.createUser(CreateUserRequest.newBuilder().setEmail("fence-move@example.com")
+        .setName("before").build());
+    int bucket = ShardId.bucketOf(user.getId());
+    List<DSLContext> shards = users.topology().shards().stream().map(BucketFenceServiceIT::context).toList();
+    BucketDirectory now = DirectoryStore.readLatest(shards.get(0)).orElseThrow();
+    int from = now.shardOf(bucket);
+    int to = (from + 1) % shards.size();
+
+    // The move, by hand: copy the user's row (the fence off, as a mover does), then publish the directory version
+    // that flips ownership. The source row stays, so that a write landing there would show.
+    String row = shards.get(from).fetchValue("SELECT to_jsonb(u)::text FROM users u WHERE id = ?", user.getId())
+        .toString();
+    shards.get(to).transaction(tx -> {
+      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
+      tx.dsl().execute("INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, ?::jsonb)", row);
+    });
+    DirectoryStore.publish(shards, now.withBucketMoved(bucket, to));
+
+    UpdateUserRequest rename = UpdateUserRequest.newBuilder().setId(user.getId())
+        .setUser(User.newBuilder().setName("after")).setUpdateMask(FieldMask.newBuilder().addPaths("name")).build();
+    StatusRuntimeException refused = failure(() -> admin.updateUser(rename));
+    assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(refused.getStatus().getDescription()).isEqualTo("the user data moved to another shard; retry");
+    assertThat(retryDelay(refused.getStatus(), refused.getTrailers())).isPositive();
+
+    // The refusal made the service read the directory again: the client's retry succeeds.
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+      admin.updateUser(rename);
+      return true;
+    });
+    assertThat(admin.getUser(GetUserRequest.newBuilder().setId(user.getId()).build()).getName()).isEqualTo("after");
+    assertThat(name(shards.get(to), user)).isEqualTo("after");
+    assertThat(name(shards.get(from), user)).as("never applied on the old owner").isEqualTo("before");
+    assertThat(updates(shards.get(to), user)).isEqualTo(1);
+    assertThat(updates(shards.get(from), user)).isZero();
+  }
+
+  private static String name(DSLContext shard, User user) {
+    return shard.fetchValue("SELECT name FROM users WHERE id = ?", user.getId()).toString();
+  }
+
+  private static int updates(DSLContext shard, User user) {
+    return shard.fetchCount(DSL.table("user_events"),
+        DSL.field("user_id").eq(user.getId()).and(DSL.field("event_type").eq("UPDATED")));
+  }
+
+  private static DSLContext context(ShardSpec spec) {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setURL(spec.jdbcUrl());
+    ds.setUser(spec.user());
+    ds.setPassword(spec.password());
+    return DSL.using(ds, SQLDialect.POSTGRES);
+  }
+}
