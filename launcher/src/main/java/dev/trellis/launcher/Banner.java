@@ -6,6 +6,7 @@ import dev.trellis.platform.server.TrellisService;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * What {@code ./trellis up} prints once every service is SERVING: the endpoints, and commands that work as printed
@@ -34,14 +35,18 @@ final class Banner {
     }
     b.append(String.format(Locale.ROOT, "  %-14s %d embedded PostgreSQL servers on 127.0.0.1, ports %s%n%n", "shards",
         shards, shardPorts));
+    Optional<String> serviceCaller = DevTokenRequest.declaredServiceCaller();
     b.append("Try it (./trellis call speaks gRPC through server reflection, with a dev token of the role you ask for:\n"
-        + "--role admin by default, --role user --sub ID, --role service):\n");
+        + "--role admin by default, --role user --sub ID, --role service"
+        + serviceCaller.map(name -> " as " + name + " unless --sub NAME").orElse(" --sub NAME") + "):\n");
     for (TrellisService service : services) {
       b.append("  ").append(call(mesh, service)).append("   # lists its methods\n");
       if (service.name().equals("user-service")) {
         String users = call(mesh, service) + "/";
         b.append("  ").append(users).append("CreateUser '{\"email\":\"ada@example.com\",\"name\":\"Ada Lovelace\"}'\n");
         b.append("  ").append(users).append("GetUser '{\"id\":\"<id from above>\"}'\n");
+        serviceCaller.ifPresent(name -> b.append("  ").append(call(mesh, service, "--role service"))
+            .append("/GetUser '{\"id\":\"<id from above>\"}'   # as ").append(name).append(", which may read users\n"));
         b.append("  ").append(users).append("ListUsers '{\"page_size\":10}'\n");
       }
       if (service.name().equals("order-service")) {
@@ -78,7 +83,15 @@ final class Banner {
 
   /** {@code ./trellis call SERVICE}, with --state-dir and --target when this mesh does not run on the defaults. */
   static String call(LocalMeshSettings mesh, TrellisService service) {
+    return call(mesh, service, "");
+  }
+
+  /** The same with {@code flags} (as {@code --role service}) after the command. */
+  static String call(LocalMeshSettings mesh, TrellisService service, String flags) {
     StringBuilder command = new StringBuilder("./trellis call");
+    if (!flags.isEmpty()) {
+      command.append(' ').append(flags);
+    }
     if (!mesh.state().equals(new StateDirectory(StateDirectory.DEFAULT))) {
       command.append(" --state-dir ").append(mesh.state().root());
     }

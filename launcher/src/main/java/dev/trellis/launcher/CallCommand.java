@@ -62,7 +62,8 @@ final class CallCommand {
   private String data;
   private final List<String> headers = new ArrayList<>();
   private String role = Principal.ADMIN;
-  private String subject = "1";
+  /** The token's subject; unset: user 1, or for --role service the service the contracts let call. */
+  private String subject;
   private StateDirectory state;
 
   private CallCommand() {}
@@ -352,7 +353,14 @@ final class CallCommand {
           + " or -H 'authorization: Bearer ...')");
     }
     return DevTokens.create(AuthConfig.dev(state.devKeyFile()), Clock.systemUTC())
-        .mint(subject, Set.of(role), TOKEN_TTL);
+        .mint(subjectOfToken(), Set.of(role), TOKEN_TTL);
+  }
+
+  private String subjectOfToken() {
+    if (subject != null) {
+      return subject;
+    }
+    return role.equals(Principal.SERVICE) ? DevTokenRequest.defaultServiceSubject() : "1";
   }
 
   /** Trailing metadata worth seeing (a next-page token, say), on stderr so that stdout stays JSON. */

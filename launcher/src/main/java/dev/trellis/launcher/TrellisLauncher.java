@@ -65,10 +65,11 @@ public final class TrellisLauncher {
           usage: ./trellis up [--state-dir .trellis] [--shards 4] [--user-port 50051]
             runs the whole mesh locally: embedded PostgreSQL shards and every service, until Ctrl-C;
             TRELLIS_* variables (README's configuration table) configure the services""";
-      case "token" -> """
-          usage: ./trellis token --sub ID --role user|admin|service [--ttl 1h] [--state-dir .trellis]
-            prints a dev token the local mesh accepts (several roles: --role admin,user); --ttl is at most
-            TRELLIS_JWT_MAX_TOKEN_LIFETIME (24h by default), the longest lifetime servers accept""";
+      case "token" -> "usage: ./trellis token --role user|admin|service [--sub ID] [--ttl 1h] [--state-dir .trellis]\n"
+          + "  prints a dev token the local mesh accepts (several roles: --role admin,user); --sub is the user id or\n"
+          + "  the service name; with --role service alone it is " + DevTokenRequest.declaredServiceCaller()
+              .map(name -> name + ", the service the contracts let call").orElse("required") + "; --ttl is at most\n"
+          + "  TRELLIS_JWT_MAX_TOKEN_LIFETIME (24h by default), the longest lifetime servers accept";
       case "call" -> CallCommand.usage() + """
 
             calls a service through server reflection, as grpcurl does; without a METHOD it lists the methods""";

@@ -29,6 +29,9 @@ class BannerTest {
         .contains("./trellis call user-service/CreateUser '{\"email\":\"ada@example.com\",\"name\":\"Ada Lovelace\"}'")
         .contains("./trellis call user-service   # lists its methods")
         .contains("export TOKEN=T0KEN")
+        .contains("--role service as order-service unless --sub NAME")
+        .contains("./trellis call --role service user-service/GetUser '{\"id\":\"<id from above>\"}'   # as "
+            + "order-service, which may read users")
         .endsWith(Banner.LAST_LINE + "\n")
         .doesNotContain("npx", "grpcurl -plaintext", "--target", "--state-dir");
   }
@@ -42,7 +45,7 @@ class BannerTest {
     assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call") && l.contains(" user-service")))
         .isNotEmpty()
         .allMatch(l -> l.contains("--state-dir /tmp/elsewhere --target 127.0.0.1:6001"));
-    assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call") && l.contains(" order-service")))
+    assertThat(banner.lines().filter(l -> l.startsWith("  ./trellis call") && l.matches(".* order-service[/ ].*")))
         .hasSize(4)
         .allMatch(l -> l.contains("--state-dir /tmp/elsewhere --target 127.0.0.1:6002"));
   }

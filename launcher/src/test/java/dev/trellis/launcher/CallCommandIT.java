@@ -91,10 +91,17 @@ class CallCommandIT {
     Result other = call("", "--role=user", "--sub=999", "user-service/GetUser", "{\"id\":\"" + id + "\"}");
     Result asService = call("", "--role", "service", "--sub", "order-service", "user-service/CreateUser",
         "{\"email\":\"x@example.com\",\"name\":\"X\"}");
+    Result readAsOrderService = call("", "--role", "service", "user-service/GetUser", "{\"id\":\"" + id + "\"}");
+    Result readAsStranger =
+        call("", "--role", "service", "--sub", "stranger-service", "user-service/GetUser", "{\"id\":\"" + id + "\"}");
 
     assertThat(own.exit()).isZero();
     assertThat(other.err()).startsWith("trellis: PERMISSION_DENIED");
-    assertThat(asService.err()).startsWith("trellis: PERMISSION_DENIED");
+    assertThat(asService.err()).startsWith("trellis: PERMISSION_DENIED").contains("ACCESS_DENIED");
+    assertThat(readAsOrderService.exit()).as("--role service is order-service, which may read users: "
+        + readAsOrderService.err()).isZero();
+    assertThat(readAsOrderService.json().get("id").asText()).isEqualTo(id);
+    assertThat(readAsStranger.err()).startsWith("trellis: PERMISSION_DENIED").contains("ACCESS_DENIED");
   }
 
   @Test

@@ -2,6 +2,8 @@ package dev.trellis.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -51,5 +53,18 @@ class LauncherHelpIT {
         + "TRELLIS_JWT_MAX_TOKEN_LIFETIME (24h");
     assertThat(launcher("token", "--state-dir", state.toString(), "--sub", "1", "--role", "admin", "--ttl", "24h")
         .exit()).isZero();
+  }
+
+  @Test
+  void aServiceTokenWithoutASubjectIsTheOneDeclaredServiceCallersAndAUserTokenNeedsOne() throws Exception {
+    Run service = launcher("token", "--state-dir", state.toString(), "--role", "service");
+
+    assertThat(service.exit()).as(service.stderr()).isZero();
+    JWTClaimsSet claims = SignedJWT.parse(service.stdout().strip()).getJWTClaimsSet();
+    assertThat(claims.getSubject()).isEqualTo("order-service");
+    assertThat(claims.getStringListClaim("roles")).containsExactly("service");
+    Run user = launcher("token", "--state-dir", state.toString(), "--role", "user");
+    assertThat(user.exit()).isEqualTo(TrellisLauncher.CONFIG_ERROR);
+    assertThat(user.stderr().strip()).isEqualTo("trellis: --sub is required: a user id, or a service name");
   }
 }

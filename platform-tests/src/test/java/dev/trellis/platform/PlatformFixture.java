@@ -34,7 +34,7 @@ public final class PlatformFixture {
         .auth(tokens.authConfig())
         .rateLimits(RateLimitConfig.defaults())
         .clock(clock)
-        .addService(service);
+        .addUndeclaredService(service);
     if (!netty) {
       builder.inProcess(name);
     }

@@ -48,28 +48,65 @@ public final class MethodAccessTable {
    * @throws IllegalStateException naming every RPC whose declaration is missing or wrong
    */
   public static MethodAccessTable of(TrellisDescriptors descriptors) {
-    requireNonNull(descriptors, "descriptors");
+    return of(requireNonNull(descriptors, "descriptors").services());
+  }
+
+  /**
+   * The table of the given services, every method of which must declare who may call it: what a server checks
+   * before it serves them.
+   *
+   * @throws IllegalStateException naming every method whose declaration is missing or wrong
+   */
+  public static MethodAccessTable of(Collection<ServiceDescriptor> services) {
+    requireNonNull(services, "services");
     Map<String, AccessDeclaration> declarations = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
-    for (ServiceDescriptor service : descriptors.services()) {
+    for (ServiceDescriptor service : services) {
       for (MethodDescriptor method : service.getMethods()) {
-        String name = service.getFullName() + "/" + method.getName();
         if (!method.getOptions().hasExtension(AccessProto.access)) {
-          problems.add(name + " has no (trellis.access.v1.access) option: declare who may call it");
+          problems.add(fullMethodName(method) + " has no (trellis.access.v1.access) option: declare who may call it");
           continue;
         }
-        MethodAccess access = method.getOptions().getExtension(AccessProto.access);
-        int before = problems.size();
-        check(name, method.getInputType(), access, problems);
-        if (problems.size() == before) {
-          declarations.put(name, declaration(name, access));
-        }
+        read(method, problems).ifPresent(d -> declarations.put(d.fullMethodName(), d));
       }
     }
     if (!problems.isEmpty()) {
       throw new IllegalStateException("access declarations are incomplete:\n  " + String.join("\n  ", problems));
     }
     return new MethodAccessTable(declarations);
+  }
+
+  /**
+   * The declaration of one method, read from its options and checked as {@link #of(Collection)} checks it; empty
+   * when the method declares nothing (a contract that is not Trellis's, such as a test service).
+   *
+   * @throws IllegalStateException when the method's declaration is wrong
+   */
+  public static Optional<AccessDeclaration> declarationOf(MethodDescriptor method) {
+    requireNonNull(method, "method");
+    if (!method.getOptions().hasExtension(AccessProto.access)) {
+      return Optional.empty();
+    }
+    List<String> problems = new ArrayList<>();
+    Optional<AccessDeclaration> declaration = read(method, problems);
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException("access declaration is wrong: " + String.join("; ", problems));
+    }
+    return declaration;
+  }
+
+  /** The method's declaration, or empty with what is wrong with it added to {@code problems}. */
+  private static Optional<AccessDeclaration> read(MethodDescriptor method, List<String> problems) {
+    String name = fullMethodName(method);
+    MethodAccess access = method.getOptions().getExtension(AccessProto.access);
+    int before = problems.size();
+    check(name, method.getInputType(), access, problems);
+    return problems.size() == before ? Optional.of(declaration(name, access)) : Optional.empty();
+  }
+
+  /** The gRPC full method name of a method, {@code trellis.user.v1.UserService/GetUser}. */
+  public static String fullMethodName(MethodDescriptor method) {
+    return method.getService().getFullName() + "/" + method.getName();
   }
 
   /** The declaration of a method by gRPC full method name, {@code trellis.user.v1.UserService/GetUser}. */

@@ -12,7 +12,11 @@ import com.google.protobuf.Descriptors.ServiceDescriptor;
 import dev.trellis.access.v1.AccessProto;
 import dev.trellis.access.v1.MethodAccess;
 import dev.trellis.access.v1.Role;
+import dev.trellis.order.v1.InventoryServiceProto;
+import dev.trellis.order.v1.OrderServiceProto;
+import dev.trellis.user.v1.UserServiceProto;
 import java.io.IOException;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -94,6 +98,33 @@ class MethodAccessTableTest {
     assertThatThrownBy(() -> MethodAccessTable.of(withDeleteUserAccess(
         MethodAccess.newBuilder().addRoles(Role.ROLE_UNSPECIFIED).build())))
         .hasMessageContaining("declares the role ROLE_UNSPECIFIED");
+  }
+
+  @Test
+  void theGeneratedStubsCarryTheDeclarationsOfTheDescriptorSet() {
+    // What a server reads: the descriptors compiled into the stubs, not the packaged descriptor set.
+    MethodAccessTable fromStubs = MethodAccessTable.of(List.of(
+        UserServiceProto.getDescriptor().findServiceByName("UserService"),
+        OrderServiceProto.getDescriptor().findServiceByName("OrderService"),
+        InventoryServiceProto.getDescriptor().findServiceByName("InventoryService")));
+
+    assertThat(fromStubs.all()).containsExactlyElementsOf(table.all());
+    MethodDescriptor getUser = UserServiceProto.getDescriptor().findServiceByName("UserService")
+        .findMethodByName("GetUser");
+    assertThat(MethodAccessTable.declarationOf(getUser))
+        .isEqualTo(table.find("trellis.user.v1.UserService/GetUser"));
+    assertThat(MethodAccessTable.fullMethodName(getUser)).isEqualTo("trellis.user.v1.UserService/GetUser");
+  }
+
+  @Test
+  void oneMethodWithoutADeclarationHasNoneAndAWrongOneFails() {
+    ServiceDescriptor stripped = withDeleteUserOptions(options -> MethodOptions.getDefaultInstance())
+        .service("trellis.user.v1.UserService").orElseThrow();
+    assertThat(MethodAccessTable.declarationOf(stripped.findMethodByName("DeleteUser"))).isEmpty();
+    ServiceDescriptor wrong = withDeleteUserAccess(MethodAccess.getDefaultInstance())
+        .service("trellis.user.v1.UserService").orElseThrow();
+    assertThatThrownBy(() -> MethodAccessTable.declarationOf(wrong.findMethodByName("DeleteUser")))
+        .hasMessageContaining("DeleteUser lets nobody call");
   }
 
   @Test

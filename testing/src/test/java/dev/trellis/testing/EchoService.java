@@ -29,7 +29,7 @@ public final class EchoService implements TrellisService {
 
   @Override
   public TrellisServer create(ServiceRuntime runtime) {
-    return runtime.server().addService(new SimpleServiceGrpc.SimpleServiceImplBase() {
+    return runtime.server().addUndeclaredService(new SimpleServiceGrpc.SimpleServiceImplBase() {
       @Override
       public void unaryRpc(SimpleRequest request, StreamObserver<SimpleResponse> responses) {
         responses.onNext(SimpleResponse.newBuilder()

@@ -30,7 +30,7 @@ public final class EchoServerMain {
     switch (kind) {
       case "chain" -> ServiceMain.run("echo-service", args, runtime -> {
         runtime.settings().string(KIND, "chain");
-        return runtime.server().addService(new EchoService()).build();
+        return runtime.server().addUndeclaredService(new EchoService()).build();
       });
       case "bare", "bare-virtual-threads" -> {
         NettyServerBuilder builder = NettyServerBuilder.forPort(port()).addService(new EchoService());

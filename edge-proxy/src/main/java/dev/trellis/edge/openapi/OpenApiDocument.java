@@ -20,6 +20,8 @@ import dev.trellis.edge.EdgeApi;
 import dev.trellis.edge.route.HttpRules;
 import dev.trellis.edge.route.PathTemplate;
 import dev.trellis.edge.route.Route;
+import dev.trellis.proto.AccessDeclaration;
+import dev.trellis.proto.MethodAccessTable;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -27,6 +29,7 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -34,9 +37,15 @@ import java.util.Set;
  * path per template, an operation per route, parameters for path variables and (where the rule leaves fields to the
  * query) query parameters, the request body as the rule says, and a schema per message in the proto3 JSON mapping.
  * The .proto comments are the descriptions; field_behavior REQUIRED makes a field required, OUTPUT_ONLY readOnly,
- * INPUT_ONLY writeOnly; {@code deprecated = true} is deprecated.
+ * INPUT_ONLY writeOnly; {@code deprecated = true} is deprecated. Who may call an operation is its method's
+ * {@code (trellis.access.v1.access)} declaration, the one the services enforce and the mesh's policies are made of:
+ * an {@value #ACCESS_EXTENSION} object per operation ({@code roles}, {@code ownerOnly}, {@code ownerField},
+ * {@code services}) and a sentence at the end of its description; a method that declares nothing (a contract that
+ * is not Trellis's) has neither.
  */
 public final class OpenApiDocument {
+  /** The operation's extension that says who may call it, from the method's access declaration. */
+  public static final String ACCESS_EXTENSION = "x-trellis-access";
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final String STATUS = "google.rpc.Status";
   private static final int MAX_QUERY_DEPTH = 4;
@@ -101,9 +110,14 @@ public final class OpenApiDocument {
     op.putArray("tags").add(method.getService().getFullName());
     String comment = api.comments().of(method);
     op.put("summary", comment.isEmpty() ? method.getName() : comment.split("\n", 2)[0]);
+    Optional<AccessDeclaration> access = MethodAccessTable.declarationOf(method);
+    String whoMayCall = access.map(d -> "\n\nWho may call: " + whoMayCall(d) + ".").orElse("");
     if (!comment.isEmpty()) {
-      op.put("description", comment + "\n\ngRPC: " + route.grpcMethodName());
+      op.put("description", comment + "\n\ngRPC: " + route.grpcMethodName() + whoMayCall);
+    } else if (!whoMayCall.isEmpty()) {
+      op.put("description", "gRPC: " + route.grpcMethodName() + whoMayCall);
     }
+    access.ifPresent(d -> op.set(ACCESS_EXTENSION, accessObject(d)));
     if (method.getOptions().getDeprecated()) {
       op.put("deprecated", true);
     }
@@ -148,6 +162,34 @@ public final class OpenApiDocument {
         + "its code (400 INVALID_ARGUMENT, 401, 403, 404, 409, 429 with Retry-After, 503, 504, ...).");
     error.putObject("content").putObject("application/json").set("schema", ref(typeOf(STATUS)));
     return op;
+  }
+
+  /** The declaration as the extension carries it. */
+  private static ObjectNode accessObject(AccessDeclaration declaration) {
+    ObjectNode access = NODES.objectNode();
+    declaration.roles().forEach(access.putArray("roles")::add);
+    access.put("ownerOnly", declaration.ownerOnly());
+    declaration.ownerField().ifPresent(field -> access.put("ownerField", field));
+    declaration.services().forEach(access.putArray("services")::add);
+    return access;
+  }
+
+  /** The declaration in words: "role user (owning `id`) or admin; service order-service". */
+  private static String whoMayCall(AccessDeclaration declaration) {
+    List<String> parts = new ArrayList<>();
+    if (!declaration.roles().isEmpty()) {
+      parts.add("end users with role " + String.join(" or ", declaration.roles())
+          + (declaration.ownerOnly() ? " (a non-admin must own " + ownedThing(declaration) + ")" : ""));
+    }
+    if (!declaration.services().isEmpty()) {
+      parts.add("the service" + (declaration.services().size() > 1 ? "s " : " ")
+          + String.join(", ", declaration.services()));
+    }
+    return String.join("; ", parts);
+  }
+
+  private static String ownedThing(AccessDeclaration declaration) {
+    return declaration.ownerField().map(field -> "the user in `" + field + "`").orElse("what it touches");
   }
 
   private ObjectNode requestBody(Route route) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.trellis.edge.EdgeApi;
 import dev.trellis.edge.route.Route;
+import dev.trellis.proto.AccessDeclaration;
+import dev.trellis.proto.MethodAccessTable;
 import dev.trellis.proto.TrellisDescriptors;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
@@ -15,6 +17,8 @@ import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The OpenAPI document of the real contracts, read back by swagger-parser (a real OpenAPI 3 parser). */
@@ -91,5 +95,34 @@ class OpenApiDocumentTest {
         "unitPriceCents");
     assertThat(doc.getPaths().get("/v1/orders/{id}:cancel").getPost()).isNotNull();
     assertThat(doc.getPaths().keySet()).allMatch(p -> !p.toLowerCase(Locale.ROOT).contains("track"));
+  }
+
+  @Test
+  void everyOperationSaysWhoMayCallItAsItsMethodDeclares() {
+    OpenAPI doc = PARSED.getOpenAPI();
+    MethodAccessTable table = MethodAccessTable.load();
+    for (Route route : API.routes().routes()) {
+      Operation op = doc.getPaths().get(route.template().openApiPath()).readOperationsMap()
+          .get(PathItem.HttpMethod.valueOf(route.httpMethod()));
+      AccessDeclaration declared = table.find(MethodAccessTable.fullMethodName(route.method())).orElseThrow();
+      assertThat(op.getExtensions()).as(route.toString()).containsKey(OpenApiDocument.ACCESS_EXTENSION);
+      Map<?, ?> access = (Map<?, ?>) op.getExtensions().get(OpenApiDocument.ACCESS_EXTENSION);
+      assertThat(access.get("roles")).as(route.toString()).isEqualTo(declared.roles());
+      assertThat(access.get("services")).as(route.toString()).isEqualTo(declared.services());
+      assertThat(access.get("ownerOnly")).as(route.toString()).isEqualTo(declared.ownerOnly());
+      assertThat(Optional.ofNullable((String) access.get("ownerField"))).as(route.toString())
+          .isEqualTo(declared.ownerField());
+    }
+  }
+
+  @Test
+  void anOperationsDescriptionEndsWithWhoMayCallIt() {
+    OpenAPI doc = PARSED.getOpenAPI();
+    assertThat(doc.getPaths().get("/v1/users/{id}").getGet().getDescription()).endsWith("\n\nWho may call: end users "
+        + "with role user or admin (a non-admin must own the user in `id`); the service order-service.");
+    assertThat(doc.getPaths().get("/v1/users").getGet().getDescription())
+        .endsWith("\n\nWho may call: end users with role admin.");
+    assertThat(doc.getPaths().get("/v1/orders/{id}").getGet().getDescription())
+        .endsWith("\n\nWho may call: end users with role user or admin (a non-admin must own what it touches).");
   }
 }

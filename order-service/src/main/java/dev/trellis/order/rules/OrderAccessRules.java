@@ -8,9 +8,11 @@ import dev.trellis.platform.error.PermissionDeniedException;
 import java.util.OptionalLong;
 
 /**
- * Who may do what with orders and stock. A user (JWT subject = its id) places, reads, lists, watches and cancels
- * its own orders; admins all orders. Users and admins read stock; only admins set it. Services may do nothing
- * here (no rule asks for it yet). The contract's access declarations say the same (OrderAccessDeclarationsTest).
+ * Whose orders a caller may act on, once the chain's access step has let it call the RPC at all (the roles and
+ * services each RPC's {@code (trellis.access.v1.access)} option declares in order_service.proto and
+ * inventory_service.proto; they are not repeated here). A user (JWT subject = its id) places, reads, lists, watches
+ * and cancels its own orders; admins all orders. Where the contract says owner_only, these rules say how
+ * (OrderAccessDeclarationsTest).
  *
  * <p>An order a non-admin may not see is PERMISSION_DENIED whether or not it exists (AIP-211), so order ids tell
  * nothing about other users' orders; only admins learn NOT_FOUND.
@@ -53,21 +55,6 @@ public final class OrderAccessRules {
   /** NOT_FOUND of an order, with its resource name. */
   public static NotFoundException notFound(long orderId) {
     return new NotFoundException(ORDER_RESOURCE, "orders/" + orderId);
-  }
-
-  /** Users and admins read stock (no service needs to, so none may: the contract declares the same). */
-  public static void checkGetStock(Principal caller) {
-    requireNonNull(caller, "caller");
-    if (!caller.isAdmin() && !caller.hasRole(Principal.USER)) {
-      throw deny("read stock");
-    }
-  }
-
-  public static void checkSetStock(Principal caller) {
-    requireNonNull(caller, "caller");
-    if (!caller.isAdmin()) {
-      throw deny("set stock");
-    }
   }
 
   private static void checkOwnOrAdmin(Principal caller, long userId, String action) {

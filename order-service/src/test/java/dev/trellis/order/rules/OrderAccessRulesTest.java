@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 class OrderAccessRulesTest {
   private static final Principal ADA = new Principal("7", Set.of(Principal.USER));
   private static final Principal ADMIN = new Principal("1", Set.of(Principal.ADMIN));
-  private static final Principal SERVICE = new Principal("reporting", Set.of(Principal.SERVICE));
   private static final OptionalLong ADAS = OptionalLong.of(7);
 
   @Test
@@ -39,16 +38,5 @@ class OrderAccessRulesTest {
     assertThatCode(() -> OrderAccessRules.checkOrder(ADMIN, 100, ADAS)).doesNotThrowAnyException();
     assertThatThrownBy(() -> OrderAccessRules.checkOrder(ADMIN, 102, OptionalLong.empty()))
         .isInstanceOf(NotFoundException.class).hasMessage("orders/102 not found");
-  }
-
-  @Test
-  void servicesMayDoNothingHereAndOnlyAdminsSetStock() {
-    assertThatThrownBy(() -> OrderAccessRules.checkCreate(SERVICE, 7)).isInstanceOf(PermissionDeniedException.class);
-    assertThatThrownBy(() -> OrderAccessRules.checkOrder(SERVICE, 100, ADAS))
-        .isInstanceOf(PermissionDeniedException.class);
-    assertThatThrownBy(() -> OrderAccessRules.checkGetStock(SERVICE)).isInstanceOf(PermissionDeniedException.class);
-    assertThatCode(() -> OrderAccessRules.checkGetStock(ADA)).doesNotThrowAnyException();
-    assertThatCode(() -> OrderAccessRules.checkSetStock(ADMIN)).doesNotThrowAnyException();
-    assertThatThrownBy(() -> OrderAccessRules.checkSetStock(ADA)).isInstanceOf(PermissionDeniedException.class);
   }
 }

@@ -32,7 +32,7 @@ class DeadlinePropagationTest {
   private final PlatformFixture front = PlatformFixture.start(grpc, server -> {
     ServiceChannels channels = new ServiceChannels(Telemetry.off(),
         Optional.of(TestTokens.bearer(back.tokens.service("front"))));
-    server.addService(new RelayService(grpc.register(channels.openInProcess(back.name))));
+    server.addUndeclaredService(new RelayService(grpc.register(channels.openInProcess(back.name))));
   });
 
   @Test

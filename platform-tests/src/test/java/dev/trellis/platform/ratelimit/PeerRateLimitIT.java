@@ -90,7 +90,7 @@ class PeerRateLimitIT {
         .auth(tokens.authConfig())
         .rateLimits(limits)
         .clock(clock)
-        .addService(new ScriptedService())
+        .addUndeclaredService(new ScriptedService())
         .build()
         .start());
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();

@@ -131,7 +131,7 @@ class GracefulShutdownIT {
     return grpc.register(TrellisServer.builder(ServerConfig.defaults().withPort(0).withShutdownGrace(grace))
         .auth(tokens.authConfig())
         .clock(clock)
-        .addService(ticker)
+        .addUndeclaredService(ticker)
         .build()
         .start());
   }

@@ -45,7 +45,7 @@ class ReflectionIT {
     server = grpc.register(TrellisServer.builder(ServerConfig.defaults().withPort(0))
         .auth(TestTokens.create(clock).authConfig())
         .clock(clock)
-        .addService(new ScriptedService())
+        .addUndeclaredService(new ScriptedService())
         .build()
         .start());
     channel = grpc.register(NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build());

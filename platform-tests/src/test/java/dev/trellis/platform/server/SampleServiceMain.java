@@ -14,7 +14,7 @@ public final class SampleServiceMain {
       runtime.settings().optional("TRELLIS_SAMPLE_START_FAILURE").ifPresent(reason -> {
         throw new IllegalStateException(reason);
       });
-      return runtime.server().addService(new ScriptedService()).build();
+      return runtime.server().addUndeclaredService(new ScriptedService()).build();
     });
   }
 }

@@ -59,7 +59,7 @@ class ClientStreamItemsTest {
   void aMalformedItemIsHandedToTheHandlerWithItsIndexAndTheStreamGoesOn() throws Exception {
     String name = grpc.uniqueName();
     grpc.register(TrellisServer.builder(ServerConfig.defaults()).inProcess(name).auth(tokens.authConfig())
-        .clock(clock).addService(new Tally()).build().start());
+        .clock(clock).addUndeclaredService(new Tally()).build().start());
     var channel = grpc.register(InProcessChannelBuilder.forName(name).build());
     byte[] a = SimpleRequest.newBuilder().setRequestMessage("a").build().toByteArray();
     byte[] c = SimpleRequest.newBuilder().setRequestMessage("c").build().toByteArray();

@@ -160,7 +160,7 @@ class TracingIT {
         .telemetry(telemetry)
         .auth(tokens.authConfig())
         .clock(clock)
-        .addService(service)
+        .addUndeclaredService(service)
         .build()
         .start());
     return name;

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * {@code CallContext.principal()}. The caller is proven by {@code authorization: Bearer <JWT>} ({@link JwtVerifier}) or, in mesh mode and without a
  * token, by the sidecar's client certificate ({@link MeshIdentity}). Health and both reflection services are
  * public; every other method needs a principal, else UNAUTHENTICATED with a reason that leaks neither the token
- * nor the key.
+ * nor the key. Whether that principal may call the method is the access step's to say ({@link AccessInterceptor}).
  */
 public final class AuthInterceptor implements ServerInterceptor {
   public static final Metadata.Key<String> AUTHORIZATION =

@@ -55,7 +55,8 @@ public final class StatusMapper {
   public static StatusRuntimeException toStatusException(ApiException e) {
     requireNonNull(e, "e");
     Status.Builder status = Status.newBuilder().setCode(code(e).getNumber()).setMessage(e.getMessage());
-    ErrorInfo.Builder info = ErrorInfo.newBuilder().setReason(e.reason()).setDomain(DOMAIN);
+    ErrorInfo.Builder info = ErrorInfo.newBuilder().setReason(e.reason()).setDomain(DOMAIN)
+        .putAllMetadata(e.metadata());
     switch (e) {
       case InvalidArgumentException invalid -> {
         List<FieldViolation> violations = invalid.violations();

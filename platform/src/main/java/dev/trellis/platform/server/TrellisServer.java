@@ -2,9 +2,11 @@ package dev.trellis.platform.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.auth.AccessInterceptor;
 import dev.trellis.platform.auth.AuthConfig;
 import dev.trellis.platform.auth.AuthInterceptor;
 import dev.trellis.platform.client.ServiceChannels;
+import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.context.CallRecordWriter;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.logging.AccessLogInterceptor;
@@ -44,8 +46,12 @@ import org.slf4j.LoggerFactory;
  * The gRPC server every Trellis service runs: Netty with keepalive and a message size limit, handlers on virtual
  * threads, server reflection (v1 and v1alpha, so every grpcurl works), grpc.health.v1, and the interceptor chain,
  * outermost first: tracing, request id, access log, calls in flight, per-address rate limit, auth, per-principal rate
- * limit, errors. The order is fixed here, in {@link Builder#chain}, for every server alike (services, tests,
- * benchmarks): nothing checks it at run time because nothing can change it.
+ * limit, access (who may call the method, as its .proto declares), errors. The order is fixed here, in
+ * {@link Builder#chain}, for every server alike (services, tests, benchmarks): nothing checks it at run time because
+ * nothing can change it.
+ *
+ * <p>Every method a server serves declares who may call it, in its .proto ({@code (trellis.access.v1.access)});
+ * {@link Builder#build()} refuses a service with a method that does not, naming it ({@link AccessInterceptor}).
  *
  * <p>The server owns the call records ({@link CallRecordWriter}): it opens one per call and hands the auth step the
  * only way to set a call's principal; everything else reads them through {@code CallContext}.
@@ -236,6 +242,7 @@ public final class TrellisServer extends Server {
   public static final class Builder {
     private final ServerConfig config;
     private final List<ServerServiceDefinition> services = new ArrayList<>();
+    private final List<ServerServiceDefinition> undeclaredServices = new ArrayList<>();
     private final List<Consumer<ServerBuilder<?>>> customizers = new ArrayList<>();
     private Telemetry telemetry = Telemetry.off();
     private AuthConfig auth;
@@ -248,12 +255,29 @@ public final class TrellisServer extends Server {
       this.config = requireNonNull(config, "config");
     }
 
+    /** Adds a service whose every method declares who may call it, in its .proto; {@link #build()} checks. */
     public Builder addService(BindableService service) {
       return addService(requireNonNull(service, "service").bindService());
     }
 
+    /** Adds a service whose every method declares who may call it, in its .proto; {@link #build()} checks. */
     public Builder addService(ServerServiceDefinition service) {
       services.add(requireNonNull(service, "service"));
+      return this;
+    }
+
+    /**
+     * Adds a service whose contract is not Trellis's and cannot declare access (grpc-testing's services, which
+     * tests and benchmarks serve): any caller with a verified identity may call each of its methods. A Trellis
+     * contract (package {@code trellis.}), or one that declares access, is refused by {@link #build()}.
+     */
+    public Builder addUndeclaredService(BindableService service) {
+      return addUndeclaredService(requireNonNull(service, "service").bindService());
+    }
+
+    /** {@link #addUndeclaredService(BindableService)} for a service definition. */
+    public Builder addUndeclaredService(ServerServiceDefinition service) {
+      undeclaredServices.add(requireNonNull(service, "service"));
       return this;
     }
 
@@ -302,11 +326,20 @@ public final class TrellisServer extends Server {
       return this;
     }
 
+    /**
+     * @throws IllegalStateException without auth configuration, and when a method of a service added with
+     *     {@link #addService} does not declare who may call it (the message names each such method)
+     */
     @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and grpc_cli speak only that
     public TrellisServer build() {
       if (auth == null) {
         throw new IllegalStateException("auth configuration is required: call auth(AuthConfig)");
       }
+      // Decided once, here: who may call each method. A service with an undeclared method stops the build.
+      AccessInterceptor access = AccessInterceptor.forServices(services, undeclaredServices,
+          CallContext::currentPrincipal);
+      List<ServerServiceDefinition> all = new ArrayList<>(services);
+      all.addAll(undeclaredServices);
       ServerBuilder<?> builder = inProcessName != null ? InProcessServerBuilder.forName(inProcessName) : netty();
       // Handlers block on JDBC: a virtual thread per callback lets many calls wait on the database without a
       // pool to size, and grpc-java still runs the callbacks of one call in order. Named, because logs show the
@@ -323,23 +356,23 @@ public final class TrellisServer extends Server {
       builder.addService(RequestParsing.wrap(health.getHealthService().bindService()));
       builder.addService(RequestParsing.wrap(ProtoReflectionServiceV1.newInstance().bindService()));
       builder.addService(RequestParsing.wrap(ProtoReflectionService.newInstance().bindService()));
-      services.forEach(service -> builder.addService(RequestParsing.wrap(service)));
+      all.forEach(service -> builder.addService(RequestParsing.wrap(service)));
       // Opens each call's record (request id; trace ids and the principal later) in the call's Context, before any
       // interceptor.
       builder.addStreamTracerFactory(RECORDS.opener());
       InFlightCalls inFlight = new InFlightCalls(RECORDS::control);
       // grpc runs the interceptor added last first: add them innermost first.
-      List<ServerInterceptor> chain = chain(inFlight);
+      List<ServerInterceptor> chain = chain(inFlight, access);
       for (int i = chain.size() - 1; i >= 0; i--) {
         builder.intercept(chain.get(i));
       }
       customizers.forEach(customizer -> customizer.accept(builder));
-      List<String> names = services.stream().map(s -> s.getServiceDescriptor().getName()).toList();
+      List<String> names = all.stream().map(s -> s.getServiceDescriptor().getName()).toList();
       return new TrellisServer(builder.build(), health, inFlight, config.shutdownGrace(), names);
     }
 
     /** The interceptors, outermost first. */
-    private List<ServerInterceptor> chain(InFlightCalls inFlight) {
+    private List<ServerInterceptor> chain(InFlightCalls inFlight, AccessInterceptor access) {
       List<ServerInterceptor> chain = new ArrayList<>();
       telemetry.serverInterceptor().ifPresent(chain::add);
       chain.add(RECORDS.requestIds());
@@ -348,6 +381,8 @@ public final class TrellisServer extends Server {
       chain.add(new PeerRateLimitInterceptor(rateLimits, clock));
       chain.add(new AuthInterceptor(auth, clock, RECORDS::authenticated));
       chain.add(new PrincipalRateLimitInterceptor(rateLimits, clock));
+      // After the limit, so refused calls spend the caller's budget too; before the handler and its error step.
+      chain.add(access);
       chain.add(new ErrorInterceptor());
       return chain;
     }

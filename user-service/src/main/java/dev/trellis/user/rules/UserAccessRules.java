@@ -9,13 +9,16 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Who may do what with users. Admins may do everything. A user (JWT subject = its id) may read and change itself
- * and follow its own updates, but not its roles. A service may read users (order-service checks the buyer).
- * Everything else is PERMISSION_DENIED.
+ * Which users a caller may act on, once the chain's access step has let it call the RPC at all (the roles and
+ * services each RPC's {@code (trellis.access.v1.access)} option declares in user_service.proto; they are not
+ * repeated here). Admins may act on every user; a user (JWT subject = its id) only on itself, and never on its own
+ * roles; ownership does not bind a service the contract admits (order-service reading the buyer), which is no end
+ * user. Everything else is PERMISSION_DENIED.
  */
 public final class UserAccessRules {
   private UserAccessRules() {}
 
+  /** Whether the caller may read user {@code userId}: its own record, or any as an admin or an admitted service. */
   public static void checkGet(Principal caller, long userId) {
     requireNonNull(caller, "caller");
     if (caller.isAdmin() || caller.isService() || caller.isUser(userId)) {
@@ -63,22 +66,6 @@ public final class UserAccessRules {
     return !caller.isAdmin() && changes.email().filter(email -> !email.equalsIgnoreCase(currentEmail)).isPresent();
   }
 
-  public static void checkCreate(Principal caller) {
-    requireAdmin(caller, "create users");
-  }
-
-  public static void checkDelete(Principal caller) {
-    requireAdmin(caller, "delete users");
-  }
-
-  public static void checkList(Principal caller) {
-    requireAdmin(caller, "list users");
-  }
-
-  public static void checkImport(Principal caller) {
-    requireAdmin(caller, "import users");
-  }
-
   /** Empty ids means every user, which only admins may follow. */
   public static void checkSubscribe(Principal caller, Collection<Long> userIds) {
     requireNonNull(caller, "caller");
@@ -93,13 +80,6 @@ public final class UserAccessRules {
       if (!caller.isUser(id)) {
         throw deny("follow other users");
       }
-    }
-  }
-
-  private static void requireAdmin(Principal caller, String action) {
-    requireNonNull(caller, "caller");
-    if (!caller.isAdmin()) {
-      throw deny(action);
     }
   }
 
