@@ -16,6 +16,9 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,15 +30,16 @@ import java.util.function.LongFunction;
  * half-closed at once; TrackOrders adds and removes orders as its client says.
  *
  * <p>No change is missed and none is shown twice or out of order: an order is followed (the feed subscribed)
- * before its current state is read, and a change whose version is not newer than what was sent for that order is
- * skipped. After the client half-closes, the stream ends once every followed order is CANCELLED or REJECTED.
+ * before its current state is read; a change that arrives while that read runs is held back and sent after the
+ * state read, and a change whose version is not newer than what was sent for that order is skipped. After the
+ * client half-closes, the stream ends once every followed order is CANCELLED or REJECTED.
  *
  * <p>Messages are sent while the client is ready; up to the buffer's capacity waits meanwhile, and a client that
  * falls further behind gets RESOURCE_EXHAUSTED. Sends happen on the feed's poller thread, in onReady and in the
  * request callbacks: one lock keeps them apart, since a ServerCall is not thread-safe.
  */
 final class OrderEventStream {
-  /** Blocks every change of an order while its first state is read and its access checked. */
+  /** The mark of an order whose first state is being read (and its access checked): its changes are held back. */
   private static final long UNREAD = Long.MAX_VALUE;
 
   private final ServerCallStreamObserver<dev.trellis.order.v1.OrderEvent> call;
@@ -45,7 +49,11 @@ final class OrderEventStream {
   private final Map<Long, Long> followed = new ConcurrentHashMap<>();
   /** Followed orders whose last sent state is terminal. */
   private final Map<Long, Boolean> ended = new ConcurrentHashMap<>();
-  private final Queue<StoredOrder> firstStates = new ArrayDeque<>();
+  /** States read and changes held back, sent before the feed's next events. */
+  private final Queue<StoredOrder> unsent = new ArrayDeque<>();
+  /** Changes that arrived while an order's first state was read, by order: sent after that state, if newer. */
+  private final Map<Long, List<StoredOrder>> heldBack = new HashMap<>();
+  private int heldBackCount;
   private Subscription<OrderEvent> subscription;
   private boolean halfClosed;
   private boolean done;
@@ -128,18 +136,22 @@ final class OrderEventStream {
       }
       current = readAllowed.apply(orderId);
     } catch (ApiException e) {
-      followed.remove(orderId);
-      fail(e);
+      synchronized (this) {
+        followed.remove(orderId);
+        dropHeldBack(orderId);
+        failLocked(e);
+      }
       return;
     }
     synchronized (this) {
-      if (firstStates.size() >= capacity) {
+      if (unsent.size() >= capacity) {
         failLocked(new ResourceExhaustedException("more than " + capacity + " orders wait to be sent; read faster",
             Duration.ofSeconds(1)));
         return;
       }
       followed.put(orderId, 0L);
-      firstStates.add(current);
+      unsent.add(current);
+      unsent.addAll(dropHeldBack(orderId)); // in feed order; drain skips those not newer than the state read
     }
     drain();
   }
@@ -147,7 +159,17 @@ final class OrderEventStream {
   private synchronized void unfollow(long orderId) {
     followed.remove(orderId);
     ended.remove(orderId);
+    dropHeldBack(orderId);
     finishIfDone();
+  }
+
+  private List<StoredOrder> dropHeldBack(long orderId) {
+    List<StoredOrder> changes = heldBack.remove(orderId);
+    if (changes == null) {
+      return List.of();
+    }
+    heldBackCount -= changes.size();
+    return changes;
   }
 
   private synchronized void halfClose() {
@@ -170,7 +192,7 @@ final class OrderEventStream {
       return;
     }
     while (call.isReady()) {
-      StoredOrder next = firstStates.poll();
+      StoredOrder next = unsent.poll();
       if (next == null) {
         OrderEvent event = subscription.poll();
         if (event == null) {
@@ -179,6 +201,16 @@ final class OrderEventStream {
         next = event.order();
       }
       Long sent = followed.get(next.id());
+      if (sent != null && sent == UNREAD) {
+        if (heldBackCount >= capacity) {
+          failLocked(new ResourceExhaustedException("more than " + capacity
+              + " changes arrived while orders were read; watch again", Duration.ofSeconds(1)));
+          return;
+        }
+        heldBack.computeIfAbsent(next.id(), id -> new ArrayList<>()).add(next);
+        heldBackCount++;
+        continue; // its first state is being read: this change may be newer than what the read sees
+      }
       if (sent == null || next.version() <= sent) {
         continue; // no longer followed, or not newer than what the client has
       }
@@ -193,7 +225,7 @@ final class OrderEventStream {
 
   /** Ends the stream once the client half-closed and every followed order has ended. */
   private void finishIfDone() {
-    if (done || !halfClosed || !firstStates.isEmpty()) {
+    if (done || !halfClosed || !unsent.isEmpty()) {
       return;
     }
     for (Long orderId : followed.keySet()) {
