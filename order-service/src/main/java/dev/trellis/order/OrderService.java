@@ -18,16 +18,13 @@ import dev.trellis.order.store.OrderStore;
 import dev.trellis.order.store.SagaJournal;
 import dev.trellis.order.store.jooq.tables.records.OrderEventsRecord;
 import dev.trellis.platform.config.Settings;
-import dev.trellis.platform.data.ShardPoolSettings;
-import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.platform.events.OutboxFeed;
 import dev.trellis.platform.events.OutboxTable;
+import dev.trellis.platform.server.ServiceDatabase;
 import dev.trellis.platform.server.ServiceRuntime;
 import dev.trellis.platform.server.TrellisServer;
 import dev.trellis.platform.server.TrellisService;
-import dev.trellis.platform.telemetry.ShardPoolGauges;
 import io.grpc.ManagedChannel;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -35,9 +32,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,13 +74,10 @@ public final class OrderService implements TrellisService {
     OrderServiceSettings own = OrderServiceSettings.fromSettings(settings);
     SagaSettings sagaSettings = SagaSettings.fromSettings(settings);
     SimulatorSettings simulators = SimulatorSettings.fromSettings(settings);
-    ShardTopology topology = ShardTopology.fromSettings(settings);
-    PageTokenCodec pageTokens = PageTokenCodec.fromSettings(settings, clock, runtime.authConfig().devMode());
-    ShardPoolSettings pool = ShardPoolSettings.fromSettings(settings);
 
-    ShardedDatabase db = runtime.closeOnStop(OrderShards.open(settings, topology, pool));
-    runtime.closeOnStop(ShardPoolGauges.register(runtime.telemetry().openTelemetry(), db));
-    OrderStore orders = new OrderStore(db, pageTokens);
+    ServiceDatabase database = ServiceDatabase.open(runtime, OrderShards.KIND, OrderShards.MIGRATIONS);
+    ShardedDatabase db = database.shards();
+    OrderStore orders = new OrderStore(db, database.pageTokens());
     IdempotencyKeys keys = new IdempotencyKeys(db, clock);
     InventoryStore inventory = new InventoryStore(db, clock);
     if (own.demoData()) {
@@ -94,8 +85,7 @@ public final class OrderService implements TrellisService {
     }
     SagaJournal journal = new SagaJournal(db, clock, replicaName(), sagaSettings.lease());
     OutboxTable<OrderEventsRecord, OrderEvent> eventTable = OrderEventReader.of(db);
-    OutboxFeed<OrderEvent> events = runtime.closeOnStop(
-        OutboxFeed.start(eventTable, own.eventsPollInterval(), "order-events"));
+    OutboxFeed<OrderEvent> events = database.feed(eventTable, own.eventsPollInterval(), "order-events");
     ManagedChannel userService = runtime.channels().open(own.userServiceTarget());
     runtime.closeOnStop(userService::shutdownNow);
 
@@ -109,9 +99,8 @@ public final class OrderService implements TrellisService {
         .tracer(runtime.telemetry().openTelemetry().getTracer("dev.trellis.order"))
         .settings(sagaSettings)
         .start());
-    ScheduledExecutorService purge = runtime.closeOnStop(
-        Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("order-purge").factory()));
-    purge.scheduleWithFixedDelay(() -> purge(eventTable, keys, own, clock), 1, 10, TimeUnit.MINUTES);
+    database.purgePeriodically("order events", own.eventRetention(), eventTable::purgeOlderThan);
+    database.purgePeriodically("idempotency keys", own.idempotencyRetention(), keys::purgeOlderThan);
 
     TrellisServer server = runtime.server()
         .addService(new OrderGrpcService(orders, sagas.placement(), sagas.cancellation(), events,
@@ -132,17 +121,5 @@ public final class OrderService implements TrellisService {
       host = "unknown-host";
     }
     return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
-
-  private static void purge(OutboxTable<?, ?> events, IdempotencyKeys keys, OrderServiceSettings own, Clock clock) {
-    try {
-      int purgedEvents = events.purgeOlderThan(own.eventRetention(), clock.instant());
-      int purgedKeys = keys.purgeOlderThan(own.idempotencyRetention(), clock.instant());
-      if (purgedEvents + purgedKeys > 0) {
-        log.info("purged {} order events and {} idempotency keys", purgedEvents, purgedKeys);
-      }
-    } catch (RuntimeException e) {
-      log.warn("purging order events and idempotency keys failed; next try in 10 minutes: {}", e.toString());
-    }
   }
 }

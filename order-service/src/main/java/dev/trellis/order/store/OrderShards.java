@@ -1,12 +1,9 @@
 package dev.trellis.order.store;
 
-import dev.trellis.platform.config.Settings;
-import dev.trellis.platform.data.ShardMigrator;
-import dev.trellis.platform.data.ShardPoolSettings;
-import dev.trellis.platform.data.ShardTopology;
-import dev.trellis.platform.data.ShardedDatabase;
-
-/** Opens the orders' sharded database: migrates (or checks) every shard, then opens the pools. */
+/**
+ * Where the orders' sharded database comes from: its migrations and names (the service opens it through the
+ * platform's ServiceDatabase).
+ */
 public final class OrderShards {
   /**
    * order-service's Flyway scripts: a folder of its own under db/migration, so that services sharing one JVM (the
@@ -15,12 +12,8 @@ public final class OrderShards {
   public static final String MIGRATIONS = "classpath:db/migration/orders";
   /** The database name on embedded shards. */
   public static final String DATABASE = "orders";
+  /** What an order shard is called in messages ("an order shard"). */
+  public static final String KIND = "order";
 
   private OrderShards() {}
-
-  /** Migrates or checks the shards as the settings say (see {@link ShardMigrator#atStart}), then opens. */
-  public static ShardedDatabase open(Settings settings, ShardTopology topology, ShardPoolSettings pool) {
-    ShardMigrator.atStart(settings, topology, MIGRATIONS);
-    return ShardedDatabase.builder(topology).kind("order").pool(pool).build();
-  }
 }

@@ -1,12 +1,14 @@
 package dev.trellis.user.store;
 
-import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.ShardMigrator;
 import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
 
-/** Opens the users' sharded database: migrates every shard, then opens the pools. */
+/**
+ * Where the users' sharded database comes from: its migrations and names (the service opens it through the
+ * platform's ServiceDatabase).
+ */
 public final class UserShards {
   /**
    * The user-service's Flyway scripts. A folder of its own under db/migration, so that services sharing one JVM
@@ -15,22 +17,14 @@ public final class UserShards {
   public static final String MIGRATIONS = "classpath:db/migration/users";
   /** The database name on embedded shards. */
   public static final String DATABASE = "users";
+  /** What a user shard is called in messages ("a user shard"). */
+  public static final String KIND = "user";
 
   private UserShards() {}
 
-  /** Migrates (platform and user scripts) and opens; UNAVAILABLE messages say "a user shard". */
+  /** Migrates (platform and user scripts) and opens, outside a service (the bench); messages say "a user shard". */
   public static ShardedDatabase open(ShardTopology topology, ShardPoolSettings pool) {
     ShardMigrator.migrate(topology, MIGRATIONS);
-    return openMigrated(topology, pool);
-  }
-
-  /** Migrates or checks the shards as the settings say (see {@link ShardMigrator#atStart}), then opens. */
-  public static ShardedDatabase open(Settings settings, ShardTopology topology, ShardPoolSettings pool) {
-    ShardMigrator.atStart(settings, topology, MIGRATIONS);
-    return openMigrated(topology, pool);
-  }
-
-  private static ShardedDatabase openMigrated(ShardTopology topology, ShardPoolSettings pool) {
-    return ShardedDatabase.builder(topology).kind("user").pool(pool).build();
+    return ShardedDatabase.builder(topology).kind(KIND).pool(pool).build();
   }
 }
