@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -27,8 +26,7 @@ import java.util.function.Consumer;
 public final class JavaGrpcLoad implements Load {
   private final LoadInfo info;
   private final List<ManagedChannel> channels;
-  private final List<GrpcCall> calls;
-  private final int[] weightedPick;
+  private final WeightedPick<GrpcCall> calls;
   private final LoadModel model;
   private final Metadata headers;
   private final Optional<Duration> deadline;
@@ -38,12 +36,11 @@ public final class JavaGrpcLoad implements Load {
       Metadata headers, Optional<Duration> deadline, int clientMessages) {
     this.info = info;
     this.channels = channels;
-    this.calls = calls;
+    this.calls = WeightedPick.of(calls, GrpcCall::weight);
     this.model = model;
     this.headers = headers;
     this.deadline = deadline;
     this.clientMessages = clientMessages;
-    this.weightedPick = weightedPick(calls.stream().mapToInt(GrpcCall::weight).toArray());
   }
 
   /**
@@ -73,8 +70,7 @@ public final class JavaGrpcLoad implements Load {
     Metadata headers = new Metadata();
     token.ifPresent(t -> headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
         "Bearer " + t));
-    String work = String.join(" + ", calls.stream().map(c -> (calls.size() > 1 ? c.weight() + "*" : "")
-        + c.label()).toList());
+    String work = WeightedPick.describe(calls, GrpcCall::weight, GrpcCall::label);
     List<String> notes = new ArrayList<>();
     notes.add("gRPC-Java client in the bench's JVM: Netty, direct executor, request bytes prepared at start,"
         + " responses not parsed");
@@ -100,8 +96,7 @@ public final class JavaGrpcLoad implements Load {
 
   /** One call on the slot's channel, of the mix's method picked by weight. */
   private void call(int slot, CallLoop.Completion done) {
-    GrpcCall call = weightedPick.length == 1 ? calls.get(0)
-        : calls.get(weightedPick[ThreadLocalRandom.current().nextInt(weightedPick.length)]);
+    GrpcCall call = calls.next();
     CallOptions options = deadline.map(d -> CallOptions.DEFAULT.withDeadlineAfter(d.toNanos(),
         TimeUnit.NANOSECONDS)).orElse(CallOptions.DEFAULT);
     // Started from the root Context: a call started in the previous call's callback would hang its Context below
@@ -130,18 +125,6 @@ public final class JavaGrpcLoad implements Load {
       }
       clientCall.halfClose();
     });
-  }
-
-  /** Index {@code i} repeated {@code weights[i]} times: a uniform pick from it honours the weights. */
-  static int[] weightedPick(int[] weights) {
-    int[] pick = new int[java.util.Arrays.stream(weights).sum()];
-    int at = 0;
-    for (int i = 0; i < weights.length; i++) {
-      for (int w = 0; w < weights[i]; w++) {
-        pick[at++] = i;
-      }
-    }
-    return pick;
   }
 
   @Override

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
@@ -44,8 +43,7 @@ public final class JavaHttpLoad implements Load {
 
   private final LoadInfo info;
   private final URI base;
-  private final List<HttpCall> calls;
-  private final int[] weightedPick;
+  private final WeightedPick<HttpCall> calls;
   private final ValuePools pools;
   private final LoadModel model;
   private final Optional<String> token;
@@ -56,8 +54,7 @@ public final class JavaHttpLoad implements Load {
       Optional<String> token) {
     this.info = info;
     this.base = base;
-    this.calls = calls;
-    this.weightedPick = JavaGrpcLoad.weightedPick(calls.stream().mapToInt(HttpCall::weight).toArray());
+    this.calls = WeightedPick.of(calls, HttpCall::weight);
     this.pools = pools;
     this.model = model;
     this.token = token;
@@ -77,8 +74,7 @@ public final class JavaHttpLoad implements Load {
       c.path().checkAgainst(pools);
       c.body().checkAgainst(pools);
     });
-    String work = String.join(" + ", calls.stream().map(c -> (calls.size() > 1 ? c.weight() + "*" : "")
-        + c.label()).toList());
+    String work = WeightedPick.describe(calls, HttpCall::weight, HttpCall::label);
     LoadInfo info = new LoadInfo(name, "java-http", base.toString(), work, model.describe(), "", List.of(
         "JDK HttpClient (HTTP/1.1) in the bench's JVM; connections open as the calls in flight need them,"
             + " so --connections does not apply; NDJSON responses count a message per line"));
@@ -97,8 +93,7 @@ public final class JavaHttpLoad implements Load {
   }
 
   private void send(int slot, CallLoop.Completion done) {
-    HttpCall call = weightedPick.length == 1 ? calls.get(0)
-        : calls.get(weightedPick[ThreadLocalRandom.current().nextInt(weightedPick.length)]);
+    HttpCall call = calls.next();
     String body = call.body().render(pools);
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(call.path().render(pools)))
         .method(call.method(), body.isEmpty() ? HttpRequest.BodyPublishers.noBody()

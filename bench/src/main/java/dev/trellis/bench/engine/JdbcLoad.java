@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
@@ -24,7 +23,7 @@ public final class JdbcLoad implements Load {
   private final LoadInfo info;
   private final HikariDataSource pool;
   private final String sql;
-  private final List<Object> values;
+  private final WeightedPick<Object> values;
   private final LoadModel model;
   private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -32,7 +31,7 @@ public final class JdbcLoad implements Load {
     this.info = info;
     this.pool = pool;
     this.sql = sql;
-    this.values = values;
+    this.values = WeightedPick.uniform(values);
     this.model = model;
   }
 
@@ -78,7 +77,7 @@ public final class JdbcLoad implements Load {
   private void call(int slot, CallLoop.Completion done) {
     threads.execute(() -> {
       try {
-        read(values.get(ThreadLocalRandom.current().nextInt(values.size())));
+        read(values.next());
         done.complete("OK", true, 1);
       } catch (Exception e) {
         done.complete(e.getClass().getSimpleName(), false, 0);
