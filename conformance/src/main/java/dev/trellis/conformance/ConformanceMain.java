@@ -12,12 +12,13 @@ import java.util.List;
 public final class ConformanceMain {
   static final String USAGE = """
       usage: ./trellis conformance [--user-target HOST:PORT] [--order-target HOST:PORT] [--edge URL]
-                                   [--token T | --dev [--state-dir .trellis]] [--tls]
+                                   [--token T | --dev [--state-dir .trellis]] [--tls [--tls-ca CA.pem]]
                                    [--grpc-max-message-bytes N]
         runs the gRPC interop cases mapped onto Trellis's RPCs (and the REST cases through the edge when --edge is
         given) against any deployment; defaults: the local mesh (127.0.0.1:50051, 127.0.0.1:50052) with an admin
         token minted from its dev key (--dev). --token takes an admin token of the deployment. The run creates
-        users and SKUs named cf-<run id>. --grpc-max-message-bytes is the servers' TRELLIS_GRPC_MAX_MESSAGE_BYTES
+        users and SKUs named cf-<run id>. --tls speaks TLS to the gRPC targets, trusting the JVM's authorities or
+        those in --tls-ca (PEM). --grpc-max-message-bytes is the servers' TRELLIS_GRPC_MAX_MESSAGE_BYTES
         (50 MiB by default): very_large_request sends a little more. Exit 0: all passed; 1: a case failed.""";
 
   private ConformanceMain() {}

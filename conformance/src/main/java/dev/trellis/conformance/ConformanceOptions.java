@@ -8,8 +8,13 @@ import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.config.StateDirectory;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -25,17 +30,20 @@ import java.util.Set;
  * @param edge the edge's base URL; the REST cases run only when it is given
  * @param token an admin token of the deployment
  * @param tls whether the gRPC targets speak TLS (plaintext otherwise, as the local mesh and a mesh-internal caller)
+ * @param tlsCa PEM certificates of the authorities to trust for the TLS targets instead of the JVM's (a private CA,
+ *     as grpcurl's -cacert); only with {@code tls}
  * @param maxMessageBytes the servers' largest accepted request (TRELLIS_GRPC_MAX_MESSAGE_BYTES): very_large_request
  *     sends a little more
  */
 public record ConformanceOptions(String userTarget, String orderTarget, Optional<URI> edge, String token, boolean tls,
-    int maxMessageBytes) {
+    Optional<Path> tlsCa, int maxMessageBytes) {
   public static final String USER_TARGET = "TRELLIS_USER_TARGET";
   public static final String ORDER_TARGET = "TRELLIS_ORDER_TARGET";
   public static final String EDGE = "TRELLIS_EDGE";
   public static final String TOKEN = "TRELLIS_TOKEN";
   public static final String DEV = "TRELLIS_DEV";
   public static final String TLS = "TRELLIS_TLS";
+  public static final String TLS_CA = "TRELLIS_TLS_CA";
   public static final String MAX_MESSAGE_BYTES = "TRELLIS_GRPC_MAX_MESSAGE_BYTES";
   /** The servers' default limit (platform ServerConfig). */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
@@ -46,11 +54,13 @@ public record ConformanceOptions(String userTarget, String orderTarget, Optional
     requireNonNull(orderTarget, "orderTarget");
     requireNonNull(edge, "edge");
     requireNonNull(token, "token");
+    requireNonNull(tlsCa, "tlsCa");
   }
 
   /**
    * Reads the flags ({@code --user-target}, {@code --order-target}, {@code --edge}, {@code --token} or
-   * {@code --dev} with {@code --state-dir}, {@code --tls}, {@code --grpc-max-message-bytes}); a wrong value is a
+   * {@code --dev} with {@code --state-dir}, {@code --tls} and {@code --tls-ca}, {@code --grpc-max-message-bytes}); a
+   * wrong value is a
    * {@link ConfigException} naming it.
    */
   public static ConformanceOptions fromSettings(Settings settings) {
@@ -65,7 +75,13 @@ public record ConformanceOptions(String userTarget, String orderTarget, Optional
     StateDirectory state = StateDirectory.fromSettings(settings);
     String token = given.orElseGet(() -> devToken(state));
     int max = settings.integer(MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES, 1024, Integer.MAX_VALUE - 1024 * 1024);
-    return new ConformanceOptions(user, order, edge, token, settings.bool(TLS, false), max);
+    boolean tls = settings.bool(TLS, false);
+    Optional<Path> tlsCa = settings.optional(TLS_CA).filter(ca -> !ca.isBlank()).map(Path::of);
+    if (tlsCa.isPresent() && !tls) {
+      throw new ConfigException(TLS_CA + " (--tls-ca) names the authorities of TLS targets: give --tls as well");
+    }
+    tlsCa.ifPresent(ConformanceOptions::checkCertificates);
+    return new ConformanceOptions(user, order, edge, token, tls, tlsCa, max);
   }
 
   private static String target(Settings settings, String name, String defaultValue) {
@@ -75,6 +91,18 @@ public record ConformanceOptions(String userTarget, String orderTarget, Optional
       throw new ConfigException(name + " must be HOST:PORT, got '" + value + "'");
     }
     return value;
+  }
+
+  /** Refuses a file that is not PEM certificates now, not as a failed handshake in every case. */
+  private static void checkCertificates(Path pem) {
+    try (InputStream in = Files.newInputStream(pem)) {
+      if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+        throw new CertificateException("no certificate in it");
+      }
+    } catch (IOException | CertificateException e) {
+      throw new ConfigException(TLS_CA + " (--tls-ca) must be a readable file of PEM certificates, got '" + pem
+          + "' (" + e.getMessage() + ")");
+    }
   }
 
   private static URI edgeUrl(String raw) {

@@ -8,10 +8,15 @@ import dev.trellis.platform.client.BearerToken;
 import dev.trellis.platform.client.BytesMarshaller;
 import dev.trellis.user.v1.UserServiceGrpc;
 import io.grpc.CallOptions;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -31,14 +36,30 @@ final class MeshClients implements AutoCloseable {
 
   MeshClients(ConformanceOptions options) {
     requireNonNull(options, "options");
-    this.user = channel(options.userTarget(), options.tls());
-    this.order = channel(options.orderTarget(), options.tls());
+    ChannelCredentials credentials = credentials(options);
+    this.user = channel(options.userTarget(), credentials);
+    this.order = channel(options.orderTarget(), credentials);
     this.admin = new BearerToken(options.token());
   }
 
-  private static ManagedChannel channel(String target, boolean tls) {
-    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(MAX_INBOUND_BYTES);
-    return (tls ? builder.useTransportSecurity() : builder.usePlaintext()).build();
+  /** Plaintext, or TLS trusting the JVM's authorities or those of {@code --tls-ca}. */
+  private static ChannelCredentials credentials(ConformanceOptions options) {
+    if (!options.tls()) {
+      return InsecureChannelCredentials.create();
+    }
+    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
+    if (options.tlsCa().isPresent()) {
+      try {
+        tls.trustManager(options.tlsCa().get().toFile());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // checked readable when the options were read
+      }
+    }
+    return tls.build();
+  }
+
+  private static ManagedChannel channel(String target, ChannelCredentials credentials) {
+    return NettyChannelBuilder.forTarget(target, credentials).maxInboundMessageSize(MAX_INBOUND_BYTES).build();
   }
 
   UserServiceGrpc.UserServiceBlockingStub users() {

@@ -9,6 +9,7 @@ import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.config.StateDirectory;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Base64;
@@ -27,7 +28,7 @@ class ConformanceOptionsTest {
         "--token", "abc", "--tls"));
 
     assertThat(options).isEqualTo(new ConformanceOptions("users.example:443", "orders.example:443",
-        Optional.of(URI.create("https://api.example")), "abc", true,
+        Optional.of(URI.create("https://api.example")), "abc", true, Optional.empty(),
         ConformanceOptions.DEFAULT_MAX_MESSAGE_BYTES));
   }
 
@@ -43,6 +44,21 @@ class ConformanceOptionsTest {
     assertThat(options.edge()).isEmpty();
     String claims = new String(Base64.getUrlDecoder().decode(options.token().split("\\.")[1]));
     assertThat(claims).contains("\"roles\":[\"admin\"]");
+  }
+
+  @Test
+  void aTlsCaNeedsTlsAndPemCertificates() throws Exception {
+    Path notPem = Files.writeString(state.resolve("ca.pem"), "not a certificate");
+    assertThatThrownBy(() -> ConformanceOptions.fromSettings(Settings.of(Map.of(), "--token", "t", "--tls-ca",
+        notPem.toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("TRELLIS_TLS_CA (--tls-ca)")
+        .hasMessageContaining("give --tls as well");
+    assertThatThrownBy(() -> ConformanceOptions.fromSettings(Settings.of(Map.of(), "--token", "t", "--tls",
+        "--tls-ca", notPem.toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("must be a readable file of PEM certificates");
+    assertThatThrownBy(() -> ConformanceOptions.fromSettings(Settings.of(Map.of(), "--token", "t", "--tls",
+        "--tls-ca", state.resolve("missing.pem").toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("must be a readable file of PEM certificates");
   }
 
   @Test

@@ -18,7 +18,9 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -111,6 +113,37 @@ class ConformanceIT {
         "rest_server_streaming", "rest_unknown_path", "rest_method_not_allowed");
     assertThat(results.stream().filter(r -> r.name().startsWith("cancel_after")))
         .allSatisfy(r -> assertThat(r.note()).contains("0 user-service connections in use"));
+  }
+
+  /**
+   * {@code --tls}: the same gRPC cases through TLS fronts on both services (as an ingress terminates TLS for a
+   * deployment), the fronts' certificate trusted by {@code --tls-ca}.
+   */
+  @Test
+  void everyGrpcCasePassesOverTlsTrustingTheGivenAuthority() throws Exception {
+    try (TlsTerminator users = TlsTerminator.start(state, userPort);
+        TlsTerminator orders = TlsTerminator.start(state, orderPort)) {
+      Settings flags = Settings.of(Map.of(), "--user-target", users.target(), "--order-target", orders.target(),
+          "--tls", "--tls-ca", users.caPem().toString(), "--dev", "--state-dir", state.toString(),
+          "--grpc-max-message-bytes", Integer.toString(MAX_MESSAGE_BYTES));
+      // One authority for both fronts: the user front's certificate, and the order front's appended to it.
+      Files.writeString(users.caPem(), Files.readString(orders.caPem()), StandardOpenOption.APPEND);
+      ConformanceOptions options = ConformanceOptions.fromSettings(flags);
+      flags.rejectUnknownFlags();
+      ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+      List<CaseResult> results = Conformance.against(options).run(new PrintStream(printed, true,
+          StandardCharsets.UTF_8));
+
+      String lines = printed.toString(StandardCharsets.UTF_8);
+      System.out.print(lines);
+      assertThat(results).as(lines).allSatisfy(r -> assertThat(r.passed()).as(r.name() + ": " + r.note()).isTrue());
+      assertThat(results).extracting(CaseResult::name).contains("empty_unary", "large_unary", "client_streaming",
+          "server_streaming", "ping_pong", "cancel_after_begin", "very_large_request", "health", "reflection_v1")
+          .noneMatch(name -> name.startsWith("rest_"));
+      assertThat(users.handshakes()).as("TLS handshakes at the user-service front").isPositive();
+      assertThat(orders.handshakes()).as("TLS handshakes at the order-service front").isPositive();
+    }
   }
 
   /** Waits for two metric exports after now, and for the last one to show no connection of user-service in use. */
