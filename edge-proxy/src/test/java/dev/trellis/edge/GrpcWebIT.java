@@ -8,6 +8,7 @@ import dev.trellis.edgetest.v1.CountRequest;
 import dev.trellis.edgetest.v1.FailRequest;
 import dev.trellis.edgetest.v1.GetBookRequest;
 import java.io.ByteArrayOutputStream;
+import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,6 +20,8 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * gRPC-Web on the edge's port, byte for byte as the protocol has it (the npm client test in tests/node drives it
@@ -118,6 +121,22 @@ class GrpcWebIT {
     byte[] request = frame(CountReply.newBuilder().setN(1).build().toByteArray());
     try (Response r = call("Collect", request, "application/grpc-web+proto")) {
       assertThat(parse(r.body().bytes()).trailers()).contains("grpc-status:0");
+    }
+  }
+
+  /** Metadata the edge cannot pass on is the caller's mistake: INVALID_ARGUMENT naming the header, not a reset. */
+  @ParameterizedTest
+  @CsvSource({"x-trace-bin, not*base64", "x-bad!name, value"})
+  void aHeaderThatIsNotValidMetadataIsInvalidArgument(String name, String value) throws Exception {
+    byte[] request = frame(GetBookRequest.newBuilder().setName("n").build().toByteArray());
+    try (Response r = LIBRARY.edge.http1.newCall(LIBRARY.edge.request("/trellis.edgetest.v1.LibraryService/GetBook",
+        "x-grpc-web", "1", name, value).post(RequestBody.create(request,
+            MediaType.get("application/grpc-web+proto"))).build()).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+      Frames frames = parse(r.body().bytes());
+      assertThat(frames.messages()).isEmpty();
+      assertThat(frames.trailers()).contains("grpc-status:3\r\n");
+      assertThat(URLDecoder.decode(frames.trailers(), StandardCharsets.UTF_8)).contains("header " + name);
     }
   }
 }

@@ -106,6 +106,14 @@ final class GrpcWebExchange extends Exchange {
           new Metadata());
       return;
     }
+    Metadata metadata;
+    try {
+      metadata = MetadataHeaders.forGrpcWeb(request.headers(), record.requestId(), edge.forwardedFor(request, peer),
+          !edge.observability().tracing());
+    } catch (IllegalArgumentException e) {
+      respondStatus(Status.INVALID_ARGUMENT.withDescription(e.getMessage()), new Metadata());
+      return;
+    }
     long cap = edge.settings().streamDeadline().toNanos();
     OptionalLong timeout = MetadataHeaders.grpcTimeoutNanos(request.headers().get("grpc-timeout"));
     long deadline = timeout.isPresent() ? Math.min(cap, timeout.getAsLong())
@@ -116,8 +124,7 @@ final class GrpcWebExchange extends Exchange {
       call = channel.newCall(edge.upstreams().raw(method), options);
     }
     upstream = call;
-    call.start(new Listener(), MetadataHeaders.forGrpcWeb(request.headers(), record.requestId(),
-        edge.forwardedFor(request, peer), !edge.observability().tracing()));
+    call.start(new Listener(), metadata);
     call.request(1);
     for (byte[] message : messages) {
       call.sendMessage(message);

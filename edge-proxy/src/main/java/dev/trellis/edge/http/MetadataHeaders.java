@@ -49,7 +49,12 @@ final class MetadataHeaders {
     return metadata;
   }
 
-  /** The metadata of a gRPC-Web call: its custom headers, binary ones decoded from base64. */
+  /**
+   * The metadata of a gRPC-Web call: its custom headers, binary ones decoded from base64.
+   *
+   * @throws IllegalArgumentException naming a header that cannot be metadata: a name outside gRPC's alphabet, or a
+   *     {@code -bin} value that is not base64
+   */
   static Metadata forGrpcWeb(HttpHeaders headers, String requestId, String forwardedFor, boolean passTraceContext) {
     Metadata metadata = new Metadata();
     for (var header : headers) {
@@ -58,11 +63,17 @@ final class MetadataHeaders {
           || name.startsWith("access-control-") || isTraceContext(name) && !passTraceContext) {
         continue;
       }
-      if (name.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
-        metadata.put(Metadata.Key.of(name, Metadata.BINARY_BYTE_MARSHALLER),
-            Base64.getDecoder().decode(header.getValue().trim()));
-      } else {
-        metadata.put(ascii(name), header.getValue());
+      boolean binary = name.endsWith(Metadata.BINARY_HEADER_SUFFIX);
+      try {
+        if (binary) {
+          metadata.put(Metadata.Key.of(name, Metadata.BINARY_BYTE_MARSHALLER),
+              Base64.getDecoder().decode(header.getValue().trim()));
+        } else {
+          metadata.put(ascii(name), header.getValue());
+        }
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("header " + name + " cannot be gRPC metadata: " + (binary
+            ? "a -bin value must be base64" : "a name holds lowercase letters, digits, '-', '_' and '.' only"));
       }
     }
     metadata.put(REQUEST_ID, requestId);
