@@ -6,9 +6,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.trellis.testing.LogCapture;
 import java.util.Map;
+import okhttp3.MediaType;
+import okhttp3.Request;
+import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Headers both ways: what passes to the service as metadata (and what does not), the forwarded address, the request
@@ -39,6 +44,24 @@ class HeadersIT {
       assertThat(r.header("x-test-header")).isEqualTo("from-headers");
       assertThat(r.header("x-test-trailer")).as("a unary response carries trailers as headers")
           .isEqualTo("from-trailers");
+    }
+  }
+
+  /**
+   * A metadata value is printable ASCII: a header that is not (UTF-8 bytes, a tab) is refused by name. Passed on, each
+   * byte beyond ASCII became '?', so two different idempotency keys ("\u00fc1", "\u00e41") met as one.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"\u00fc1", "\u00e41", "a\tb"})
+  void aMetadataHeaderThatIsNotPrintableAsciiIsRefusedNotMangled(String key) throws Exception {
+    Request.Builder request = LIBRARY.edge.request("/v1/inspect:run")
+        .post(RequestBody.create("{}", MediaType.get("application/json")));
+    request.headers(request.build().headers().newBuilder().addUnsafeNonAscii("Idempotency-Key", key).build());
+    try (Response r = LIBRARY.edge.http1.newCall(request.build()).execute()) {
+      assertThat(r.code()).isEqualTo(400);
+      JsonNode error = json(r);
+      assertThat(error.get("code").asInt()).isEqualTo(3);
+      assertThat(error.get("message").asText()).contains("idempotency-key").contains("printable ASCII");
     }
   }
 

@@ -35,7 +35,11 @@ final class MetadataHeaders {
 
   private MetadataHeaders() {}
 
-  /** The metadata of a REST call: the headers the services read, the request id and the forwarded address. */
+  /**
+   * The metadata of a REST call: the headers the services read, the request id and the forwarded address.
+   *
+   * @throws IllegalArgumentException naming a header whose value is not printable ASCII
+   */
   static Metadata forRest(HttpHeaders headers, String requestId, String forwardedFor, boolean passTraceContext) {
     Metadata metadata = new Metadata();
     copy(headers, "authorization", metadata, AUTHORIZATION);
@@ -64,12 +68,15 @@ final class MetadataHeaders {
         continue;
       }
       boolean binary = name.endsWith(Metadata.BINARY_HEADER_SUFFIX);
+      if (!binary) {
+        printableAscii(name, header.getValue());
+      }
       try {
         if (binary) {
           metadata.put(Metadata.Key.of(name, Metadata.BINARY_BYTE_MARSHALLER),
               Base64.getDecoder().decode(header.getValue().trim()));
         } else {
-          metadata.put(ascii(name), header.getValue());
+          metadata.put(ascii(name), printableAscii(name, header.getValue()));
         }
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("header " + name + " cannot be gRPC metadata: " + (binary
@@ -144,8 +151,23 @@ final class MetadataHeaders {
 
   private static void copy(HttpHeaders headers, String name, Metadata metadata, Metadata.Key<String> key) {
     for (String value : headers.getAll(name)) {
-      metadata.put(key, value);
+      metadata.put(key, printableAscii(name, value));
     }
+  }
+
+  /**
+   * A metadata value as gRPC has it: printable ASCII and spaces. Anything else is refused rather than passed on,
+   * where each character beyond ASCII would become '?' and two different idempotency keys could meet as one.
+   */
+  private static String printableAscii(String name, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c > 0x7E) {
+        throw new IllegalArgumentException("header " + name + " must be printable ASCII to travel as gRPC metadata"
+            + " (character " + (i + 1) + " is not)");
+      }
+    }
+    return value;
   }
 
   private static Metadata.Key<String> ascii(String name) {

@@ -52,7 +52,8 @@ final class RestExchange extends Exchange {
   private final Route route;
   private final Map<String, String> bindings;
   private final Map<String, List<String>> query;
-  private final InetAddress peer;
+  /** The request's metadata, checked before anything is read or called. */
+  private final Metadata metadata;
   private ClientCall<DynamicMessage, DynamicMessage> call;
   private CompositeByteBuf body; // a unary body, gathered up to the limit
   private JsonSequenceSplitter stream; // a client stream's body, cut into messages
@@ -68,7 +69,12 @@ final class RestExchange extends Exchange {
     this.route = route;
     this.bindings = bindings;
     this.query = query;
-    this.peer = peer;
+    try {
+      this.metadata = MetadataHeaders.forRest(request.headers(), record.requestId(), edge.forwardedFor(request, peer),
+          !edge.observability().tracing());
+    } catch (IllegalArgumentException e) {
+      throw EdgeError.invalidArgument("INVALID_HEADER", e.getMessage(), null); // answered before any call
+    }
   }
 
   @Override
@@ -191,8 +197,6 @@ final class RestExchange extends Exchange {
       call = channel.newCall(edge.upstreams().dynamic(route.method()), options);
     }
     upstream = call;
-    Metadata metadata = MetadataHeaders.forRest(request.headers(), record.requestId(),
-        edge.forwardedFor(request, peer), !edge.observability().tracing());
     call.start(new Listener(), metadata);
     call.request(1);
   }
