@@ -88,6 +88,22 @@ class MalformedRequestIT {
     assertLoggedOnceWithoutStackTrace(kind, outcome);
   }
 
+  /**
+   * A method that takes one request gets none (a raw client, or a gRPC-Web body without a frame through the edge):
+   * INVALID_ARGUMENT saying so. grpc-java alone answers INTERNAL "Half-closed without a request".
+   */
+  @ParameterizedTest
+  @EnumSource(value = CallKind.class, names = {"UNARY", "SERVER_STREAMING"})
+  void aSingleRequestMethodWithoutItsRequestIsInvalidArgument(CallKind kind) {
+    RawCall.Outcome none = send(kind, List.of());
+
+    assertThat(none.status().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(none.status().getDescription()).isEqualTo("request: is missing: this method takes one message");
+    assertThat(detail(none.status(), none.trailers(), BadRequest.class).getFieldViolations(0).getField())
+        .isEqualTo("request");
+    assertLoggedOnceWithoutStackTrace(kind, none);
+  }
+
   @Test
   void garbageToThePlatformsOwnServicesIsInvalidArgumentToo() {
     byte[] garbage = HexFormat.of().parseHex("ffffffff");

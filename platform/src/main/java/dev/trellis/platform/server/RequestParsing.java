@@ -80,7 +80,7 @@ final class RequestParsing {
           Context.current().detach(previous);
         }
       }
-      return new UnwrappingListener<>(listener, unwrapped, items);
+      return new UnwrappingListener<>(listener, unwrapped, items, !streamsIn);
     });
   }
 
@@ -156,18 +156,24 @@ final class RequestParsing {
 
   /**
    * Hands the handler parsed messages. A malformed one goes to the handler's {@link MalformedItems} when it asked;
-   * otherwise the call ends with INVALID_ARGUMENT and the handler hears onCancel, as if the client had gone.
+   * otherwise the call ends with INVALID_ARGUMENT and the handler hears onCancel, as if the client had gone. So does
+   * a method that takes one request when the client half-closes without sending it (grpc-java would close it
+   * INTERNAL "Half-closed without a request"; a gRPC-Web body without a frame does that through the edge).
    */
   private static final class UnwrappingListener<ReqT> extends ServerCall.Listener<Inbound<ReqT>> {
     private final ServerCall.Listener<ReqT> delegate;
     private final UnwrappedCall<ReqT, ?> call;
     private final MalformedItems items;
+    private final boolean oneRequest;
+    private boolean received;
     private boolean ended;
 
-    UnwrappingListener(ServerCall.Listener<ReqT> delegate, UnwrappedCall<ReqT, ?> call, MalformedItems items) {
+    UnwrappingListener(ServerCall.Listener<ReqT> delegate, UnwrappedCall<ReqT, ?> call, MalformedItems items,
+        boolean oneRequest) {
       this.delegate = delegate;
       this.call = call;
       this.items = items;
+      this.oneRequest = oneRequest;
     }
 
     @Override
@@ -175,24 +181,34 @@ final class RequestParsing {
       if (ended) {
         return;
       }
+      received = true;
       switch (message) {
         case Inbound.Parsed<ReqT> parsed -> delegate.onMessage(parsed.message());
         case Inbound.Malformed<ReqT> malformed -> {
           if (items != null && items.deliver(malformed.violation())) {
             return;
           }
-          ended = true;
-          call.endMalformed(new InvalidArgumentException(List.of(malformed.violation())));
-          delegate.onCancel();
+          end(new InvalidArgumentException(List.of(malformed.violation())));
         }
       }
     }
 
     @Override
     public void onHalfClose() {
-      if (!ended) {
-        delegate.onHalfClose();
+      if (ended) {
+        return;
       }
+      if (oneRequest && !received) {
+        end(InvalidArgumentException.of("request", "is missing: this method takes one message"));
+        return;
+      }
+      delegate.onHalfClose();
+    }
+
+    private void end(InvalidArgumentException e) {
+      ended = true;
+      call.endMalformed(e);
+      delegate.onCancel();
     }
 
     @Override
