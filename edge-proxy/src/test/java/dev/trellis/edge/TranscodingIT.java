@@ -125,6 +125,26 @@ class TranscodingIT {
     }
   }
 
+  /**
+   * JSON may escape half a surrogate pair, which is no Unicode text: refused naming the field. Passed on, protobuf
+   * sends '?' for it, so "\\ud800" and "\\udc00" (two request ids, say) would reach the service as the same text.
+   */
+  @Test
+  void aStringWithAnUnpairedSurrogateIsRefusedNamingTheField() throws Exception {
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run", "{\"note\":\"a\\ud800b\"}")) {
+      assertThat(r.code()).isEqualTo(400);
+      JsonNode status = json(r);
+      assertThat(status.get("code").asInt()).isEqualTo(3);
+      assertThat(status.get("message").asText()).isEqualTo("note: is not valid Unicode (half a surrogate pair at"
+          + " character 2)");
+      assertThat(status.toString()).contains("\"field\":\"note\"");
+    }
+    try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run", "{\"note\":\"\\ud83d\\ude00\"}")) {
+      assertThat(r.code()).as("a whole pair is an emoji").isEqualTo(200);
+      assertThat(json(r).get("note").asText()).isEqualTo("\ud83d\ude00");
+    }
+  }
+
   @Test
   void bodyStarTakesProtoAndJsonNamesAndRefusesQueryParameters() throws Exception {
     try (Response r = LIBRARY.edge.send("POST", "/v1/inspect:run", "{\"note\":\"hi\"}")) {

@@ -56,14 +56,59 @@ public final class RequestBinder {
       FieldDescriptor leaf = path.get(path.size() - 1);
       set(request, path, 0, FieldValues.parse(leaf, binding.getValue(), binding.getKey(), json));
     }
-    return request.build();
+    DynamicMessage built = request.build();
+    checkUnicode(built, "");
+    return built;
   }
 
   /** One message of a client stream (an element of the JSON array or NDJSON body). */
   public DynamicMessage parseMessage(Descriptor type, String element) {
     DynamicMessage.Builder message = DynamicMessage.newBuilder(type);
     merge(element, message);
-    return message.build();
+    DynamicMessage built = message.build();
+    checkUnicode(built, "");
+    return built;
+  }
+
+  /**
+   * Refuses a string field holding half a surrogate pair (JSON's {@code \\ud800} escape allows it): that is no
+   * Unicode text, and protobuf would send '?' in its place, silently changing what the caller sent.
+   */
+  private static void checkUnicode(Message message, String prefix) {
+    for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
+      FieldDescriptor descriptor = field.getKey();
+      if (descriptor.getJavaType() != FieldDescriptor.JavaType.STRING
+          && descriptor.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
+        continue;
+      }
+      String name = prefix + descriptor.getName();
+      List<?> values = descriptor.isRepeated() ? (List<?>) field.getValue() : List.of(field.getValue());
+      for (int i = 0; i < values.size(); i++) {
+        String at = descriptor.isRepeated() ? name + "[" + i + "]" : name;
+        if (values.get(i) instanceof Message nested) {
+          checkUnicode(nested, at + ".");
+        } else if (values.get(i) instanceof String text) {
+          int bad = unpairedSurrogate(text);
+          if (bad >= 0) {
+            throw EdgeError.invalidArgument("INVALID_VALUE", at + ": is not valid Unicode (half a surrogate pair at"
+                + " character " + (bad + 1) + ")", at);
+          }
+        }
+      }
+    }
+  }
+
+  /** The index of the first surrogate without its other half, or -1. */
+  private static int unpairedSurrogate(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private void mergeBody(Route route, String body, DynamicMessage.Builder request) {
