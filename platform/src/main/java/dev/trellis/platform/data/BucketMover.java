@@ -56,6 +56,20 @@ public final class BucketMover {
   }
 
   /**
+   * The tables a move carries, parents first: every table of the service's schema whose bucket fence covers INSERT,
+   * UPDATE and DELETE (the trigger declares it once, in the service's migration; see {@link BucketedTable}).
+   */
+  public List<String> movedTables() {
+    return BucketedTable.of(shards.get(0)).stream().filter(BucketedTable::movable).map(BucketedTable::table)
+        .toList();
+  }
+
+  /** The append-only outboxes (fenced on INSERT alone): their rows stay on the shard that wrote them. */
+  public List<String> outboxTables() {
+    return BucketedTable.of(shards.get(0)).stream().filter(t -> !t.movable()).map(BucketedTable::table).toList();
+  }
+
+  /**
    * Moves {@code bucket} to shard {@code to}, or finishes the move of it that a stopped mover left; a no-op when the
    * directory names {@code to} already and nothing is left to finish.
    *
