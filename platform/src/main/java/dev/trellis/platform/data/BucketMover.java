@@ -23,6 +23,9 @@ import org.jooq.impl.DSL;
  *   <li>cut over: lock the bucket's ownership row on the source FOR UPDATE (the fence makes every write to the
  *       bucket take that row, so this waits for the writes in flight and holds off new ones; writes to other buckets
  *       never wait), copy the bucket again (the catch-up), and give up the ownership;
+ *   <li>hand the bucket's outbox over: record on the target where the source's outbox ended, so that feeds deliver
+ *       the bucket's events written on the target only after those written on the source
+ *       ({@code trellis_bucket_handoff}, read by {@code OutboxFeed});
  *   <li>publish the directory version that names the target, which grants it the bucket: the write pause ends;
  *   <li>after {@link Builder#deleteAfter} (replicas still routing by the old version read the source meanwhile,
  *       and find their rows there rather than a false NOT_FOUND; their writes are refused by the fence), delete the
@@ -102,11 +105,13 @@ public final class BucketMover {
       long[] cut = cutOver(source, target, tables, bucket, from);
       rows += cut[0];
       progress.accept(Step.CUT_OVER);
+      handOff(target, bucket, from, cut[2]);
       publish(bucket, to);
       pause = Duration.ofNanos(System.nanoTime() - cut[1]);
       journal(source, bucket, from, to, "CUT_OVER", rows, pause.toNanos() / 1000);
       progress.accept(Step.PUBLISHED);
     } else {
+      handOff(target, bucket, from, unfinished.get().outboxTxid());
       publish(bucket, to);
       progress.accept(Step.PUBLISHED);
     }
@@ -126,19 +131,36 @@ public final class BucketMover {
   /**
    * Under the ownership lock: the catch-up copy, then the source gives the bucket up.
    *
-   * @return rows copied, and System.nanoTime() when the lock was taken (the pause began)
+   * @return rows copied, System.nanoTime() when the lock was taken (the pause began), and the source's next
+   *     transaction id then: every outbox row of the bucket on the source is below it
    */
   private long[] cutOver(DSLContext source, DSLContext target, List<BucketedTable> tables, int bucket, int from) {
     return source.transactionResult(tx -> {
       Record owner = tx.dsl().fetchOptional("SELECT bucket FROM trellis_bucket_owner WHERE bucket = ? FOR UPDATE",
           bucket).orElseThrow(() -> new IllegalStateException("shard " + from + " does not own bucket " + bucket));
       long pausedAt = System.nanoTime();
+      // Every writer of the bucket has ended (they held the row KEY SHARE) and no other can begin: their
+      // transaction ids are all below the next one.
+      long outboxTxid = ((Number) tx.dsl().fetchValue(
+          "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).longValue();
       long rows = copy(tx.dsl(), target, tables, bucket);
       tx.dsl().execute("DELETE FROM trellis_bucket_owner WHERE bucket = ?", owner.get(0, Integer.class));
-      tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'CUT_OVER', updated_at = now() WHERE bucket = ?",
-          bucket);
-      return new long[] {rows, pausedAt};
+      tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'CUT_OVER', outbox_txid = ?, updated_at = now()"
+          + " WHERE bucket = ?", outboxTxid, bucket);
+      return new long[] {rows, pausedAt, outboxTxid};
     });
+  }
+
+  /**
+   * Tells the target's outbox feeds where the source's feed must have read before the bucket's events here follow
+   * (trellis_bucket_handoff), before the directory lets any be written here. A rerun writes it once.
+   */
+  private static void handOff(DSLContext target, int bucket, int from, Long outboxTxid) {
+    if (outboxTxid == null) {
+      return; // cut over by a mover older than the handoff: nothing to wait for
+    }
+    target.execute("INSERT INTO trellis_bucket_handoff (bucket, from_shard, source_txid) VALUES (?, ?, ?)"
+        + " ON CONFLICT DO NOTHING", bucket, from, outboxTxid);
   }
 
   /** Publishes the newest directory with the bucket on {@code to}, unless it names {@code to} already. */
@@ -196,13 +218,14 @@ public final class BucketMover {
     return children;
   }
 
-  private record Journal(int from, int to, String state) {}
+  private record Journal(int from, int to, String state, Long outboxTxid) {}
 
   private Optional<Journal> unfinished(int bucket) {
     for (int shard = 0; shard < shards.size(); shard++) {
-      Optional<Journal> found = shards.get(shard).fetchOptional("SELECT from_shard, to_shard, state FROM"
-          + " trellis_bucket_move WHERE bucket = ? AND state <> 'DONE'", bucket)
-          .map(r -> new Journal(r.get(0, Integer.class), r.get(1, Integer.class), r.get(2, String.class)));
+      Optional<Journal> found = shards.get(shard).fetchOptional("SELECT from_shard, to_shard, state, outbox_txid"
+          + " FROM trellis_bucket_move WHERE bucket = ? AND state <> 'DONE'", bucket)
+          .map(r -> new Journal(r.get(0, Integer.class), r.get(1, Integer.class), r.get(2, String.class),
+              r.get(3, Long.class)));
       if (found.isPresent()) {
         return found;
       }
