@@ -27,9 +27,9 @@ import org.jooq.impl.DSL;
  *       the bucket's events written on the target only after those written on the source
  *       ({@code trellis_bucket_handoff}, read by {@code OutboxFeed});
  *   <li>publish the directory version that names the target, which grants it the bucket: the write pause ends;
- *   <li>after {@link Builder#deleteAfter} (replicas still routing by the old version read the source meanwhile,
- *       and find their rows there rather than a false NOT_FOUND; their writes are refused by the fence), delete the
- *       source rows.
+ *   <li>after the source grace ({@link BucketMoveSettings}: replicas still routing by the old version read the
+ *       source meanwhile, and find their rows there rather than a false NOT_FOUND; their writes are refused by the
+ *       fence), delete the source rows.
  * </ol>
  *
  * <p>Each step is journaled on the source ({@code trellis_bucket_move}), so a mover stopped anywhere runs again from
@@ -246,7 +246,7 @@ public final class BucketMover {
   public static final class Builder {
     private final List<DSLContext> shards;
     private Consumer<Step> progress = step -> {};
-    private Duration deleteAfter = Duration.ofSeconds(5);
+    private Duration deleteAfter = BucketMoveSettings.defaults().sourceGrace();
 
     private Builder(List<DSLContext> shards) {
       this.shards = shards;
@@ -258,9 +258,15 @@ public final class BucketMover {
       return this;
     }
 
+    /** The source grace of {@code settings} ({@code TRELLIS_MOVE_SOURCE_GRACE}, tied to the replicas' poll). */
+    public Builder settings(BucketMoveSettings settings) {
+      return deleteAfter(requireNonNull(settings, "settings").sourceGrace());
+    }
+
     /**
-     * How long the source rows stay after the directory names the target: at least the replicas' directory poll
-     * ({@code TRELLIS_DIRECTORY_POLL}), so that none reads the source after they are gone. Default 5 s.
+     * How long the source rows stay after the directory names the target: more than twice the replicas' directory
+     * poll ({@code TRELLIS_DIRECTORY_POLL}), so that none reads the source after they are gone (see
+     * {@link BucketMoveSettings}). Default 6 s: three default polls. Tests take less.
      */
     public Builder deleteAfter(Duration deleteAfter) {
       this.deleteAfter = requireNonNull(deleteAfter, "deleteAfter");
