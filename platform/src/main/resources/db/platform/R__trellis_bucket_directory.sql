@@ -57,3 +57,16 @@ CREATE TABLE IF NOT EXISTS trellis_bucket_handoff (
   created_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (bucket, source_txid)
 );
+
+-- While a bucket move copies a bucket, its owner row says so, and the fence logs the bucket column's value of every
+-- row written in the bucket (one row per table and value): the cut-over then copies again only the rows with a
+-- logged value, so the write pause grows with what changed during the copy, not with the bucket's size. The mover
+-- sets the flag under the row's lock (in-flight writes of the bucket end first), and empties the log of the bucket
+-- in the cut-over.
+ALTER TABLE trellis_bucket_owner ADD COLUMN IF NOT EXISTS moving boolean NOT NULL DEFAULT false;
+CREATE TABLE IF NOT EXISTS trellis_bucket_change (
+  bucket     integer NOT NULL CHECK (bucket BETWEEN 0 AND 1023),
+  table_name text    NOT NULL,
+  value      text    NOT NULL,
+  PRIMARY KEY (bucket, table_name, value)
+);

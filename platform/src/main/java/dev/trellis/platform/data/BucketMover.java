@@ -6,7 +6,9 @@ import dev.trellis.platform.data.route.BucketDirectory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.jooq.DSLContext;
@@ -19,10 +21,12 @@ import org.jooq.impl.DSL;
  * Vitess's MoveTables does (copy, catch up, switch writes behind a fence):
  *
  * <ol>
+ *   <li>mark the bucket moving on the source, so that its fence logs the rows written in it from now on;
  *   <li>copy the bucket's rows of every movable {@link BucketedTable} to the target, writes going on;
  *   <li>cut over: lock the bucket's ownership row on the source FOR UPDATE (the fence makes every write to the
  *       bucket take that row, so this waits for the writes in flight and holds off new ones; writes to other buckets
- *       never wait), copy the bucket again (the catch-up), and give up the ownership;
+ *       never wait), copy again the rows written since the mark (the catch-up: the pause grows with what changed
+ *       during the copy, not with the bucket's size), and give up the ownership;
  *   <li>hand the bucket's outbox over: record on the target where the source's outbox ended, so that feeds deliver
  *       the bucket's events written on the target only after those written on the source
  *       ({@code trellis_bucket_handoff}, read by {@code OutboxFeed});
@@ -100,6 +104,7 @@ public final class BucketMover {
     Duration pause = Duration.ZERO;
     if (unfinished.isEmpty() || unfinished.get().state().equals("COPYING")) {
       journal(source, bucket, from, to, "COPYING", 0, null);
+      startLogging(source, bucket, from);
       rows += copy(source, target, tables, bucket);
       progress.accept(Step.COPIED);
       long[] cut = cutOver(source, target, tables, bucket, from);
@@ -129,6 +134,55 @@ public final class BucketMover {
   }
 
   /**
+   * From now on the fence logs what is written in the bucket on the source (trellis_bucket_change), for the
+   * catch-up. Set under the ownership row's lock, so every write of the bucket that did not see the flag has ended
+   * before the copy begins (a pause of the bucket's writes as long as the longest one in flight).
+   */
+  private static void startLogging(DSLContext source, int bucket, int from) {
+    source.transaction(tx -> {
+      tx.dsl().fetchOptional("SELECT bucket FROM trellis_bucket_owner WHERE bucket = ? FOR UPDATE", bucket)
+          .orElseThrow(() -> new IllegalStateException("shard " + from + " does not own bucket " + bucket));
+      tx.dsl().execute("UPDATE trellis_bucket_owner SET moving = true WHERE bucket = ?", bucket);
+    });
+  }
+
+  /**
+   * Copies again the rows of the bucket written since {@link #startLogging} (the logged values of each table's
+   * bucket column), replacing the target's, in one target transaction; then empties the log. Run under the lock.
+   */
+  private static long catchUp(DSLContext source, DSLContext target, List<BucketedTable> tables, int bucket) {
+    Map<String, List<String>> changed = new HashMap<>();
+    for (Record r : source.fetch("SELECT table_name, value FROM trellis_bucket_change WHERE bucket = ?", bucket)) {
+      changed.computeIfAbsent(r.get(0, String.class), t -> new ArrayList<>()).add(r.get(1, String.class));
+    }
+    List<BucketedTable> touched = tables.stream().filter(t -> changed.containsKey(t.table())).toList();
+    List<String> rows = new ArrayList<>();
+    for (BucketedTable table : touched) {
+      rows.add(source.fetchValue("SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]')::text FROM {0} t WHERE {1}",
+          DSL.table(table.name()), table.inBucket(bucket, changed.get(table.table()))).toString());
+    }
+    long copied = target.transactionResult(tx -> {
+      fenceOff(tx.dsl());
+      // Upserts parents first, then deletes children first what the source no longer has: a changed parent is
+      // never deleted under children that still reference it.
+      long upserted = 0;
+      for (int i = 0; i < touched.size(); i++) {
+        upserted += upsert(tx.dsl(), touched.get(i), rows.get(i));
+      }
+      for (int i = touched.size() - 1; i >= 0; i--) {
+        BucketedTable table = touched.get(i);
+        var key = DSL.list(table.primaryKey().stream().map(DSL::name).map(DSL::field).toList());
+        tx.dsl().execute("DELETE FROM {0} WHERE {1} AND ({2}) NOT IN (SELECT {2} FROM"
+            + " jsonb_populate_recordset(NULL::{0}, {3}::jsonb))", DSL.table(table.name()),
+            table.inBucket(bucket, changed.get(table.table())), key, DSL.val(rows.get(i)));
+      }
+      return upserted;
+    });
+    source.execute("DELETE FROM trellis_bucket_change WHERE bucket = ?", bucket);
+    return copied;
+  }
+
+  /**
    * Under the ownership lock: the catch-up copy, then the source gives the bucket up.
    *
    * @return rows copied, System.nanoTime() when the lock was taken (the pause began), and the source's next
@@ -143,7 +197,7 @@ public final class BucketMover {
       // transaction ids are all below the next one.
       long outboxTxid = ((Number) tx.dsl().fetchValue(
           "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).longValue();
-      long rows = copy(tx.dsl(), target, tables, bucket);
+      long rows = catchUp(tx.dsl(), target, tables, bucket);
       tx.dsl().execute("DELETE FROM trellis_bucket_owner WHERE bucket = ?", owner.get(0, Integer.class));
       tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'CUT_OVER', outbox_txid = ?, updated_at = now()"
           + " WHERE bucket = ?", outboxTxid, bucket);
@@ -188,14 +242,24 @@ public final class BucketMover {
       }
       long copied = 0;
       for (int i = 0; i < tables.size(); i++) {
-        BucketedTable table = tables.get(i);
-        var columns = DSL.list(table.columns().stream().map(DSL::name).map(DSL::field).toList());
-        copied += tx.dsl().execute(
-            "INSERT INTO {0} ({1}) SELECT {1} FROM jsonb_populate_recordset(NULL::{0}, {2}::jsonb)",
-            DSL.table(table.name()), columns, DSL.val(rows.get(i)));
+        copied += insert(tx.dsl(), tables.get(i), rows.get(i));
       }
       return copied;
     });
+  }
+
+  private static int upsert(DSLContext tx, BucketedTable table, String rows) {
+    var columns = DSL.list(table.columns().stream().map(DSL::name).map(DSL::field).toList());
+    var key = DSL.list(table.primaryKey().stream().map(DSL::name).map(DSL::field).toList());
+    var set = DSL.list(table.columns().stream().map(c -> DSL.sql("{0} = excluded.{0}", DSL.name(c))).toList());
+    return tx.execute("INSERT INTO {0} ({1}) SELECT {1} FROM jsonb_populate_recordset(NULL::{0}, {2}::jsonb)"
+        + " ON CONFLICT ({3}) DO UPDATE SET {4}", DSL.table(table.name()), columns, DSL.val(rows), key, set);
+  }
+
+  private static int insert(DSLContext tx, BucketedTable table, String rows) {
+    var columns = DSL.list(table.columns().stream().map(DSL::name).map(DSL::field).toList());
+    return tx.execute("INSERT INTO {0} ({1}) SELECT {1} FROM jsonb_populate_recordset(NULL::{0}, {2}::jsonb)",
+        DSL.table(table.name()), columns, DSL.val(rows));
   }
 
   private static void pause(Duration duration) {
