@@ -50,11 +50,14 @@ public final class BucketMover {
   private final List<DSLContext> shards;
   private final Consumer<Step> progress;
   private final Duration deleteAfter;
+  private final boolean wholeBucketCatchUp;
 
-  private BucketMover(List<DSLContext> shards, Consumer<Step> progress, Duration deleteAfter) {
+  private BucketMover(List<DSLContext> shards, Consumer<Step> progress, Duration deleteAfter,
+      boolean wholeBucketCatchUp) {
     this.shards = shards;
     this.progress = progress;
     this.deleteAfter = deleteAfter;
+    this.wholeBucketCatchUp = wholeBucketCatchUp;
   }
 
   public static Builder builder(ShardedDatabase db) {
@@ -197,7 +200,13 @@ public final class BucketMover {
       // transaction ids are all below the next one.
       long outboxTxid = ((Number) tx.dsl().fetchValue(
           "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).longValue();
-      long rows = catchUp(tx.dsl(), target, tables, bucket);
+      long rows;
+      if (wholeBucketCatchUp) {
+        rows = copy(tx.dsl(), target, tables, bucket);
+        tx.dsl().execute("DELETE FROM trellis_bucket_change WHERE bucket = ?", bucket);
+      } else {
+        rows = catchUp(tx.dsl(), target, tables, bucket);
+      }
       tx.dsl().execute("DELETE FROM trellis_bucket_owner WHERE bucket = ?", owner.get(0, Integer.class));
       tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'CUT_OVER', outbox_txid = ?, updated_at = now()"
           + " WHERE bucket = ?", outboxTxid, bucket);
@@ -311,6 +320,7 @@ public final class BucketMover {
     private final List<DSLContext> shards;
     private Consumer<Step> progress = step -> {};
     private Duration deleteAfter = BucketMoveSettings.defaults().sourceGrace();
+    private boolean wholeBucketCatchUp;
 
     private Builder(List<DSLContext> shards) {
       this.shards = shards;
@@ -340,8 +350,17 @@ public final class BucketMover {
       return this;
     }
 
+    /**
+     * Whether the cut-over copies the whole bucket again (as movers did before the change log) instead of the rows
+     * written during the copy: only to compare the two write pauses in one run (BucketMoveBenchmark).
+     */
+    public Builder wholeBucketCatchUp(boolean whole) {
+      this.wholeBucketCatchUp = whole;
+      return this;
+    }
+
     public BucketMover build() {
-      return new BucketMover(shards, progress, deleteAfter);
+      return new BucketMover(shards, progress, deleteAfter, wholeBucketCatchUp);
     }
   }
 }
