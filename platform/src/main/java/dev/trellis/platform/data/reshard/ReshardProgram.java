@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.BucketMoveSettings;
 import dev.trellis.platform.data.ShardMigrator;
 import dev.trellis.platform.data.ShardTopology;
 import java.io.PrintStream;
@@ -24,8 +25,6 @@ public final class ReshardProgram {
   public static final String SHARDS = "TRELLIS_RESHARD_SHARDS";
   /** Print the state instead of resharding (flag --reshard-status). */
   public static final String STATUS = "TRELLIS_RESHARD_STATUS";
-  /** How long a moved bucket's source rows stay: at least the services' TRELLIS_DIRECTORY_POLL. */
-  public static final String GRACE = "TRELLIS_RESHARD_GRACE";
   /** The database's name in the output; default: the last part of the first migration location. */
   public static final String DATABASE = "TRELLIS_RESHARD_DATABASE";
   /** bar, lines or auto (a bar on a terminal). */
@@ -80,7 +79,8 @@ public final class ReshardProgram {
     if (shards < 0) {
       throw new ConfigException(SHARDS + " is required: how many shards serve after the reshard");
     }
-    Duration grace = settings.duration(GRACE, Duration.ofSeconds(5));
+    // The source rows' grace: TRELLIS_MOVE_SOURCE_GRACE, more than two of the services' TRELLIS_DIRECTORY_POLL.
+    Duration grace = BucketMoveSettings.fromSettings(settings).sourceGrace();
     Display display = settings.choice(PROGRESS, Display.class, Display.AUTO);
     settings.rejectUnknownFlags();
     boolean bar = display == Display.BAR || (display == Display.AUTO && ProgressPrinter.isTerminal());

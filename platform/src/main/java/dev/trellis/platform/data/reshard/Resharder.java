@@ -2,6 +2,7 @@ package dev.trellis.platform.data.reshard;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.data.BucketMoveSettings;
 import dev.trellis.platform.data.BucketMover;
 import dev.trellis.platform.data.DirectoryStore;
 import dev.trellis.platform.data.Shard;
@@ -158,7 +159,7 @@ public final class Resharder {
     private final String[] locations;
     private String database = "data";
     private int shards;
-    private Duration grace = Duration.ofSeconds(5);
+    private Duration grace = BucketMoveSettings.defaults().sourceGrace();
     private Consumer<ReshardProgress> progress = p -> {};
     private Consumer<BucketMover.Step> steps = s -> {};
 
@@ -184,8 +185,8 @@ public final class Resharder {
     }
 
     /**
-     * How long a moved bucket's source rows stay ({@link BucketMover.Builder#deleteAfter}): at least the services'
-     * directory poll ({@code TRELLIS_DIRECTORY_POLL}). Default 5 s.
+     * How long a moved bucket's source rows stay ({@link BucketMover.Builder#deleteAfter}): more than two of the
+     * services' directory polls ({@link BucketMoveSettings}). Default 6 s.
      */
     public Builder grace(Duration grace) {
       this.grace = requireNonNull(grace, "grace");
