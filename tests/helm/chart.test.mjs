@@ -16,6 +16,7 @@ const VALUE_SETS = {
   '8 shards': ['eight-shards.yaml'],
   'existing secrets': ['existing-secrets.yaml'],
   'Java edge': ['java-edge.yaml'],
+  reshard: ['reshard.yaml'],
 };
 const GRPC_WORKLOADS = { 'user-service': 50051, 'order-service': 50052 };
 const values = yaml.load(fs.readFileSync(path.join(ROOT, 'helm/trellis/values.yaml'), 'utf8'));
@@ -114,6 +115,39 @@ for (const [name, files] of Object.entries(VALUE_SETS)) {
         assert.equal(envOf(migrate).TRELLIS_SHARD_URLS, env.TRELLIS_SHARD_URLS);
         assert.match(envOf(migrate).TRELLIS_MIGRATION_LOCATIONS, /^classpath:db\/migration\//);
       }
+    });
+
+    test('a reshard runs as a Job per service database, with the seed list, the new shards and the secrets', () => {
+      const jobs = all(docs, 'Job').filter((j) => j.metadata.name.includes('-reshard-'));
+      if (!files.includes('reshard.yaml')) {
+        assert.deepEqual(jobs, [], 'no reshard job unless reshard.enabled');
+        return;
+      }
+      assert.deepEqual(jobs.map((j) => j.metadata.name).sort(),
+        ['order-service-reshard-grow-6', 'user-service-reshard-grow-6']);
+      for (const workload of Object.keys(GRPC_WORKLOADS)) {
+        const service = of(docs, 'Deployment', workload).spec.template.spec.containers[0];
+        const job = of(docs, 'Job', `${workload}-reshard-grow-6`);
+        assert.equal(job.metadata.annotations?.['helm.sh/hook'], undefined, 'runs while the services serve');
+        const c = job.spec.template.spec.containers[0];
+        assert.ok(c.command.includes('dev.trellis.platform.data.reshard.ReshardProgram'));
+        assert.equal(c.image, service.image);
+        const env = envOf(c);
+        const database = workload === 'user-service' ? 'trellis_users' : 'trellis_orders';
+        assert.equal(env.TRELLIS_RESHARD_SHARDS, '6');
+        assert.equal(env.TRELLIS_RESHARD_PROGRESS, 'lines');
+        assert.equal(env.TRELLIS_SHARD_URLS, [0, 1, 2, 3, 4, 5]
+          .map((i) => `jdbc:postgresql://pg-${i}.db:5432/${database}`).join(','));
+        // The services keep the seed list: they find the new shards in the bucket directory.
+        assert.equal(envOf(service).TRELLIS_SHARD_URLS.split(',').length, 4);
+        assert.equal(env.TRELLIS_SHARD_PASSWORD_FILE, '/var/run/secrets/trellis/shards/password');
+        assert.deepEqual(c.env.find((e) => e.name === 'TRELLIS_SHARD_USER').valueFrom.secretKeyRef,
+          service.env.find((e) => e.name === 'TRELLIS_SHARD_USER').valueFrom.secretKeyRef);
+        assert.match(env.TRELLIS_MIGRATION_LOCATIONS, /^classpath:db\/migration\//);
+      }
+      const policy = of(docs, 'NetworkPolicy', 'trellis-reshard');
+      assert.deepEqual(policy.spec.podSelector.matchExpressions[0].values,
+        ['user-service-reshard', 'order-service-reshard']);
     });
 
     test('NetworkPolicies deny by default and open only the declared paths', () => {

@@ -39,3 +39,34 @@ CREATE TABLE IF NOT EXISTS trellis_bucket_move (
   write_pause_us bigint,
   updated_at     timestamptz NOT NULL DEFAULT now()
 );
+-- Where the source's outbox feed must have read to before the target's events of the bucket may follow
+-- (outbox_txid: the next transaction id when the cut-over held the bucket; every write of the bucket on the source
+-- is below it). Written at the cut-over; see trellis_bucket_handoff.
+ALTER TABLE trellis_bucket_move ADD COLUMN IF NOT EXISTS outbox_txid bigint;
+
+-- The buckets this shard took over (dev.trellis.platform.data.BucketMover), written before the directory names it,
+-- so before any of the bucket's events here: an outbox feed (dev.trellis.platform.events.OutboxFeed) holds this
+-- shard's events of the bucket written after the handoff (txid above this row's) until its reading of from_shard
+-- has passed source_txid, so a subscriber gets each entity's events in order across the move, as a Vitess VStream
+-- waits for the source streams' journal event before it follows the target. Purged with the outbox.
+CREATE TABLE IF NOT EXISTS trellis_bucket_handoff (
+  bucket      integer     NOT NULL CHECK (bucket BETWEEN 0 AND 1023),
+  from_shard  integer     NOT NULL,
+  source_txid bigint      NOT NULL,
+  txid        bigint      NOT NULL DEFAULT pg_current_xact_id()::text::bigint,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (bucket, source_txid)
+);
+
+-- While a bucket move copies a bucket, its owner row says so, and the fence logs the bucket column's value of every
+-- row written in the bucket (one row per table and value): the cut-over then copies again only the rows with a
+-- logged value, so the write pause grows with what changed during the copy, not with the bucket's size. The mover
+-- sets the flag under the row's lock (in-flight writes of the bucket end first), and empties the log of the bucket
+-- in the cut-over.
+ALTER TABLE trellis_bucket_owner ADD COLUMN IF NOT EXISTS moving boolean NOT NULL DEFAULT false;
+CREATE TABLE IF NOT EXISTS trellis_bucket_change (
+  bucket     integer NOT NULL CHECK (bucket BETWEEN 0 AND 1023),
+  table_name text    NOT NULL,
+  value      text    NOT NULL,
+  PRIMARY KEY (bucket, table_name, value)
+);

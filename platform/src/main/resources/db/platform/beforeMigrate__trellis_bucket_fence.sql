@@ -71,6 +71,22 @@ BEGIN
 END
 $$;
 
+-- trellis_require_bucket, telling also whether a bucket move is copying the bucket (trellis_bucket_owner.moving): then
+-- the fence logs the keys it writes (trellis_bucket_change), and the mover's catch-up copies only those.
+CREATE OR REPLACE FUNCTION trellis_claim_bucket(bucket integer) RETURNS boolean
+  LANGUAGE plpgsql AS $$
+DECLARE
+  is_moving boolean;
+BEGIN
+  SELECT o.moving INTO is_moving FROM trellis_bucket_owner o WHERE o.bucket = trellis_claim_bucket.bucket
+    FOR KEY SHARE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'bucket % is not owned by this shard', bucket USING ERRCODE = 'TRB01';
+  END IF;
+  RETURN is_moving;
+END
+$$;
+
 -- The row trigger of a bucketed table: FOR EACH ROW EXECUTE FUNCTION trellis_bucket_fence(column, 'id' | 'key'),
 -- where column holds a Trellis id of the row's bucket ('id') or its shard key ('key'). A bucket move copies and
 -- deletes rows with SET LOCAL trellis.fence = 'off'.
@@ -81,20 +97,28 @@ DECLARE
   by_key boolean := TG_ARGV[1] = 'key';
   new_value text;
   old_value text;
+  b integer;
 BEGIN
   IF current_setting('trellis.fence', true) = 'off' THEN
     RETURN COALESCE(NEW, OLD);
   END IF;
   IF TG_OP <> 'DELETE' THEN
     new_value := to_jsonb(NEW) ->> col;
-    PERFORM trellis_require_bucket(CASE WHEN by_key THEN trellis_bucket_of_key(new_value)
-        ELSE trellis_bucket_of_id(new_value::bigint) END);
+    b := CASE WHEN by_key THEN trellis_bucket_of_key(new_value) ELSE trellis_bucket_of_id(new_value::bigint) END;
+    IF trellis_claim_bucket(b) THEN
+      INSERT INTO trellis_bucket_change (bucket, table_name, value) VALUES (b, TG_TABLE_NAME, new_value)
+        ON CONFLICT DO NOTHING;
+    END IF;
   END IF;
   IF TG_OP <> 'INSERT' THEN
     old_value := to_jsonb(OLD) ->> col;
     IF old_value IS DISTINCT FROM new_value THEN
-      PERFORM trellis_require_bucket(CASE WHEN by_key THEN trellis_bucket_of_key(old_value)
-          ELSE trellis_bucket_of_id(old_value::bigint) END);
+      b := CASE WHEN by_key THEN trellis_bucket_of_key(old_value)
+          ELSE trellis_bucket_of_id(old_value::bigint) END;
+      IF trellis_claim_bucket(b) THEN
+        INSERT INTO trellis_bucket_change (bucket, table_name, value) VALUES (b, TG_TABLE_NAME, old_value)
+          ON CONFLICT DO NOTHING;
+      END IF;
     END IF;
   END IF;
   RETURN COALESCE(NEW, OLD);

@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * {@code ./trellis bench}: one load (plus baselines) and its report, or {@code targets} (what bench.json offers), or
- * {@code data-layer} ({@link DataLayerBenchmark}). Exit codes: 0 done, 1 the run failed (a target did not start,
+ * {@code data-layer} ({@link DataLayerBenchmark}), {@code bucket-move} ({@link BucketMoveBenchmark}) or {@code reshard} ({@link ReshardBenchmark}). Exit codes: 0 done, 1 the run failed (a target did not start,
  * every call failed), 2 a wrong flag (one line naming it), 3 an external engine is not installed (one line saying
  * how to install it).
  */
@@ -43,6 +43,14 @@ public final class BenchMain {
       }
       if (args.length > 0 && args[0].equals("data-layer")) {
         DataLayerBenchmark.main(Arrays.copyOfRange(args, 1, args.length));
+        return 0;
+      }
+      if (args.length > 0 && args[0].equals("reshard")) {
+        ReshardBenchmark.main(Arrays.copyOfRange(args, 1, args.length));
+        return 0;
+      }
+      if (args.length > 0 && args[0].equals("bucket-move")) {
+        BucketMoveBenchmark.main(Arrays.copyOfRange(args, 1, args.length));
         return 0;
       }
       BenchOptions options = BenchOptions.parse(args, root);

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,6 +69,8 @@ public final class EmbeddedShards implements AutoCloseable {
   private static final String HOST = "127.0.0.1";
   /** Starts on a port taken meanwhile by another process, before giving up. */
   private static final int PORT_ATTEMPTS = 3;
+  /** How many shards serve, once a reshard changed it (the state directory keeps drained shards' files). */
+  private static final String SERVING_FILE = "serving-shards";
 
   private final Path stateDirectory;
   private final boolean durable;
@@ -108,6 +112,71 @@ public final class EmbeddedShards implements AutoCloseable {
     return servers.length;
   }
 
+  /**
+   * How many shards of the state directory serve, as the last reshard recorded it ({@link #recordServing}); empty
+   * when none did (then every shard directory serves).
+   */
+  public static OptionalInt servingCount(Path stateDirectory) {
+    Path file = stateDirectory.resolve(SERVING_FILE);
+    if (!Files.exists(file)) {
+      return OptionalInt.empty();
+    }
+    try {
+      return OptionalInt.of(Integer.parseInt(Files.readString(file, StandardCharsets.US_ASCII).strip()));
+    } catch (IOException | NumberFormatException e) {
+      throw new ConfigException(file + " must hold the number of serving shards: " + e.getMessage());
+    }
+  }
+
+  /** Records how many shards serve after a reshard: the next start starts that many (drained ones stay on disk). */
+  public static void recordServing(Path stateDirectory, int shards) {
+    try {
+      Files.writeString(stateDirectory.resolve(SERVING_FILE), Integer.toString(shards), StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + stateDirectory.resolve(SERVING_FILE), e);
+    }
+  }
+
+  /**
+   * Starts shards {@code [from, to)} of a state directory that a running launcher holds, for a reshard that grows the
+   * mesh, and creates {@code databases} on them. The servers outlive this process (the services of the running
+   * launcher use them; that launcher stops them when it stops, and the next start starts them as its own); one
+   * already running is kept.
+   *
+   * @return the port of each shard, from {@code from}
+   */
+  public static int[] startJoining(Path stateDirectory, int from, int to, List<String> databases) {
+    EmbeddedShards joining = new EmbeddedShards(stateDirectory.toAbsolutePath(), to, true, false, false);
+    int[] started = new int[to - from];
+    for (int i = from; i < to; i++) {
+      Path shardDir = joining.stateDirectory.resolve(ShardTopology.shardName(i));
+      try {
+        if (runningServer(shardDir.resolve("pgdata")).isPresent()) {
+          joining.ports[i] = port(shardDir, false);
+        } else {
+          joining.servers[i] = joining.startServer(i, true);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot start " + ShardTopology.shardName(i), e);
+      }
+      started[i - from] = joining.ports[i];
+      for (String database : databases) {
+        joining.createDatabaseOn(i, database);
+      }
+    }
+    return started;
+  }
+
+  /** The JDBC URL of {@code database} on the embedded server listening on {@code port}. */
+  public static String urlOf(int port, String database) {
+    return "jdbc:postgresql://" + HOST + ":" + port + "/" + database;
+  }
+
+  /** The superuser the embedded servers trust (no password). */
+  public static String superuser() {
+    return SUPERUSER;
+  }
+
   public Path stateDirectory() {
     return stateDirectory;
   }
@@ -141,23 +210,31 @@ public final class EmbeddedShards implements AutoCloseable {
       if (servers[i] == null) {
         throw new IllegalStateException(ShardTopology.shardName(i) + " is stopped");
       }
-      try (Connection c = servers[i].getPostgresDatabase().getConnection()) {
-        boolean exists;
-        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-          s.setString(1, database);
-          try (ResultSet rs = s.executeQuery()) {
-            exists = rs.next();
-          }
+      createDatabaseOn(i, database);
+    }
+  }
+
+  /** Creates the database on shard {@code index} (running: started here, or by another process) if missing. */
+  private void createDatabaseOn(int index, String database) {
+    if (!DATABASE_NAME.matcher(database).matches()) {
+      throw new IllegalArgumentException("database names are lower-case identifiers, got '" + database + "'");
+    }
+    try (Connection c = DriverManager.getConnection(jdbcUrl(index, "postgres"), SUPERUSER, "")) {
+      boolean exists;
+      try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+        s.setString(1, database);
+        try (ResultSet rs = s.executeQuery()) {
+          exists = rs.next();
         }
-        if (!exists) {
-          try (Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE \"" + database + "\""); // the name matched DATABASE_NAME above
-          }
+      }
+      if (!exists) {
+        try (Statement s = c.createStatement()) {
+          s.execute("CREATE DATABASE \"" + database + "\""); // the name matched DATABASE_NAME above
         }
-      } catch (SQLException e) {
-        if (!"42P04".equals(e.getSQLState())) { // duplicate_database: created concurrently, fine
-          throw new IllegalStateException("cannot create database " + database + " on shard " + i, e);
-        }
+      }
+    } catch (SQLException e) {
+      if (!"42P04".equals(e.getSQLState())) { // duplicate_database: created concurrently, fine
+        throw new IllegalStateException("cannot create database " + database + " on shard " + index, e);
       }
     }
   }
@@ -296,6 +373,7 @@ public final class EmbeddedShards implements AutoCloseable {
         servers[i] = null;
       }
     }
+    stopServersBeyond(servers.length);
     releaseLock();
     if (deleteOnClose) {
       deleteRecursively(stateDirectory);
@@ -319,7 +397,7 @@ public final class EmbeddedShards implements AutoCloseable {
   }
 
   private String jdbcUrl(int index, String database) {
-    return "jdbc:postgresql://" + HOST + ":" + ports[index] + "/" + database;
+    return urlOf(ports[index], database);
   }
 
   /**
@@ -360,10 +438,21 @@ public final class EmbeddedShards implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + stateDirectory + ": " + e, e);
     }
+    OptionalInt serving = servingCount(stateDirectory);
+    if (serving.isPresent()) {
+      if (serving.getAsInt() != servers.length) {
+        releaseLock();
+        throw new ConfigException("the state directory " + stateDirectory + " serves " + serving.getAsInt()
+            + " shards, not " + servers.length + ": ./trellis reshard --shards " + servers.length + " changes that"
+            + " while the mesh runs");
+      }
+      return;
+    }
     if (existing > 0 && existing != servers.length) {
       releaseLock(); // nothing started, nothing to stop; the state stays as it was
       throw new ConfigException("the state directory " + stateDirectory + " holds " + existing + " shards, not "
-          + servers.length + ": ids route by the shard count, so it cannot change (use another state directory)");
+          + servers.length + ": ids route by the shard count, so only ./trellis reshard changes it (or use another"
+          + " state directory)");
     }
   }
 
@@ -449,22 +538,44 @@ public final class EmbeddedShards implements AutoCloseable {
   }
 
   /**
+   * Stops the servers of shard directories from {@code count} on that a reshard started while this process held the
+   * state directory (shards that joined, or drained ones): they stop with the mesh.
+   */
+  private void stopServersBeyond(int count) {
+    if (lockFile == null || !lockFile.isOpen()) {
+      return;
+    }
+    for (int i = count; Files.isDirectory(stateDirectory.resolve(ShardTopology.shardName(i))); i++) {
+      try {
+        stopLeftoverServer(stateDirectory.resolve(ShardTopology.shardName(i)).resolve("pgdata"));
+      } catch (IOException e) {
+        log.warn("cannot stop {}: {}", ShardTopology.shardName(i), e.toString());
+      }
+    }
+  }
+
+  /** The live postgres process whose postmaster.pid is in {@code pgdata}, if any. */
+  private static Optional<ProcessHandle> runningServer(Path pgdata) throws IOException {
+    Path pidFile = pgdata.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return Optional.empty();
+    }
+    List<String> lines = Files.readAllLines(pidFile, StandardCharsets.US_ASCII);
+    if (lines.isEmpty() || !lines.get(0).strip().matches("\\d+")) {
+      return Optional.empty();
+    }
+    return ProcessHandle.of(Long.parseLong(lines.get(0).strip()))
+        .filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
+  }
+
+  /**
    * Stops a server left running on this data directory by a launcher that died without closing it (kill -9): its
    * postmaster.pid names a live postgres process, which would make this start fail on the data directory's lock.
    * Only called with the state directory locked, so the server cannot belong to a live launcher.
    */
   private static void stopLeftoverServer(Path pgdata) throws IOException {
-    Path pidFile = pgdata.resolve("postmaster.pid");
-    if (!Files.exists(pidFile)) {
-      return;
-    }
-    List<String> lines = Files.readAllLines(pidFile, StandardCharsets.US_ASCII);
-    if (lines.isEmpty() || !lines.get(0).strip().matches("\\d+")) {
-      return;
-    }
-    Optional<ProcessHandle> leftover = ProcessHandle.of(Long.parseLong(lines.get(0).strip()))
-        .filter(ProcessHandle::isAlive)
-        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
+    Optional<ProcessHandle> leftover = runningServer(pgdata);
     if (leftover.isEmpty()) {
       return; // a stale file: PostgreSQL itself replaces it
     }

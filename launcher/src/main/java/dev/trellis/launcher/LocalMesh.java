@@ -6,6 +6,7 @@ import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.ratelimit.RateLimitConfig;
 import dev.trellis.platform.server.ServerConfig;
@@ -188,6 +189,10 @@ final class LocalMesh implements AutoCloseable {
       local.put(TrellisService.targetVariable(other.name()), "127.0.0.1:" + settings.port(other.name()));
     }
     local.put(TrellisService.DEMO_DATA, "true");
+    if (processSettings.optional(ShardPoolSettings.DIRECTORY_POLL).isEmpty()) {
+      // ./trellis reshard moves buckets with a short grace (ReshardCommand.GRACE): follow the directory quickly.
+      local.put(ShardPoolSettings.DIRECTORY_POLL, "250ms");
+    }
     if (!edges.isEmpty()) {
       // The edges forward each caller's address; the services' per-address limit believes it from this host.
       local.put(RateLimitConfig.TRUSTED_PROXIES,

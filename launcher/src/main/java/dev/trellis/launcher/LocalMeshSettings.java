@@ -51,10 +51,13 @@ record LocalMeshSettings(StateDirectory state, int shards, Map<String, Integer> 
       }
       ports.put(name, port);
     });
+    StateDirectory state = StateDirectory.fromSettings(settings);
+    // A resharded state directory starts with the shards that serve now; a fresh one with the default.
+    int byDefault = EmbeddedShards.servingCount(state.shards()).orElse(EmbeddedShards.DEFAULT_SHARDS);
     return new LocalMeshSettings(
-        StateDirectory.fromSettings(settings),
+        state,
         // TRELLIS_EMBEDDED_SHARDS, the older name for it, still counts when the flag is not given.
-        settings.integer(SHARDS, settings.integer(EmbeddedShards.SHARDS, EmbeddedShards.DEFAULT_SHARDS, 1, 16), 1, 16),
+        settings.integer(SHARDS, settings.integer(EmbeddedShards.SHARDS, byDefault, 1, 16), 1, 16),
         ports);
   }
 

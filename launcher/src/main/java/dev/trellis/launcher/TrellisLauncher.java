@@ -10,7 +10,8 @@ import java.util.Arrays;
 import org.slf4j.LoggerFactory;
 
 /**
- * The entry point behind {@code ./trellis}: {@code up} runs the local mesh, {@code token} prints a dev token,
+ * The entry point behind {@code ./trellis}: {@code up} runs the local mesh, {@code reshard} reshards it while it
+ * runs, {@code token} prints a dev token,
  * {@code call} calls a service through reflection. Configuration errors end the process with one line on stderr and
  * exit code 2.
  */
@@ -24,7 +25,7 @@ public final class TrellisLauncher {
 
   public static void main(String[] args) {
     if (args.length == 0) {
-      fail("usage: trellis-launcher up|token|call [--flags]", CONFIG_ERROR);
+      fail("usage: trellis-launcher up|reshard|token|call [--flags]", CONFIG_ERROR);
     }
     String[] flags = Arrays.copyOfRange(args, 1, args.length);
     if (Arrays.asList(flags).contains("--help") || Arrays.asList(flags).contains("-h")) {
@@ -45,13 +46,20 @@ public final class TrellisLauncher {
           settings.rejectUnknownFlags();
           LocalMesh.run(mesh, settings);
         }
+        case "reshard" -> {
+          configureLogs("/quiet-logback.xml", null);
+          ReshardCommand reshard = ReshardCommand.fromSettings(settings,
+              dev.trellis.platform.data.reshard.ProgressPrinter.isTerminal());
+          settings.rejectUnknownFlags();
+          System.exit(reshard.run(System.out));
+        }
         case "token" -> {
           configureLogs("/quiet-logback.xml", null);
           DevTokenRequest request = DevTokenRequest.fromSettings(settings);
           settings.rejectUnknownFlags();
           System.out.println(request.mint());
         }
-        default -> fail("unknown command '" + args[0] + "'; use up, token or call", CONFIG_ERROR);
+        default -> fail("unknown command '" + args[0] + "'; use up, reshard, token or call", CONFIG_ERROR);
       }
     } catch (ConfigException e) {
       fail(e.getMessage(), CONFIG_ERROR);
@@ -65,6 +73,12 @@ public final class TrellisLauncher {
           usage: ./trellis up [--state-dir .trellis] [--shards 4] [--user-port 50051]
             runs the whole mesh locally: embedded PostgreSQL shards and every service, until Ctrl-C;
             TRELLIS_* variables (README's configuration table) configure the services""";
+      case "reshard" -> """
+          usage: ./trellis reshard --shards N [--state-dir .trellis] | ./trellis reshard --status
+            reshards the running local mesh (./trellis up in another terminal) to N shards while it serves: starts
+            the shards that join, moves every bucket that changes owner in every service database (a progress bar,
+            then a report: buckets, rows, duration, write pause p50/p99/max); shrinking drains the last shards.
+            Stopped, it continues when run again; the next ./trellis up starts N shards""";
       case "token" -> "usage: ./trellis token --role user|admin|service [--sub ID] [--ttl 1h] [--state-dir .trellis]\n"
           + "  prints a dev token the local mesh accepts (several roles: --role admin,user); --sub is the user id or\n"
           + "  the service name; with --role service alone it is " + DevTokenRequest.declaredServiceCaller()
@@ -73,7 +87,7 @@ public final class TrellisLauncher {
       case "call" -> CallCommand.usage() + """
 
             calls a service through server reflection, as grpcurl does; without a METHOD it lists the methods""";
-      default -> "usage: trellis-launcher up|token|call [--flags]; ./trellis help lists every command";
+      default -> "usage: trellis-launcher up|reshard|token|call [--flags]; ./trellis help lists every command";
     };
   }
 

@@ -33,7 +33,7 @@ class LauncherHelpIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"up", "token", "call"})
+  @ValueSource(strings = {"up", "reshard", "token", "call"})
   void everyCommandAnswersHelp(String command) throws Exception {
     for (String flag : List.of("--help", "-h")) {
       Run run = launcher(command, flag);
@@ -42,6 +42,23 @@ class LauncherHelpIT {
       assertThat(run.stdout()).startsWith("usage: ./trellis " + command);
       assertThat(run.stdout() + run.stderr()).doesNotContain("is required", "unknown flag", "Exception");
     }
+  }
+
+  @Test
+  void aReshardNeedsItsShardCountAndARunningMesh() throws Exception {
+    Run bare = launcher("reshard", "--state-dir", state.toString());
+    assertThat(bare.exit()).isEqualTo(TrellisLauncher.CONFIG_ERROR);
+    assertThat(bare.stderr()).isEqualTo("trellis: --shards N is required: how many shards serve after the reshard"
+        + " (1 to 16); --status prints where a reshard is\n");
+
+    Run none = launcher("reshard", "--shards", "6", "--state-dir", state.toString());
+    assertThat(none.exit()).isEqualTo(TrellisLauncher.CONFIG_ERROR);
+    assertThat(none.stderr()).contains("no local mesh in").contains("start ./trellis up");
+
+    java.nio.file.Files.createDirectories(state.resolve("shards/shard-0/pgdata"));
+    Run stopped = launcher("reshard", "--status", "--state-dir", state.toString());
+    assertThat(stopped.exit()).isEqualTo(TrellisLauncher.CONFIG_ERROR);
+    assertThat(stopped.stderr()).contains("the local mesh is not running on").doesNotContain("Exception");
   }
 
   @Test

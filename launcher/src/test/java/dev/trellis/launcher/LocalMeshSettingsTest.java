@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.embedded.EmbeddedShards;
+import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 
 /** The flags `./trellis help` and the README promise for `./trellis up`. */
@@ -38,6 +41,22 @@ class LocalMeshSettingsTest {
         .isEqualTo(2);
     assertThat(LocalMeshSettings.fromSettings(Settings.of(Map.of("TRELLIS_EMBEDDED_SHARDS", "2"), "--shards", "3"))
         .shards()).isEqualTo(3);
+  }
+
+  @Test
+  void aReshardedStateDirectoryStartsWithTheShardsThatServe(@TempDir Path state) {
+    EmbeddedShards.recordServing(createShardsDirectory(state), 6);
+
+    assertThat(LocalMeshSettings.fromSettings(Settings.of(Map.of(), "--state-dir", state.toString())).shards())
+        .isEqualTo(6);
+  }
+
+  private static Path createShardsDirectory(Path state) {
+    try {
+      return java.nio.file.Files.createDirectories(state.resolve("shards"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test

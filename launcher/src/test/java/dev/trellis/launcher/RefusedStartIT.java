@@ -91,7 +91,7 @@ class RefusedStartIT {
 
     Run run = up("--shards", "4");
 
-    assertOneClearLine(run, "holds 2 shards, not 4: ids route by the shard count, so it cannot change");
+    assertOneClearLine(run, "holds 2 shards, not 4: ids route by the shard count, so only ./trellis reshard changes it");
     assertThat(run.exit()).isEqualTo(TrellisLauncher.CONFIG_ERROR);
   }
 }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.trellis.embedded.EmbeddedShards;
 import dev.trellis.platform.data.ShardMigrator;
 import dev.trellis.platform.data.ShardPoolSettings;
+import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
 import java.io.IOException;
@@ -14,6 +15,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -157,6 +162,15 @@ public final class ShardsExtension implements BeforeAllCallback, AfterAllCallbac
       throw new IllegalStateException("the shards start before the class: register this with @RegisterExtension");
     }
     return servers;
+  }
+
+  /** A plain jOOQ context on one shard's database, outside any pool: for a test that looks at the rows. */
+  public static DSLContext dsl(ShardSpec spec) {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setURL(requireNonNull(spec, "spec").jdbcUrl());
+    ds.setUser(spec.user());
+    ds.setPassword(spec.password());
+    return DSL.using(ds, SQLDialect.POSTGRES);
   }
 
   /** Where own shards keep their files. */

@@ -58,6 +58,8 @@ public final class SagaRunner implements AutoCloseable {
   private final Timeout<Object> stepTimeout;
   private final RetryPolicy<Object> whileUnavailable;
   private volatile boolean closed;
+  /** How many writes in a row a saga follows to its bucket's new shard before it waits for a takeover instead. */
+  private static final int MOVED_RETRIES = 50;
 
   SagaRunner(SagaJournal journal, OrderSagaSteps steps, SagaSpans spans, SagaSettings settings) {
     this.journal = requireNonNull(journal, "journal");
@@ -132,12 +134,27 @@ public final class SagaRunner implements AutoCloseable {
       // Only the first step this process drives may have run before it (a process that died, a lost lease);
       // the later ones it starts itself.
       boolean taking = true;
+      int movedInARow = 0;
       while (saga.saga().status().unfinished()) {
-        saga = switch (saga.saga().status()) {
-          case COMPENSATING -> backward(saga);
-          default -> forward(saga, taking);
-        };
-        taking = false;
+        try {
+          saga = switch (saga.saga().status()) {
+            case COMPENSATING -> backward(saga);
+            default -> forward(saga, taking);
+          };
+          taking = false;
+          movedInARow = 0;
+        } catch (UnavailableException e) {
+          if (!e.isBucketMoved() || closed || ++movedInARow > MOVED_RETRIES) {
+            throw e;
+          }
+          // The order's bucket moved to another shard while this replica drove the saga: the refused write left
+          // nothing, and the saga (its lease with it) is on the new owner. Go on there from what it recorded; the
+          // step in progress may have run, as after a takeover (every partner call is idempotent).
+          log.info("{} moved to another shard at {}; going on there", kv("saga_id", saga.saga().sagaId()),
+              kv("step", saga.saga().currentStep()));
+          saga = reloadAfter(e.retryDelay(), saga);
+          taking = true;
+        }
       }
       // Off the map before the answer goes out: a CancelOrder sent as soon as CONFIRMED arrives must drive its
       // compensation here, not find this finished future.
@@ -309,6 +326,19 @@ public final class SagaRunner implements AutoCloseable {
     } catch (FailsafeException e) {
       throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
     }
+  }
+
+  /** The saga as stored, read again once the directory had time to name the bucket's new owner. */
+  private SagaRecord reloadAfter(Duration delay, SagaRecord saga) {
+    try {
+      Thread.sleep(delay);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while following a moved saga", e);
+    }
+    // Read on the shard the directory names now; until it is refreshed that may still be the old one, whose next
+    // write is refused again (and its rows may be gone after the mover's grace: then simply try again).
+    return journal.load(saga.order().id()).orElse(saga);
   }
 
   private void releaseQuietly(StoredSaga saga) {

@@ -12,6 +12,6 @@ public final class OrderEventReader {
 
   public static OutboxTable<OrderEventsRecord, OrderEvent> of(ShardedDatabase db) {
     return OutboxTable.of(db, ORDER_EVENTS, ORDER_EVENTS.SEQ, ORDER_EVENTS.TXID, ORDER_EVENTS.EVENT_AT,
-        r -> new OrderEvent(OrderRows.toOrder(r), r.getEventAt().toInstant()));
+        r -> new OrderEvent(OrderRows.toOrder(r), r.getEventAt().toInstant())).withBucketOf(ORDER_EVENTS.ID);
   }
 }

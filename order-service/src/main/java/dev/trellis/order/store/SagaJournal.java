@@ -47,6 +47,9 @@ public final class SagaJournal {
   private static final List<String> UNFINISHED = List.of(
       SagaStatus.PENDING.name(), SagaStatus.IN_PROGRESS.name(), SagaStatus.COMPENSATING.name());
 
+  private static final org.jooq.Condition OWNED_BUCKET = DSL.condition(
+      "trellis_bucket_of_id({0}) IN (SELECT bucket FROM trellis_bucket_owner)", ORDER_SAGAS.ORDER_ID);
+
   private final ShardedDatabase db;
   private final Clock clock;
   private final String owner;
@@ -295,7 +298,10 @@ public final class SagaJournal {
         .set(ORDER_SAGAS.LEASE_UNTIL, leaseEnd)
         .where(ORDER_SAGAS.ORDER_ID.in(DSL.select(ORDER_SAGAS.ORDER_ID).from(ORDER_SAGAS)
             .where(ORDER_SAGAS.STATUS.in(UNFINISHED),
-                ORDER_SAGAS.LEASE_UNTIL.isNull().or(ORDER_SAGAS.LEASE_UNTIL.lt(DSL.currentOffsetDateTime())))
+                ORDER_SAGAS.LEASE_UNTIL.isNull().or(ORDER_SAGAS.LEASE_UNTIL.lt(DSL.currentOffsetDateTime())),
+                // Only buckets this shard owns: a moved bucket's rows stay on the old shard for a grace, and are
+                // never taken over there (the fence would refuse the claim, and with it the other sagas').
+                OWNED_BUCKET)
             .orderBy(ORDER_SAGAS.LEASE_UNTIL.asc().nullsFirst())
             .limit(limit)
             .forUpdate()

@@ -10,6 +10,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
+import dev.trellis.platform.data.route.ShardRecord;
+import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
@@ -34,11 +36,38 @@ class BucketDirectoryIT {
     ShardMigrator.migrate(topology, MIGRATIONS);
 
     for (DSLContext shard : contexts(topology)) {
-      assertThat(DirectoryStore.readLatest(shard)).contains(BucketDirectory.evenRanges(4));
+      assertThat(DirectoryStore.readLatest(shard)).contains(seed(topology));
     }
     try (ShardedDatabase db = ShardedDatabase.builder(topology).pool(FAST_POLL).build()) {
-      assertThat(db.router().directory()).isEqualTo(BucketDirectory.evenRanges(4));
+      assertThat(db.router().directory()).isEqualTo(seed(topology));
+      assertThat(db.router().directory().ranges()).isEqualTo(BucketDirectory.evenRanges(4).ranges());
     }
+  }
+
+  @Test
+  void aDirectoryStoredBeforeItRecordedShardsRecordsThemInTheNextVersion() {
+    ShardTopology topology = shards.newDatabase("dir_unrecorded");
+    ShardMigrator.migrate(topology, MIGRATIONS);
+    for (DSLContext shard : contexts(topology)) {
+      shard.execute("DELETE FROM trellis_directory_shard");
+    }
+    assertThat(DirectoryStore.readLatest(contexts(topology).get(0))).contains(BucketDirectory.evenRanges(4));
+
+    ShardMigrator.migrate(topology, MIGRATIONS);
+
+    BucketDirectory recorded = DirectoryStore.readLatest(contexts(topology).get(3)).orElseThrow();
+    assertThat(recorded.version()).isEqualTo(2);
+    assertThat(recorded.ranges()).isEqualTo(BucketDirectory.evenRanges(4).ranges());
+    assertThat(recorded.shards()).isEqualTo(seed(topology).shards());
+  }
+
+  /** Version 1 as the first migration writes it: even ranges, and the shards recorded as the list names them. */
+  private static BucketDirectory seed(ShardTopology topology) {
+    List<ShardRecord> records = new ArrayList<>();
+    for (int i = 0; i < topology.size(); i++) {
+      records.add(new ShardRecord(i, topology.shards().get(i).jdbcUrl(), ShardRecord.State.ACTIVE));
+    }
+    return BucketDirectory.evenRanges(records);
   }
 
   @Test
@@ -80,15 +109,16 @@ class BucketDirectoryIT {
     for (ShardSpec spec : topology.shards()) {
       try (Connection c = DriverManager.getConnection(spec.jdbcUrl(), spec.user(), spec.password());
           Statement s = c.createStatement()) {
-        s.execute("DROP TABLE trellis_bucket_directory, trellis_directory_version");
-        s.execute("DELETE FROM flyway_schema_history WHERE script = 'R__trellis_bucket_directory.sql'");
+        s.execute("DROP TABLE trellis_directory_shard, trellis_bucket_directory, trellis_directory_version");
+        s.execute("DELETE FROM flyway_schema_history WHERE script IN ('R__trellis_bucket_directory.sql',"
+            + " 'R__trellis_directory_shards.sql')");
       }
     }
 
     ShardMigrator.migrate(topology, MIGRATIONS);
 
     for (DSLContext shard : contexts(topology)) {
-      assertThat(DirectoryStore.readLatest(shard)).contains(BucketDirectory.evenRanges(4));
+      assertThat(DirectoryStore.readLatest(shard)).contains(seed(topology));
     }
   }
 

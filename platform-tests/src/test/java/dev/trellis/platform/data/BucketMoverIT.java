@@ -144,6 +144,43 @@ class BucketMoverIT {
     }
   }
 
+  @Test
+  void theCatchUpCopiesOnlyTheRowsWrittenDuringTheCopy() {
+    try (ShardedDatabase db = database("mover_catch_up")) {
+      long account = account(db, MOVED);
+      Shard source = db.shardOfBucket(MOVED);
+      source.read(dsl -> dsl.execute("INSERT INTO entries SELECT trellis_next_id(?), ? FROM generate_series(1, 200)",
+          MOVED, account));
+      List<Long> written = new ArrayList<>();
+      BucketMover mover = mover(db).progress(step -> {
+        if (step == BucketMover.Step.COPIED) {
+          // Written after the copy, before the cut-over: two entries, the balance, and one entry gone.
+          source.transaction(dsl -> {
+            for (int i = 0; i < 2; i++) {
+              long id = Shard.nextId(dsl, MOVED);
+              dsl.execute("INSERT INTO entries VALUES (?, ?)", id, account);
+              written.add(id);
+            }
+            dsl.execute("UPDATE accounts SET balance = 42 WHERE id = ?", account);
+            return dsl.execute("DELETE FROM entries WHERE id = (SELECT min(id) FROM entries WHERE account_id = ?)",
+                account);
+          });
+        }
+      }).build();
+
+      BucketMover.Report report = mover.move(MOVED, TARGET);
+
+      // 201 rows in the first copy; the catch-up copies the account and the two new entries, not the bucket again.
+      assertThat(report.rowsCopied()).isEqualTo(201 + 3);
+      assertThat(count(db.shard(TARGET), "entries WHERE account_id = " + account)).isEqualTo(201);
+      assertThat(count(db.shard(TARGET), "accounts WHERE balance = 42 AND id = " + account)).isOne();
+      assertThat(count(db.shard(TARGET), "entries WHERE id IN (" + written.get(0) + ", " + written.get(1) + ")"))
+          .isEqualTo(2);
+      assertThat(count(db.shard(TARGET), "trellis_bucket_change")).isZero();
+      assertThat(count(source, "trellis_bucket_change")).isZero();
+    }
+  }
+
   /** Source rows kept 300 ms: three polls of the writers' database. */
   private static BucketMover.Builder mover(ShardedDatabase db) {
     return BucketMover.builder(db).deleteAfter(Duration.ofMillis(300));

@@ -19,12 +19,18 @@ final class InMemoryOutbox implements OutboxReader<String> {
   private long nextTxid = 100;
   private int maxBatch = Integer.MAX_VALUE;
   private volatile CountDownLatch readGate = new CountDownLatch(0);
+  private final List<CountDownLatch> shardGates = new ArrayList<>();
+  private final List<List<Handoff>> handoffs = new ArrayList<>();
+  private final int[] reads;
 
   InMemoryOutbox(int shards) {
     for (int i = 0; i < shards; i++) {
       committed.add(new ArrayList<>());
       running.add(new TreeSet<>());
+      shardGates.add(new CountDownLatch(0));
+      handoffs.add(new ArrayList<>());
     }
+    reads = new int[shards];
     down = new boolean[shards];
     horizonReads = new int[shards];
   }
@@ -42,6 +48,35 @@ final class InMemoryOutbox implements OutboxReader<String> {
 
   void write(int shard, String event) {
     commit(shard, begin(shard), event);
+  }
+
+  /** An event of an entity in {@code bucket}. */
+  synchronized void write(int shard, int bucket, String event) {
+    committed.get(shard).add(new Stamped<>(nextTxid++, event, bucket));
+  }
+
+  /**
+   * What a bucket mover's cut-over does: on the source, the next transaction id (every event of the bucket there is
+   * below it); on the target, the handoff row, in a transaction of its own. Returns the source position.
+   */
+  synchronized long handOff(int bucket, int from, int to) {
+    long sourceTxid = nextTxid;
+    handoffs.get(to).add(new Handoff(bucket, from, sourceTxid, nextTxid++));
+    return sourceTxid;
+  }
+
+  /** Reads of {@code shard} wait until {@link #releaseReads(int)}: a feed that lags on one shard. */
+  synchronized void holdReads(int shard) {
+    shardGates.set(shard, new CountDownLatch(1));
+  }
+
+  synchronized void releaseReads(int shard) {
+    shardGates.get(shard).countDown();
+  }
+
+  /** How many batches of {@code shard} were read. */
+  synchronized int reads(int shard) {
+    return reads[shard];
   }
 
   synchronized void setDown(int shard, boolean isDown) {
@@ -78,6 +113,11 @@ final class InMemoryOutbox implements OutboxReader<String> {
   public Batch<String> readFrom(int shard, long watermark) {
     try {
       readGate.await();
+      CountDownLatch shardGate;
+      synchronized (this) {
+        shardGate = shardGates.get(shard);
+      }
+      shardGate.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
@@ -87,14 +127,16 @@ final class InMemoryOutbox implements OutboxReader<String> {
 
   private synchronized Batch<String> readNow(int shard, long watermark) {
     long horizon = horizon(shard);
+    reads[shard]++;
+    List<Handoff> moves = List.copyOf(handoffs.get(shard));
     List<Stamped<String>> events = committed.get(shard).stream()
         .filter(e -> e.txid() >= watermark && e.txid() < horizon)
         .sorted(Comparator.comparingLong(Stamped::txid))
         .toList();
     if (events.size() > maxBatch) {
-      return new Batch<>(events.subList(0, maxBatch), events.get(maxBatch).txid(), true);
+      return new Batch<>(events.subList(0, maxBatch), events.get(maxBatch).txid(), true, moves);
     }
-    return new Batch<>(events, horizon);
+    return new Batch<>(events, horizon, false, events.isEmpty() ? List.of() : moves);
   }
 
   @Override

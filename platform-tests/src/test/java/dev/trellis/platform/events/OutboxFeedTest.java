@@ -74,8 +74,8 @@ class OutboxFeedTest {
   @Test
   void aSubscriptionNeedsOnlyTheShardsItFollows() {
     outbox.setDown(0, true);
-    Subscription<String> onShard1 = feed.subscribe(List.of(1), e -> true, 100, () -> { });
-    outbox.write(0, "not followed");
+    Subscription<String> onShard1 = feed.subscribe(List.of(1), e -> !e.startsWith("other"), 100, () -> { });
+    outbox.write(0, "other entity");
     outbox.write(1, "followed");
 
     assertThat(onShard1.unavailableShards()).isEmpty();
@@ -112,6 +112,37 @@ class OutboxFeedTest {
     // Nothing twice, nothing from before.
     outbox.write(1, "probe");
     assertThat(drainUntil(during, 1)).containsExactly("probe");
+  }
+
+  @Test
+  void anEntityMovedToAnotherShardHasItsEventsThereDeliveredAfterThoseOnTheShardItLeft() {
+    Subscription<String> sub = feed.subscribe(e -> true, 100, () -> { });
+    outbox.write(1, 8, "other before");
+    outbox.holdReads(0); // the feed lags on the source shard
+    outbox.write(0, 7, "moved 1");
+    outbox.handOff(7, 0, 1);
+    outbox.write(1, 7, "moved 2");
+    outbox.write(1, 8, "other after");
+
+    // The target shard is read again and again, but its event of the moved bucket waits for the source's.
+    assertThat(drainUntil(sub, 1)).containsExactly("other before");
+    int reads = outbox.reads(1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> outbox.reads(1) > reads + 3);
+    assertThat(sub.poll()).isNull();
+
+    outbox.releaseReads(0);
+    assertThat(drainUntil(sub, 3)).containsExactly("moved 1", "moved 2", "other after");
+  }
+
+  @Test
+  void aSubscriptionToOneShardFollowsItsEntityToTheShardItMovesTo() {
+    Subscription<String> sub = feed.subscribe(List.of(0), e -> e.startsWith("moved"), 100, () -> { });
+    outbox.write(0, 7, "moved 1");
+    outbox.handOff(7, 0, 1);
+    outbox.write(1, 7, "moved 2");
+    outbox.write(1, 9, "not followed");
+
+    assertThat(drainUntil(sub, 2)).containsExactly("moved 1", "moved 2");
   }
 
   @Test

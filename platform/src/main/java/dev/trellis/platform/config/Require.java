@@ -60,7 +60,7 @@ public final class Require {
   }
 
   /** A duration as it is written in settings: 250ms, 30s, 5m, 1h, 2d. */
-  static String text(Duration d) {
+  public static String text(Duration d) {
     if (d.toMillis() % 1000 != 0) {
       return d.toMillis() + "ms";
     }

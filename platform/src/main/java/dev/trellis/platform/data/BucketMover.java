@@ -6,7 +6,9 @@ import dev.trellis.platform.data.route.BucketDirectory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.jooq.DSLContext;
@@ -19,14 +21,19 @@ import org.jooq.impl.DSL;
  * Vitess's MoveTables does (copy, catch up, switch writes behind a fence):
  *
  * <ol>
+ *   <li>mark the bucket moving on the source, so that its fence logs the rows written in it from now on;
  *   <li>copy the bucket's rows of every movable {@link BucketedTable} to the target, writes going on;
  *   <li>cut over: lock the bucket's ownership row on the source FOR UPDATE (the fence makes every write to the
  *       bucket take that row, so this waits for the writes in flight and holds off new ones; writes to other buckets
- *       never wait), copy the bucket again (the catch-up), and give up the ownership;
+ *       never wait), copy again the rows written since the mark (the catch-up: the pause grows with what changed
+ *       during the copy, not with the bucket's size), and give up the ownership;
+ *   <li>hand the bucket's outbox over: record on the target where the source's outbox ended, so that feeds deliver
+ *       the bucket's events written on the target only after those written on the source
+ *       ({@code trellis_bucket_handoff}, read by {@code OutboxFeed});
  *   <li>publish the directory version that names the target, which grants it the bucket: the write pause ends;
- *   <li>after {@link Builder#deleteAfter} (replicas still routing by the old version read the source meanwhile,
- *       and find their rows there rather than a false NOT_FOUND; their writes are refused by the fence), delete the
- *       source rows.
+ *   <li>after the source grace ({@link BucketMoveSettings}: replicas still routing by the old version read the
+ *       source meanwhile, and find their rows there rather than a false NOT_FOUND; their writes are refused by the
+ *       fence), delete the source rows.
  * </ol>
  *
  * <p>Each step is journaled on the source ({@code trellis_bucket_move}), so a mover stopped anywhere runs again from
@@ -43,16 +50,33 @@ public final class BucketMover {
   private final List<DSLContext> shards;
   private final Consumer<Step> progress;
   private final Duration deleteAfter;
+  private final boolean wholeBucketCatchUp;
 
-  private BucketMover(List<DSLContext> shards, Consumer<Step> progress, Duration deleteAfter) {
+  private BucketMover(List<DSLContext> shards, Consumer<Step> progress, Duration deleteAfter,
+      boolean wholeBucketCatchUp) {
     this.shards = shards;
     this.progress = progress;
     this.deleteAfter = deleteAfter;
+    this.wholeBucketCatchUp = wholeBucketCatchUp;
   }
 
   public static Builder builder(ShardedDatabase db) {
     requireNonNull(db, "db");
     return new Builder(db.shards().stream().map(s -> DSL.using(s.dataSource(), SQLDialect.POSTGRES)).toList());
+  }
+
+  /**
+   * The tables a move carries, parents first: every table of the service's schema whose bucket fence covers INSERT,
+   * UPDATE and DELETE (the trigger declares it once, in the service's migration; see {@link BucketedTable}).
+   */
+  public List<String> movedTables() {
+    return BucketedTable.of(shards.get(0)).stream().filter(BucketedTable::movable).map(BucketedTable::table)
+        .toList();
+  }
+
+  /** The append-only outboxes (fenced on INSERT alone): their rows stay on the shard that wrote them. */
+  public List<String> outboxTables() {
+    return BucketedTable.of(shards.get(0)).stream().filter(t -> !t.movable()).map(BucketedTable::table).toList();
   }
 
   /**
@@ -83,16 +107,19 @@ public final class BucketMover {
     Duration pause = Duration.ZERO;
     if (unfinished.isEmpty() || unfinished.get().state().equals("COPYING")) {
       journal(source, bucket, from, to, "COPYING", 0, null);
+      startLogging(source, bucket, from);
       rows += copy(source, target, tables, bucket);
       progress.accept(Step.COPIED);
       long[] cut = cutOver(source, target, tables, bucket, from);
       rows += cut[0];
       progress.accept(Step.CUT_OVER);
+      handOff(target, bucket, from, cut[2]);
       publish(bucket, to);
       pause = Duration.ofNanos(System.nanoTime() - cut[1]);
       journal(source, bucket, from, to, "CUT_OVER", rows, pause.toNanos() / 1000);
       progress.accept(Step.PUBLISHED);
     } else {
+      handOff(target, bucket, from, unfinished.get().outboxTxid());
       publish(bucket, to);
       progress.accept(Step.PUBLISHED);
     }
@@ -110,21 +137,93 @@ public final class BucketMover {
   }
 
   /**
+   * From now on the fence logs what is written in the bucket on the source (trellis_bucket_change), for the
+   * catch-up. Set under the ownership row's lock, so every write of the bucket that did not see the flag has ended
+   * before the copy begins (a pause of the bucket's writes as long as the longest one in flight).
+   */
+  private static void startLogging(DSLContext source, int bucket, int from) {
+    source.transaction(tx -> {
+      tx.dsl().fetchOptional("SELECT bucket FROM trellis_bucket_owner WHERE bucket = ? FOR UPDATE", bucket)
+          .orElseThrow(() -> new IllegalStateException("shard " + from + " does not own bucket " + bucket));
+      tx.dsl().execute("UPDATE trellis_bucket_owner SET moving = true WHERE bucket = ?", bucket);
+    });
+  }
+
+  /**
+   * Copies again the rows of the bucket written since {@link #startLogging} (the logged values of each table's
+   * bucket column), replacing the target's, in one target transaction; then empties the log. Run under the lock.
+   */
+  private static long catchUp(DSLContext source, DSLContext target, List<BucketedTable> tables, int bucket) {
+    Map<String, List<String>> changed = new HashMap<>();
+    for (Record r : source.fetch("SELECT table_name, value FROM trellis_bucket_change WHERE bucket = ?", bucket)) {
+      changed.computeIfAbsent(r.get(0, String.class), t -> new ArrayList<>()).add(r.get(1, String.class));
+    }
+    List<BucketedTable> touched = tables.stream().filter(t -> changed.containsKey(t.table())).toList();
+    List<String> rows = new ArrayList<>();
+    for (BucketedTable table : touched) {
+      rows.add(source.fetchValue("SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]')::text FROM {0} t WHERE {1}",
+          DSL.table(table.name()), table.inBucket(bucket, changed.get(table.table()))).toString());
+    }
+    long copied = target.transactionResult(tx -> {
+      fenceOff(tx.dsl());
+      // Upserts parents first, then deletes children first what the source no longer has: a changed parent is
+      // never deleted under children that still reference it.
+      long upserted = 0;
+      for (int i = 0; i < touched.size(); i++) {
+        upserted += upsert(tx.dsl(), touched.get(i), rows.get(i));
+      }
+      for (int i = touched.size() - 1; i >= 0; i--) {
+        BucketedTable table = touched.get(i);
+        var key = DSL.list(table.primaryKey().stream().map(DSL::name).map(DSL::field).toList());
+        tx.dsl().execute("DELETE FROM {0} WHERE {1} AND ({2}) NOT IN (SELECT {2} FROM"
+            + " jsonb_populate_recordset(NULL::{0}, {3}::jsonb))", DSL.table(table.name()),
+            table.inBucket(bucket, changed.get(table.table())), key, DSL.val(rows.get(i)));
+      }
+      return upserted;
+    });
+    source.execute("DELETE FROM trellis_bucket_change WHERE bucket = ?", bucket);
+    return copied;
+  }
+
+  /**
    * Under the ownership lock: the catch-up copy, then the source gives the bucket up.
    *
-   * @return rows copied, and System.nanoTime() when the lock was taken (the pause began)
+   * @return rows copied, System.nanoTime() when the lock was taken (the pause began), and the source's next
+   *     transaction id then: every outbox row of the bucket on the source is below it
    */
   private long[] cutOver(DSLContext source, DSLContext target, List<BucketedTable> tables, int bucket, int from) {
     return source.transactionResult(tx -> {
       Record owner = tx.dsl().fetchOptional("SELECT bucket FROM trellis_bucket_owner WHERE bucket = ? FOR UPDATE",
           bucket).orElseThrow(() -> new IllegalStateException("shard " + from + " does not own bucket " + bucket));
       long pausedAt = System.nanoTime();
-      long rows = copy(tx.dsl(), target, tables, bucket);
+      // Every writer of the bucket has ended (they held the row KEY SHARE) and no other can begin: their
+      // transaction ids are all below the next one.
+      long outboxTxid = ((Number) tx.dsl().fetchValue(
+          "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).longValue();
+      long rows;
+      if (wholeBucketCatchUp) {
+        rows = copy(tx.dsl(), target, tables, bucket);
+        tx.dsl().execute("DELETE FROM trellis_bucket_change WHERE bucket = ?", bucket);
+      } else {
+        rows = catchUp(tx.dsl(), target, tables, bucket);
+      }
       tx.dsl().execute("DELETE FROM trellis_bucket_owner WHERE bucket = ?", owner.get(0, Integer.class));
-      tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'CUT_OVER', updated_at = now() WHERE bucket = ?",
-          bucket);
-      return new long[] {rows, pausedAt};
+      tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'CUT_OVER', outbox_txid = ?, updated_at = now()"
+          + " WHERE bucket = ?", outboxTxid, bucket);
+      return new long[] {rows, pausedAt, outboxTxid};
     });
+  }
+
+  /**
+   * Tells the target's outbox feeds where the source's feed must have read before the bucket's events here follow
+   * (trellis_bucket_handoff), before the directory lets any be written here. A rerun writes it once.
+   */
+  private static void handOff(DSLContext target, int bucket, int from, Long outboxTxid) {
+    if (outboxTxid == null) {
+      return; // cut over by a mover older than the handoff: nothing to wait for
+    }
+    target.execute("INSERT INTO trellis_bucket_handoff (bucket, from_shard, source_txid) VALUES (?, ?, ?)"
+        + " ON CONFLICT DO NOTHING", bucket, from, outboxTxid);
   }
 
   /** Publishes the newest directory with the bucket on {@code to}, unless it names {@code to} already. */
@@ -152,14 +251,24 @@ public final class BucketMover {
       }
       long copied = 0;
       for (int i = 0; i < tables.size(); i++) {
-        BucketedTable table = tables.get(i);
-        var columns = DSL.list(table.columns().stream().map(DSL::name).map(DSL::field).toList());
-        copied += tx.dsl().execute(
-            "INSERT INTO {0} ({1}) SELECT {1} FROM jsonb_populate_recordset(NULL::{0}, {2}::jsonb)",
-            DSL.table(table.name()), columns, DSL.val(rows.get(i)));
+        copied += insert(tx.dsl(), tables.get(i), rows.get(i));
       }
       return copied;
     });
+  }
+
+  private static int upsert(DSLContext tx, BucketedTable table, String rows) {
+    var columns = DSL.list(table.columns().stream().map(DSL::name).map(DSL::field).toList());
+    var key = DSL.list(table.primaryKey().stream().map(DSL::name).map(DSL::field).toList());
+    var set = DSL.list(table.columns().stream().map(c -> DSL.sql("{0} = excluded.{0}", DSL.name(c))).toList());
+    return tx.execute("INSERT INTO {0} ({1}) SELECT {1} FROM jsonb_populate_recordset(NULL::{0}, {2}::jsonb)"
+        + " ON CONFLICT ({3}) DO UPDATE SET {4}", DSL.table(table.name()), columns, DSL.val(rows), key, set);
+  }
+
+  private static int insert(DSLContext tx, BucketedTable table, String rows) {
+    var columns = DSL.list(table.columns().stream().map(DSL::name).map(DSL::field).toList());
+    return tx.execute("INSERT INTO {0} ({1}) SELECT {1} FROM jsonb_populate_recordset(NULL::{0}, {2}::jsonb)",
+        DSL.table(table.name()), columns, DSL.val(rows));
   }
 
   private static void pause(Duration duration) {
@@ -182,13 +291,14 @@ public final class BucketMover {
     return children;
   }
 
-  private record Journal(int from, int to, String state) {}
+  private record Journal(int from, int to, String state, Long outboxTxid) {}
 
   private Optional<Journal> unfinished(int bucket) {
     for (int shard = 0; shard < shards.size(); shard++) {
-      Optional<Journal> found = shards.get(shard).fetchOptional("SELECT from_shard, to_shard, state FROM"
-          + " trellis_bucket_move WHERE bucket = ? AND state <> 'DONE'", bucket)
-          .map(r -> new Journal(r.get(0, Integer.class), r.get(1, Integer.class), r.get(2, String.class)));
+      Optional<Journal> found = shards.get(shard).fetchOptional("SELECT from_shard, to_shard, state, outbox_txid"
+          + " FROM trellis_bucket_move WHERE bucket = ? AND state <> 'DONE'", bucket)
+          .map(r -> new Journal(r.get(0, Integer.class), r.get(1, Integer.class), r.get(2, String.class),
+              r.get(3, Long.class)));
       if (found.isPresent()) {
         return found;
       }
@@ -209,7 +319,8 @@ public final class BucketMover {
   public static final class Builder {
     private final List<DSLContext> shards;
     private Consumer<Step> progress = step -> {};
-    private Duration deleteAfter = Duration.ofSeconds(5);
+    private Duration deleteAfter = BucketMoveSettings.defaults().sourceGrace();
+    private boolean wholeBucketCatchUp;
 
     private Builder(List<DSLContext> shards) {
       this.shards = shards;
@@ -221,9 +332,15 @@ public final class BucketMover {
       return this;
     }
 
+    /** The source grace of {@code settings} ({@code TRELLIS_MOVE_SOURCE_GRACE}, tied to the replicas' poll). */
+    public Builder settings(BucketMoveSettings settings) {
+      return deleteAfter(requireNonNull(settings, "settings").sourceGrace());
+    }
+
     /**
-     * How long the source rows stay after the directory names the target: at least the replicas' directory poll
-     * ({@code TRELLIS_DIRECTORY_POLL}), so that none reads the source after they are gone. Default 5 s.
+     * How long the source rows stay after the directory names the target: more than twice the replicas' directory
+     * poll ({@code TRELLIS_DIRECTORY_POLL}), so that none reads the source after they are gone (see
+     * {@link BucketMoveSettings}). Default 6 s: three default polls. Tests take less.
      */
     public Builder deleteAfter(Duration deleteAfter) {
       this.deleteAfter = requireNonNull(deleteAfter, "deleteAfter");
@@ -233,8 +350,17 @@ public final class BucketMover {
       return this;
     }
 
+    /**
+     * Whether the cut-over copies the whole bucket again (as movers did before the change log) instead of the rows
+     * written during the copy: only to compare the two write pauses in one run (BucketMoveBenchmark).
+     */
+    public Builder wholeBucketCatchUp(boolean whole) {
+      this.wholeBucketCatchUp = whole;
+      return this;
+    }
+
     public BucketMover build() {
-      return new BucketMover(shards, progress, deleteAfter);
+      return new BucketMover(shards, progress, deleteAfter, wholeBucketCatchUp);
     }
   }
 }

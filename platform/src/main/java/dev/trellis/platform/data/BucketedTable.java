@@ -18,16 +18,25 @@ import org.jooq.impl.DSL;
  * the column that gives a row's bucket, and whether it holds an id or a shard key. Read from the database itself, so
  * a service declares its bucketed tables once, in the migration that fences them.
  *
+ * @param columnType the SQL type of {@code column} (bigint, text)
+ * @param primaryKey the columns of its primary key (the catch-up upserts by it)
  * @param movable whether the fence covers UPDATE and DELETE: a bucket move copies and deletes such rows; an
  *     append-only outbox (fenced on INSERT alone) keeps its rows where they were written
  */
-record BucketedTable(String table, String column, boolean byKey, boolean movable, List<String> columns) {
+record BucketedTable(String table, String column, String columnType, boolean byKey, boolean movable,
+    List<String> columns, List<String> primaryKey) {
   private static final int TRIGGER_TYPE_DELETE = 1 << 3;
 
   /** Its rows of {@code bucket}. */
   Condition inBucket(int bucket) {
     return DSL.condition("{0}({1}) = {2}", DSL.name(byKey ? "trellis_bucket_of_key" : "trellis_bucket_of_id"),
         DSL.field(DSL.name(column)), DSL.inline(bucket));
+  }
+
+  /** Its rows of {@code bucket} whose bucket column holds one of {@code values} (as the fence logged them). */
+  Condition inBucket(int bucket, List<String> values) {
+    return inBucket(bucket).and(DSL.condition("{0} = ANY({1}::text[]::" + columnType + "[])",
+        DSL.field(DSL.name(column)), DSL.val(values.toArray(String[]::new))));
   }
 
   Name name() {
@@ -46,8 +55,14 @@ record BucketedTable(String table, String column, boolean byKey, boolean movable
       List<String> columns = shard.fetch("SELECT attname::text FROM pg_attribute WHERE attrelid = {0}::regclass"
           + " AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", DSL.val(table))
           .getValues(0, String.class);
-      found.add(new BucketedTable(table, args[0], "key".equals(args[1]),
-          (r.get(2, Integer.class) & TRIGGER_TYPE_DELETE) != 0, columns));
+      String type = shard.fetchValue("SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+          + " WHERE attrelid = {0}::regclass AND attname = {1}", DSL.val(table), DSL.val(args[0])).toString();
+      List<String> primaryKey = shard.fetch("SELECT a.attname::text FROM pg_index i JOIN pg_attribute a"
+          + " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = {0}::regclass"
+          + " AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)", DSL.val(table))
+          .getValues(0, String.class);
+      found.add(new BucketedTable(table, args[0], type, "key".equals(args[1]),
+          (r.get(2, Integer.class) & TRIGGER_TYPE_DELETE) != 0, columns, primaryKey));
     }
     return parentsFirst(shard, found);
   }

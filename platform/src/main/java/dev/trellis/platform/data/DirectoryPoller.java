@@ -10,25 +10,32 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps a replica's {@link ShardRouter} on the newest complete directory version stored on the shards: checks every
- * {@code interval}, and at once when a shard refused a write for a bucket it no longer owns. Reads the shards that
- * answer; a shard that does not is skipped (the prober reports it), since every complete version is on every shard.
+ * Keeps a replica on the newest complete directory version stored on the shards: checks every {@code interval},
+ * and at once when a shard refused a write for a bucket it no longer owns, and hands a newer version to
+ * {@code follow} (which opens the pools of shards that joined, swaps the {@link ShardRouter}'s directory and closes
+ * the pools of drained shards). Reads the shards that answer; a shard that does not is skipped (the prober reports
+ * it), since every complete version is on every serving shard.
  */
 final class DirectoryPoller implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DirectoryPoller.class);
 
-  private final List<Shard> shards;
+  private final Supplier<List<Shard>> shards;
   private final ShardRouter router;
+  private final Consumer<BucketDirectory> follow;
   private final ScheduledExecutorService executor;
   private final AtomicBoolean refreshQueued = new AtomicBoolean();
 
-  DirectoryPoller(List<Shard> shards, ShardRouter router, String kind, Duration interval) {
+  DirectoryPoller(Supplier<List<Shard>> shards, ShardRouter router, Consumer<BucketDirectory> follow, String kind,
+      Duration interval) {
     this.shards = shards;
     this.router = router;
+    this.follow = follow;
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "trellis-" + kind + "-directory");
       t.setDaemon(true);
@@ -73,7 +80,7 @@ final class DirectoryPoller implements AutoCloseable {
   /** One check: the versions only (cheap), and the layout only from a shard that has a newer one. */
   private void poll() {
     long current = router.directory().version();
-    for (Shard shard : shards) {
+    for (Shard shard : shards.get()) {
       try {
         if (shard.read(DirectoryStore::latestVersion) > current) {
           shard.read(DirectoryStore::readLatest).ifPresent(this::swap);
@@ -87,13 +94,20 @@ final class DirectoryPoller implements AutoCloseable {
 
   private void swap(BucketDirectory newer) {
     try {
-      if (router.update(newer)) {
-        log.info("bucket directory version {} in use", newer.version());
-      }
-    } catch (IllegalArgumentException e) {
-      // A version for another shard list: this replica cannot reach the shards it names. It keeps routing by the
-      // version it has (writes there are refused by the fence) until it restarts with the new list.
+      follow.accept(newer);
+    } catch (RuntimeException e) {
+      // A version this replica cannot follow (it names a shard without recording where it is): it keeps routing by
+      // the version it has (writes there are refused by the fence) and tries again at the next poll.
       log.warn("bucket directory version {} is not followed: {}", newer.version(), e.getMessage());
+    }
+  }
+
+  /** Runs {@code task} on the poller's thread after {@code delay} (closing a drained shard's pool). */
+  void later(Runnable task, Duration delay) {
+    try {
+      executor.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      task.run(); // closing: now
     }
   }
 

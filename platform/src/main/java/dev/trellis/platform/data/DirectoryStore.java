@@ -6,6 +6,7 @@ import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
 import dev.trellis.platform.data.route.BucketDirectory;
+import dev.trellis.platform.data.route.ShardRecord;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -37,6 +38,9 @@ public final class DirectoryStore {
   private static final Table<Record> OWNER = table(name("trellis_bucket_owner"));
   private static final Field<Integer> BUCKET = field(name("bucket"), Integer.class);
   private static final Field<Long> OWNER_VERSION = field(name("directory_version"), Long.class);
+  private static final Table<Record> SHARDS = table(name("trellis_directory_shard"));
+  private static final Field<String> URL = field(name("jdbc_url"), String.class);
+  private static final Field<String> STATE = field(name("state"), String.class);
 
   private DirectoryStore() {}
 
@@ -52,17 +56,28 @@ public final class DirectoryStore {
     requireNonNull(shard, "shard");
     return shard.select(VERSION, SHARD_COUNT).from(VERSIONS).where(COMPLETE).orderBy(VERSION.desc()).limit(1)
         .fetchOptional()
-        .map(v -> BucketDirectory.ofRanges(v.value1(),
-            shard.select(FIRST, LAST, SHARD).from(RANGES).where(VERSION.eq(v.value1())).orderBy(FIRST)
-                .fetch(r -> new BucketDirectory.Range(r.value1(), r.value2(), r.value3())),
-            v.value2()));
+        .map(v -> BucketDirectory.ofRanges(v.value1(), ranges(shard, v.value1()), v.value2(),
+            shardRecords(shard, v.value1())));
   }
 
-  /** The highest complete version over the given shards (every one must answer). */
+  private static List<BucketDirectory.Range> ranges(DSLContext shard, long version) {
+    return shard.select(FIRST, LAST, SHARD).from(RANGES).where(VERSION.eq(version)).orderBy(FIRST)
+        .fetch(r -> new BucketDirectory.Range(r.value1(), r.value2(), r.value3()));
+  }
+
+  private static List<ShardRecord> shardRecords(DSLContext shard, long version) {
+    return shard.select(SHARD, URL, STATE).from(SHARDS).where(VERSION.eq(version)).orderBy(SHARD)
+        .fetch(r -> new ShardRecord(r.value1(), r.value2(), ShardRecord.State.valueOf(r.value3())));
+  }
+
+  /** The highest complete version over the given shards (every one must answer; null entries are skipped). */
   public static Optional<BucketDirectory> readNewest(List<DSLContext> shards) {
     requireNonNull(shards, "shards");
     Optional<BucketDirectory> newest = Optional.empty();
     for (DSLContext shard : shards) {
+      if (shard == null) {
+        continue;
+      }
       Optional<BucketDirectory> latest = readLatest(shard);
       if (latest.isPresent() && (newest.isEmpty() || latest.get().version() > newest.get().version())) {
         newest = latest;
@@ -72,20 +87,32 @@ public final class DirectoryStore {
   }
 
   /**
-   * Writes {@code directory} to every shard of the list (which must be all shards of the database, in shard order),
-   * then marks it complete on every one. Idempotent: a rerun after a crash completes the same version; two writers
-   * racing with the same version and layout (replicas seeding version 1 at once) write it once.
+   * Writes {@code directory} to every shard of the list (all shards of the database, in shard order), then marks it
+   * complete on every one. Idempotent: a rerun after a crash completes the same version; two writers racing with the
+   * same version and layout (replicas seeding version 1 at once) write it once. Only a shard the directory records
+   * as drained may be missing (a null entry, or beyond the end of the list): it owns no bucket, and its database may
+   * be gone.
    *
    * @throws IllegalStateException when a shard already holds this version with another layout
    */
   public static void publish(List<DSLContext> shards, BucketDirectory directory) {
     requireNonNull(shards, "shards");
     requireNonNull(directory, "directory");
-    if (shards.size() != directory.shardCount()) {
+    if (shards.size() > directory.shardCount()) {
       throw new IllegalArgumentException("directory version " + directory.version() + " maps "
           + directory.shardCount() + " shards, but " + shards.size() + " were given");
     }
+    for (int i = 0; i < directory.shardCount(); i++) {
+      boolean missing = i >= shards.size() || shards.get(i) == null;
+      if (missing && (directory.shards().isEmpty() || directory.shards().get(i).serves())) {
+        throw new IllegalArgumentException("directory version " + directory.version() + " needs shard " + i
+            + ", which was not given");
+      }
+    }
     for (int i = 0; i < shards.size(); i++) {
+      if (shards.get(i) == null) {
+        continue;
+      }
       Integer[] owned = owned(directory, i);
       shards.get(i).transaction(tx -> {
         writeRows(tx.dsl(), directory);
@@ -93,6 +120,9 @@ public final class DirectoryStore {
       });
     }
     for (int i = 0; i < shards.size(); i++) {
+      if (shards.get(i) == null) {
+        continue;
+      }
       Integer[] owned = owned(directory, i);
       shards.get(i).transaction(tx -> {
         var grant = tx.dsl().insertInto(OWNER).columns(BUCKET, OWNER_VERSION);
@@ -118,10 +148,8 @@ public final class DirectoryStore {
       // Written before (a rerun, or a racing writer): it must be this very layout.
       var stored = tx.select(SHARD_COUNT).from(VERSIONS).where(VERSION.eq(directory.version())).forUpdate()
           .fetchSingle().value1();
-      List<BucketDirectory.Range> ranges = tx.select(FIRST, LAST, SHARD).from(RANGES)
-          .where(VERSION.eq(directory.version())).orderBy(FIRST)
-          .fetch(r -> new BucketDirectory.Range(r.value1(), r.value2(), r.value3()));
-      if (stored != directory.shardCount() || !ranges.equals(directory.ranges())) {
+      if (stored != directory.shardCount() || !ranges(tx, directory.version()).equals(directory.ranges())
+          || !shardRecords(tx, directory.version()).equals(directory.shards())) {
         throw new IllegalStateException("directory version " + directory.version()
             + " is already stored with another layout");
       }
@@ -132,5 +160,12 @@ public final class DirectoryStore {
       insert = insert.values(directory.version(), r.first(), r.last(), r.shard());
     }
     insert.execute();
+    if (!directory.shards().isEmpty()) {
+      var shards = tx.insertInto(SHARDS).columns(VERSION, SHARD, URL, STATE);
+      for (ShardRecord shard : directory.shards()) {
+        shards = shards.values(directory.version(), shard.index(), shard.jdbcUrl(), shard.state().name());
+      }
+      shards.execute();
+    }
   }
 }

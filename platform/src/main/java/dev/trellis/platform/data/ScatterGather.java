@@ -59,8 +59,19 @@ public final class ScatterGather {
   public <R extends Record, T> MergedCursor<T> stream(
       List<Shard> shards, ShardQuery<R, T> query, RecordMapper<? super R, ? extends T> mapper,
       Comparator<? super T> order, int limit) {
-    requireNonNull(shards, "shards");
     requireNonNull(query, "query");
+    return streamByShard(shards, shard -> query, mapper, order, limit);
+  }
+
+  /**
+   * {@link #stream} with a query of its own for each shard: one that keeps only the rows a directory version
+   * routes to that shard ({@link RoutedRows}), say, so that a bucket being moved is read once.
+   */
+  public <R extends Record, T> MergedCursor<T> streamByShard(
+      List<Shard> shards, java.util.function.Function<Shard, ShardQuery<R, T>> queries,
+      RecordMapper<? super R, ? extends T> mapper, Comparator<? super T> order, int limit) {
+    requireNonNull(shards, "shards");
+    requireNonNull(queries, "queries");
     requireNonNull(mapper, "mapper");
     requireNonNull(order, "order");
     if (limit < 0) {
@@ -71,6 +82,7 @@ public final class ScatterGather {
     List<Future<ShardCursor<T>>> opening = new ArrayList<>();
     try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
       for (Shard shard : shards) {
+        ShardQuery<R, T> query = requireNonNull(queries.apply(shard), "query");
         ShardCursor<T> cursor = new ShardCursor<>(shard.index(),
             (after, max) -> shard.read(dsl -> query.select(dsl, after).limit(max).fetch(mapper)),
             order, fetchSize, limit);

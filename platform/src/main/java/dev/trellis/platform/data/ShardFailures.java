@@ -71,7 +71,7 @@ final class ShardFailures {
       // client retries, by then on the new owner.
       log.info("shard {} refused a write for a bucket it no longer owns; refreshing the bucket directory", shard);
       onBucketMoved.run();
-      return new UnavailableException(movedMessage, MOVED_RETRY_DELAY);
+      return UnavailableException.bucketMoved(movedMessage, MOVED_RETRY_DELAY);
     }
     if (isConnectionFailure(failure)) {
       log.warn("shard {} is unavailable: {}", shard, rootMessage(failure));

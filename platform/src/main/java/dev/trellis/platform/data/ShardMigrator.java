@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.route.BucketDirectory;
+import dev.trellis.platform.data.route.ShardRecord;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,6 +16,9 @@ import java.util.concurrent.Future;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +41,8 @@ public final class ShardMigrator {
   /** The platform's migration scripts, as classpath resources (for build-time freshness checks). */
   public static final List<String> PLATFORM_SCRIPTS =
       List.of("db/platform/R__trellis_functions.sql", "db/platform/R__trellis_shard_claim.sql",
-          "db/platform/R__trellis_bucket_directory.sql", "db/platform/beforeMigrate__trellis_bucket_fence.sql");
+          "db/platform/R__trellis_bucket_directory.sql", "db/platform/R__trellis_directory_shards.sql",
+          "db/platform/beforeMigrate__trellis_bucket_fence.sql");
   public static final String LOCATIONS = "TRELLIS_MIGRATION_LOCATIONS";
   /** Whether a service migrates its shards at start (default) or only checks that a migration job did. */
   public static final String ON_START = "TRELLIS_MIGRATE_ON_START";
@@ -72,6 +78,61 @@ public final class ShardMigrator {
       }
     }
     ShardClaim.checkAll(members(topology, flyways), true);
+  }
+
+  /**
+   * Registers shards in the bucket directory so that they join the database's shard set, the way Citus's
+   * citus_add_node does: migrates every shard of {@code topology} (the first ones of the directory, in order, then
+   * the new ones), records shards {@code [0, shards)} that the directory lacks or has drained as JOINING (owning no
+   * bucket yet; replicas open their pools at their next poll), then claims every listed shard's place. What the
+   * reshard program does before it moves buckets.
+   *
+   * @param shards how many shards the database is to serve; the directory's shards beyond the list must already be
+   *     recorded (their URLs come from there)
+   * @return the directory now
+   * @throws ConfigException when a shard to register is not in the list, or a listed shard is at another place
+   */
+  public static BucketDirectory join(ShardTopology topology, int shards, String... serviceLocations) {
+    requireNonNull(topology, "topology");
+    requireNonNull(serviceLocations, "serviceLocations");
+    List<Flyway> flyways = flyways(topology, locations(serviceLocations));
+    flyways.forEach(Flyway::migrate);
+    List<ShardClaim.Member> members = members(topology, flyways);
+    List<DSLContext> contexts = members.stream()
+        .map(m -> DSL.using(m.dataSource(), SQLDialect.POSTGRES)).toList();
+    BucketDirectory directory = DirectoryStore.readNewest(contexts).orElseGet(() -> {
+      // Never migrated: the listed shards (or as many as asked) start as the seed.
+      return ShardClaim.checkAll(members.subList(0, Math.min(shards, members.size())), true);
+    });
+    if (directory.shards().isEmpty()) {
+      directory = ShardClaim.checkAll(members.subList(0, Math.min(directory.shardCount(), members.size())), true);
+    }
+    List<ShardRecord> records = new ArrayList<>(directory.shards());
+    boolean changed = false;
+    for (int i = 0; i < shards; i++) {
+      if (i < records.size() && records.get(i).serves()) {
+        continue;
+      }
+      if (i >= members.size()) {
+        throw new ConfigException("shard " + (i + 1) + " of " + shards + " is not in the bucket directory yet, so "
+            + ShardTopology.URLS + " must list it (it lists " + members.size() + ")");
+      }
+      ShardRecord joining = new ShardRecord(i, ShardRecord.withoutCredentials(members.get(i).jdbcUrl()),
+          ShardRecord.State.JOINING);
+      if (i < records.size()) {
+        records.set(i, joining); // a drained shard comes back
+      } else {
+        records.add(joining);
+      }
+      changed = true;
+    }
+    if (changed) {
+      directory = directory.withShards(records);
+      DirectoryStore.publish(contexts.subList(0, Math.min(contexts.size(), records.size())), directory);
+      log.info("directory version {} registers {} shards", directory.version(), shards);
+    }
+    ShardClaim.checkAll(members, true);
+    return directory;
   }
 
   /**
@@ -142,7 +203,7 @@ public final class ShardMigrator {
   private static List<ShardClaim.Member> members(ShardTopology topology, List<Flyway> flyways) {
     List<ShardClaim.Member> members = new ArrayList<>();
     for (int i = 0; i < flyways.size(); i++) {
-      members.add(new ShardClaim.Member(topology.shards().get(i).name(),
+      members.add(new ShardClaim.Member(topology.shards().get(i).name(), topology.shards().get(i).jdbcUrl(),
           flyways.get(i).getConfiguration().getDataSource(), new ShardClaim.Place(i, flyways.size())));
     }
     return members;

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -22,37 +24,59 @@ import org.slf4j.LoggerFactory;
 final class ShardProber implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ShardProber.class);
 
-  private final List<Shard> shards;
   private final String kind;
   private final Duration interval;
   private final List<ShardReachabilityListener> listeners = new CopyOnWriteArrayList<>();
-  private final List<Thread> threads;
+  private final Map<Shard, Thread> threads = new ConcurrentHashMap<>();
+  private final Thread.Builder builder;
   private volatile boolean closed;
 
   ShardProber(List<Shard> shards, String kind, Duration interval) {
-    this.shards = List.copyOf(shards);
     this.kind = kind;
     this.interval = interval;
     // Platform threads: a check must run even while busy virtual threads hold every carrier (calls on a shard that
     // fails fast do not block, so a hot retry loop would never let a virtual prober find the shard back).
-    Thread.Builder builder = Thread.ofPlatform().daemon().name(kind + "-shard-probe-", 0);
-    this.threads = this.shards.stream().map(shard -> builder.start(() -> probe(shard))).toList();
+    this.builder = Thread.ofPlatform().daemon().name(kind + "-shard-probe-", 0);
+    shards.forEach(this::add);
   }
 
-  /** Tells {@code listener} each shard's state now, then every change, on the prober's threads. */
-  void listen(ShardReachabilityListener listener) {
-    requireNonNull(listener, "listener");
-    listeners.add(listener);
-    for (Shard shard : shards) {
+  /** Starts checking a shard that joined (and tells the listeners its state now). */
+  synchronized void add(Shard shard) {
+    if (closed) {
+      return;
+    }
+    threads.computeIfAbsent(shard, s -> builder.start(() -> probe(s)));
+    for (ShardReachabilityListener listener : listeners) {
       listener.changed(shard, shard.isReachable());
     }
   }
 
+  /** Stops checking a shard that left. */
+  synchronized void remove(Shard shard) {
+    Thread thread = threads.remove(shard);
+    if (thread != null) {
+      thread.interrupt();
+    }
+  }
+
+  /** Tells {@code listener} each shard's state now, then every change, on the prober's threads. */
+  synchronized void listen(ShardReachabilityListener listener) {
+    requireNonNull(listener, "listener");
+    listeners.add(listener);
+    for (Shard shard : threads.keySet()) {
+      listener.changed(shard, shard.isReachable());
+    }
+  }
+
+  private boolean probing(Shard shard) {
+    return !closed && threads.containsKey(shard);
+  }
+
   private void probe(Shard shard) {
     ShardHealth health = shard.health();
-    while (!closed) {
+    while (probing(shard)) {
       boolean reachable = shard.check();
-      if (closed) {
+      if (!probing(shard)) {
         return;
       }
       if (health.set(reachable)) {
@@ -79,9 +103,9 @@ final class ShardProber implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     closed = true;
-    threads.forEach(Thread::interrupt);
+    threads.values().forEach(Thread::interrupt);
   }
 
   /** One shard's state as its prober last found it; calls read it on every use, so it is one volatile field. */

@@ -9,6 +9,7 @@ import dev.trellis.platform.data.route.ShardRouter;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import org.jooq.SQLDialect;
@@ -16,6 +17,8 @@ import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
 import org.jooq.impl.DefaultConfiguration;
 import org.jooq.impl.DefaultExecuteListenerProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sharded database of one service: one HikariCP pool and jOOQ context per physical shard, and the router that
@@ -36,34 +39,49 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
     System.setProperty("org.jooq.no-tips", System.getProperty("org.jooq.no-tips", "true"));
   }
 
-  private final List<Shard> shards;
+  private static final Logger log = LoggerFactory.getLogger(ShardedDatabase.class);
+
+  private final ShardPools pools;
   private final String kind;
   private final ShardRouter router;
   private final ScatterGather scatterGather;
   private final ShardProber prober;
   private final DirectoryPoller poller; // null when the builder fixed the directory
+  private final Duration closeAfter;
+  // The shard set, swapped whole under the lock: by directory index (null where no pool is open), and the open ones.
+  private volatile Shard[] byIndex;
+  private volatile List<Shard> open;
 
-  private ShardedDatabase(List<Shard> shards, String kind, ShardRouter router, int fetchSize,
-      Duration probeInterval, Duration directoryPoll) {
-    this.shards = List.copyOf(shards);
+  private ShardedDatabase(ShardPools pools, List<Shard> seed, String kind, BucketDirectory directory,
+      int fetchSize, Duration probeInterval, Duration directoryPoll) {
+    this.pools = pools;
     this.kind = kind;
-    this.router = router;
+    this.byIndex = seed.toArray(Shard[]::new);
+    this.open = List.copyOf(seed);
+    this.router = new ShardRouter(directory);
     this.scatterGather = new ScatterGather(fetchSize);
-    this.prober = new ShardProber(this.shards, kind, probeInterval);
-    this.poller = directoryPoll == null ? null : new DirectoryPoller(this.shards, router, kind, directoryPoll);
+    this.prober = new ShardProber(seed, kind, probeInterval);
+    this.closeAfter = directoryPoll == null ? Duration.ZERO : directoryPoll.multipliedBy(2);
+    this.poller = directoryPoll == null ? null
+        : new DirectoryPoller(() -> open, router, this::follow, kind, directoryPoll);
   }
 
   public static Builder builder(ShardTopology topology) {
     return new Builder(topology);
   }
 
-  /** Every shard, in shard order. */
+  /** Every shard with an open pool (the directory's serving shards), in shard order. */
   public List<Shard> shards() {
-    return shards;
+    return open;
   }
 
+  /** The shard of directory index {@code index}. */
   public Shard shard(int index) {
-    return shards.get(index);
+    Shard[] shards = byIndex;
+    if (index < 0 || index >= shards.length || shards[index] == null) {
+      throw new IllegalArgumentException("no open shard " + index + " in the " + kind + " database");
+    }
+    return shards[index];
   }
 
   public ShardRouter router() {
@@ -85,16 +103,16 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
 
   /** The shard that owns an id's bucket. */
   public Shard shardOfId(long id) {
-    return shards.get(router.shardOfId(id));
+    return shard(router.shardOfId(id));
   }
 
   /** The shard that owns a key's bucket (for example a lower-cased email). */
   public Shard shardOfKey(String key) {
-    return shards.get(router.shardOfKey(key));
+    return shard(router.shardOfKey(key));
   }
 
   public Shard shardOfBucket(int bucket) {
-    return shards.get(router.shardOfBucket(bucket));
+    return shard(router.shardOfBucket(bucket));
   }
 
   /** Streams ordered rows from many shards at once. */
@@ -104,7 +122,7 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
 
   @Override
   public List<ShardPoolSnapshot> poolSnapshots() {
-    return shards.stream().map(Shard::poolSnapshot).toList();
+    return open.stream().map(Shard::poolSnapshot).toList();
   }
 
   /**
@@ -117,13 +135,81 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
     }
   }
 
+  /**
+   * Follows a newer directory version: opens a pool for each serving shard it records that this replica lacks
+   * (credentials as the configured shards have them), swaps the router's directory, then stops using the shards it
+   * records as drained and closes their pools a little later (calls that routed by the old version finish first).
+   */
+  synchronized void follow(BucketDirectory newer) {
+    if (newer.version() <= router.directory().version()) {
+      return;
+    }
+    openShardsOf(newer);
+    if (router.update(newer)) {
+      log.info("{} bucket directory version {} in use ({} shards)", kind, newer.version(), open.size());
+    }
+    closeShardsNotIn(newer);
+  }
+
+  private void openShardsOf(BucketDirectory directory) {
+    Shard[] next = Arrays.copyOf(byIndex, Math.max(byIndex.length, directory.shardCount()));
+    List<Shard> opened = new ArrayList<>();
+    for (int i = 0; i < directory.shardCount(); i++) {
+      boolean serves = directory.shards().isEmpty() || directory.shards().get(i).serves();
+      if (serves && next[i] == null) {
+        if (directory.shards().isEmpty()) {
+          throw new IllegalStateException("directory version " + directory.version() + " names shard " + i
+              + " but does not record where it is");
+        }
+        next[i] = pools.open(i, directory.shards().get(i).jdbcUrl());
+        opened.add(next[i]);
+      }
+    }
+    swapShards(next);
+    opened.forEach(prober::add);
+    opened.forEach(shard -> log.info("{} {} joined", kind, shard.name()));
+  }
+
+  private void closeShardsNotIn(BucketDirectory directory) {
+    Shard[] next = byIndex.clone();
+    List<Shard> leaving = new ArrayList<>();
+    for (int i = 0; i < next.length; i++) {
+      boolean serves = i < directory.shardCount()
+          && (directory.shards().isEmpty() || directory.shards().get(i).serves());
+      if (!serves && next[i] != null) {
+        leaving.add(next[i]);
+        next[i] = null;
+      }
+    }
+    if (leaving.isEmpty()) {
+      return;
+    }
+    swapShards(next);
+    for (Shard shard : leaving) {
+      log.info("{} {} is drained: its pool closes", kind, shard.name());
+      prober.remove(shard);
+      if (poller != null) {
+        poller.later(shard::close, closeAfter);
+      } else {
+        shard.close();
+      }
+    }
+  }
+
+  private void swapShards(Shard[] next) {
+    byIndex = next;
+    open = Arrays.stream(next).filter(java.util.Objects::nonNull).toList();
+  }
+
   @Override
   public void close() {
     if (poller != null) {
       poller.close();
     }
     prober.close();
-    shards.forEach(Shard::close);
+    synchronized (this) {
+      open.forEach(Shard::close);
+    }
   }
 
   /** Builds a {@link ShardedDatabase}; pools start filling at {@link #build()}. */
@@ -159,41 +245,76 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
     }
 
     public ShardedDatabase build() {
-      ShardFailures failures = new ShardFailures(kind);
-      // No per-query debug logging and no SQLWarning fetch after each statement: both cost on every point read.
-      Settings jooqSettings = new Settings().withExecuteLogging(false).withFetchWarnings(false)
-          .withRenderSchema(false);
-      StatementDeadlines deadlines = new StatementDeadlines(pool.timeouts().statement());
-      int checkSeconds = ShardTimeouts.ceilSeconds(pool.connectionTimeout());
-      List<Shard> shards = new ArrayList<>();
+      ShardPools pools = new ShardPools(topology, pool, kind);
+      List<Shard> seed = new ArrayList<>();
       try {
         for (int i = 0; i < topology.size(); i++) {
-          ShardSpec spec = topology.shards().get(i);
-          PoolCounters counters = new PoolCounters();
-          HikariDataSource ds = new HikariDataSource(hikariConfig(spec, counters));
-          DefaultConfiguration jooq = new DefaultConfiguration();
-          ShardConnections connections = new ShardConnections(ds, pool.maxSize(), pool.connectionTimeout(),
-              counters);
-          jooq.set(connections).set(SQLDialect.POSTGRES).set(jooqSettings)
-              .set(new DefaultExecuteListenerProvider(deadlines));
-          shards.add(new Shard(i, spec.name(), ds, connections, DSL.using(jooq), failures, counters,
-              checkSeconds, () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds))));
+          seed.add(pools.open(i, topology.shards().get(i)));
         }
       } catch (RuntimeException e) {
-        shards.forEach(Shard::close);
+        seed.forEach(Shard::close);
         throw e;
       }
       BucketDirectory dir = directory != null ? directory
-          : DirectoryPoller.readNewest(shards).orElseGet(() -> BucketDirectory.evenRanges(topology.size()));
-      if (dir.shardCount() != topology.size()) {
-        shards.forEach(Shard::close);
+          : DirectoryPoller.readNewest(seed).orElseGet(() -> BucketDirectory.evenRanges(topology.size()));
+      if (dir.shardCount() < topology.size() || (dir.shardCount() > topology.size() && dir.shards().isEmpty())) {
+        seed.forEach(Shard::close);
         throw new IllegalArgumentException("the directory maps " + dir.shardCount() + " shards but the topology has "
             + topology.size());
       }
-      ShardedDatabase db = new ShardedDatabase(shards, kind, new ShardRouter(dir), pool.fetchSize(),
+      ShardedDatabase db = new ShardedDatabase(pools, seed, kind, dir, pool.fetchSize(),
           pool.timeouts().probeInterval(), directory != null ? null : pool.directoryPoll());
-      failures.onBucketMoved(db::refreshDirectory);
+      try {
+        // The configured list is the seed: the directory names the rest of the shard set.
+        synchronized (db) {
+          db.openShardsOf(dir);
+          db.closeShardsNotIn(dir);
+        }
+      } catch (RuntimeException e) {
+        db.close();
+        throw e;
+      }
+      pools.failures.onBucketMoved(db::refreshDirectory);
       return db;
+    }
+  }
+
+  /** Opens one shard's pool: what the builder does for the configured shards and a follow for joining ones. */
+  private static final class ShardPools {
+    private final ShardTopology topology;
+    private final ShardPoolSettings pool;
+    private final String kind;
+    private final ShardFailures failures;
+    private final Settings jooqSettings;
+    private final StatementDeadlines deadlines;
+    private final int checkSeconds;
+
+    ShardPools(ShardTopology topology, ShardPoolSettings pool, String kind) {
+      this.topology = topology;
+      this.pool = pool;
+      this.kind = kind;
+      this.failures = new ShardFailures(kind);
+      // No per-query debug logging and no SQLWarning fetch after each statement: both cost on every point read.
+      this.jooqSettings = new Settings().withExecuteLogging(false).withFetchWarnings(false).withRenderSchema(false);
+      this.deadlines = new StatementDeadlines(pool.timeouts().statement());
+      this.checkSeconds = ShardTimeouts.ceilSeconds(pool.connectionTimeout());
+    }
+
+    /** A shard the directory records: its URL, with the credentials the configured shards have. */
+    Shard open(int index, String jdbcUrl) {
+      ShardSpec first = topology.shards().get(0);
+      return open(index, new ShardSpec(ShardTopology.shardName(index), jdbcUrl, first.user(), first.password()));
+    }
+
+    Shard open(int index, ShardSpec spec) {
+      PoolCounters counters = new PoolCounters();
+      HikariDataSource ds = new HikariDataSource(hikariConfig(spec, counters));
+      DefaultConfiguration jooq = new DefaultConfiguration();
+      ShardConnections connections = new ShardConnections(ds, pool.maxSize(), pool.connectionTimeout(), counters);
+      jooq.set(connections).set(SQLDialect.POSTGRES).set(jooqSettings)
+          .set(new DefaultExecuteListenerProvider(deadlines));
+      return new Shard(index, spec.name(), ds, connections, DSL.using(jooq), failures, counters, checkSeconds,
+          () -> DriverManager.getConnection(spec.jdbcUrl(), checkProperties(spec, checkSeconds)));
     }
 
     /** The prober's own connection: every wait bounded by the check's time. */

@@ -10,10 +10,24 @@ import java.time.Duration;
  */
 public final class UnavailableException extends ApiException {
   private final Duration retryDelay;
+  private final boolean bucketMoved;
 
-  public UnavailableException(String message, Duration retryDelay) {
+  private UnavailableException(String message, Duration retryDelay, boolean bucketMoved) {
     super("UNAVAILABLE", message);
     this.retryDelay = requireNonNull(retryDelay, "retryDelay");
+    this.bucketMoved = bucketMoved;
+  }
+
+  public UnavailableException(String message, Duration retryDelay) {
+    this(message, retryDelay, false);
+  }
+
+  /**
+   * A write refused by the shard it was routed to because its bucket moved away (the bucket fence): nothing of it
+   * was applied, and the same write succeeds once the directory names the new owner.
+   */
+  public static UnavailableException bucketMoved(String message, Duration retryDelay) {
+    return new UnavailableException(message, retryDelay, true);
   }
 
   public UnavailableException(String message) {
@@ -22,5 +36,10 @@ public final class UnavailableException extends ApiException {
 
   public Duration retryDelay() {
     return retryDelay;
+  }
+
+  /** Whether the write was refused because its bucket moved to another shard (see {@link #bucketMoved}). */
+  public boolean isBucketMoved() {
+    return bucketMoved;
   }
 }

@@ -99,7 +99,9 @@ public final class OutboxFeed<E> implements AutoCloseable {
 
   /**
    * Subscribes to the events of {@code shards} that match, committed from now on: a change committed after this
-   * returns is never missed, and none is delivered twice. The horizon of each shard is read first, all at once; a
+   * returns is never missed, and none is delivered twice. The other shards' matching events follow too, from the
+   * moment it joins them, so an entity whose bucket moves to another shard stays followed; an entity's events
+   * written there after the move come after its events on the shard it left (see {@link OutboxReader.Handoff}). The horizon of each shard is read first, all at once; a
    * shard that does not answer within about a second (or is known to be failing) does not fail the subscription:
    * it is listed in {@link Subscription#unavailableShards()}, and its events are delivered when it can be read
    * again, starting where the feed stood on it when this was called.
@@ -139,11 +141,16 @@ public final class OutboxFeed<E> implements AutoCloseable {
       }
       starts[shard] = horizon == null ? Subscription.FROM_WATERMARK : horizon;
     }
+    for (int shard = 0; shard < lanes.size(); shard++) {
+      if (!followed.contains(shard)) {
+        starts[shard] = Subscription.FROM_WATERMARK; // an entity that moves here later: its events from now on
+      }
+    }
     Subscription<E>[] self = new Subscription[1];
     self[0] = new Subscription<>(wanted, starts, unavailable, capacity, onEvents, () -> unsubscribe(self[0]));
     subscriptions.add(self[0]);
-    for (int shard : followed) {
-      lanes.get(shard).join(self[0], starts[shard]);
+    for (Lane<E> lane : lanes) {
+      lane.join(self[0], starts[lane.shard]);
     }
     if (closed) {
       self[0].close();
@@ -211,12 +218,56 @@ public final class OutboxFeed<E> implements AutoCloseable {
       return true;
     }
     OutboxReader.Batch<E> batch = reader.readFrom(lane.shard, from);
-    for (Subscription<E> subscription : lane.advance(from, batch.nextWatermark())) {
-      for (OutboxReader.Stamped<E> event : batch.events()) {
+    long next = batch.nextWatermark();
+    boolean more = batch.more();
+    List<OutboxReader.Stamped<E>> events = batch.events();
+    long held = heldFrom(batch);
+    if (held < next) {
+      // An entity's events here wait for its events on the shard its bucket came from: deliver up to the first
+      // of them, and read again next round.
+      next = held;
+      more = false;
+      events = events.stream().filter(e -> e.txid() < held).toList();
+    }
+    for (Subscription<E> subscription : lane.advance(from, next)) {
+      for (OutboxReader.Stamped<E> event : events) {
         subscription.offer(lane.shard, event);
       }
     }
-    return batch.more();
+    lane.delivered(next);
+    return more;
+  }
+
+  /**
+   * The lowest transaction id of an event in the batch that must wait: its bucket was handed over to this shard
+   * before it was written, and this feed has not yet delivered every event of the bucket from the shard it came
+   * from. {@link Long#MAX_VALUE} when none waits. A source shard that cannot be read holds nothing back: the other
+   * buckets of this shard must not stop with it (the order across the move then yields).
+   */
+  private long heldFrom(OutboxReader.Batch<E> batch) {
+    long held = Long.MAX_VALUE;
+    if (batch.handoffs().isEmpty()) {
+      return held;
+    }
+    for (OutboxReader.Stamped<E> event : batch.events()) {
+      if (event.bucket() == OutboxReader.Stamped.NO_BUCKET || event.txid() >= held) {
+        continue;
+      }
+      OutboxReader.Handoff last = null;
+      for (OutboxReader.Handoff handoff : batch.handoffs()) {
+        if (handoff.bucket() == event.bucket() && handoff.txid() < event.txid()
+            && (last == null || handoff.txid() > last.txid())) {
+          last = handoff;
+        }
+      }
+      if (last != null && last.fromShard() >= 0 && last.fromShard() < lanes.size()) {
+        Lane<E> source = lanes.get(last.fromShard());
+        if (!source.failing && source.deliveredUpTo() < last.sourceTxid()) {
+          held = event.txid();
+        }
+      }
+    }
+    return held;
   }
 
   @Override
@@ -253,6 +304,8 @@ public final class OutboxFeed<E> implements AutoCloseable {
     private Long watermark;
     /** Whether the last read failed: a subscription does not wait for this shard's horizon then. */
     volatile boolean failing;
+    /** Every event below it was offered to the followers (or skipped while nobody followed). */
+    private volatile long deliveredUpTo = Long.MIN_VALUE;
 
     Lane(int shard) {
       this.shard = shard;
@@ -271,12 +324,22 @@ public final class OutboxFeed<E> implements AutoCloseable {
       }
     }
 
+    long deliveredUpTo() {
+      return deliveredUpTo;
+    }
+
+    /** Set by the poller once a batch up to {@code next} was offered: another lane's held events may follow. */
+    void delivered(long next) {
+      deliveredUpTo = Math.max(deliveredUpTo, next);
+    }
+
     /** Nobody follows the shard: skip what nobody wants, up to the horizon just read. */
     void idle(long horizon) {
       lock.lock();
       try {
         if (followers.isEmpty() || watermark == null) {
           watermark = horizon;
+          deliveredUpTo = Math.max(deliveredUpTo, horizon);
         }
       } finally {
         lock.unlock();

@@ -33,10 +33,17 @@ public interface OutboxReader<E> {
    * @param events in seq order
    * @param nextWatermark the transaction id the batch was read up to (exclusive): the horizon, or less when cut
    * @param more whether the batch was cut before the horizon, so that more events wait to be read right away
+   * @param handoffs the buckets this shard took over that an event of the batch may have to wait for
    */
-  record Batch<E>(List<Stamped<E>> events, long nextWatermark, boolean more) {
+  record Batch<E>(List<Stamped<E>> events, long nextWatermark, boolean more, List<Handoff> handoffs) {
     public Batch {
       events = List.copyOf(events);
+      handoffs = List.copyOf(handoffs);
+    }
+
+    /** A batch of a shard that took over no bucket. */
+    public Batch(List<Stamped<E>> events, long nextWatermark, boolean more) {
+      this(events, nextWatermark, more, List.of());
     }
 
     /** A batch read all the way to the horizon. */
@@ -49,6 +56,23 @@ public interface OutboxReader<E> {
    * An event with the id of the transaction that wrote it.
    *
    * @param txid the writing transaction's id (xid8 as a long)
+   * @param bucket the bucket of the entity it is about, or {@link #NO_BUCKET}
    */
-  record Stamped<E>(long txid, E event) {}
+  record Stamped<E>(long txid, E event, int bucket) {
+    /** Of an outbox whose rows carry no bucket: never held back after a move. */
+    public static final int NO_BUCKET = -1;
+
+    public Stamped(long txid, E event) {
+      this(txid, event, NO_BUCKET);
+    }
+  }
+
+  /**
+   * A bucket this shard took over from another (dev.trellis.platform.data.BucketMover): its events here written
+   * after the handoff ({@code txid} above {@link #txid}) come after every event of it on {@link #fromShard}, all of
+   * which are below {@link #sourceTxid} there.
+   *
+   * @param txid the id of the transaction that wrote the handoff on this shard
+   */
+  record Handoff(int bucket, int fromShard, long sourceTxid, long txid) {}
 }

@@ -3,6 +3,7 @@ package dev.trellis.platform.events;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.data.ShardedDatabase;
+import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.error.UnavailableException;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,9 +38,11 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
   private final Field<OffsetDateTime> createdAt;
   private final RecordMapper<? super R, ? extends E> toEvent;
   private final int maxBatch;
+  private final Field<Long> bucketId; // null: rows carry no bucket
 
   private OutboxTable(ShardedDatabase db, Table<R> table, Field<Long> seq, Field<Long> txid,
-      Field<OffsetDateTime> createdAt, RecordMapper<? super R, ? extends E> toEvent, int maxBatch) {
+      Field<OffsetDateTime> createdAt, RecordMapper<? super R, ? extends E> toEvent, int maxBatch,
+      Field<Long> bucketId) {
     this.db = db;
     this.table = table;
     this.seq = seq;
@@ -47,6 +50,7 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
     this.createdAt = createdAt;
     this.toEvent = toEvent;
     this.maxBatch = maxBatch;
+    this.bucketId = bucketId;
   }
 
   /** The outbox {@code table} of every shard of {@code db}, mapping each row to an event. */
@@ -54,7 +58,7 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
       Field<Long> txid, Field<OffsetDateTime> createdAt, RecordMapper<? super R, ? extends E> toEvent) {
     return new OutboxTable<>(requireNonNull(db, "db"), requireNonNull(table, "table"), requireNonNull(seq, "seq"),
         requireNonNull(txid, "txid"), requireNonNull(createdAt, "createdAt"), requireNonNull(toEvent, "toEvent"),
-        DEFAULT_MAX_BATCH);
+        DEFAULT_MAX_BATCH, null);
   }
 
   @Override
@@ -72,7 +76,15 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
     }
-    return new OutboxTable<>(db, table, seq, txid, createdAt, toEvent, maxBatch);
+    return new OutboxTable<>(db, table, seq, txid, createdAt, toEvent, maxBatch, bucketId);
+  }
+
+  /**
+   * The same table, whose rows are of the bucket of the Trellis id in {@code id} (the entity's): a feed then keeps
+   * each entity's events in order when its bucket moves to another shard (see {@link OutboxReader.Handoff}).
+   */
+  public OutboxTable<R, E> withBucketOf(Field<Long> id) {
+    return new OutboxTable<>(db, table, seq, txid, createdAt, toEvent, maxBatch, requireNonNull(id, "id"));
   }
 
   @Override
@@ -84,9 +96,18 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
       List<Stamped<E>> events = dsl.selectFrom(table)
           .where(txid.ge(watermark).and(txid.lt(upTo)))
           .orderBy(seq)
-          .fetch(r -> new Stamped<>(r.get(txid), toEvent.map(r)));
-      return new Batch<>(events, upTo, upTo < horizon);
+          .fetch(r -> new Stamped<>(r.get(txid), toEvent.map(r),
+              bucketId == null ? Stamped.NO_BUCKET : ShardId.bucketOf(r.get(bucketId))));
+      List<Handoff> handoffs = bucketId == null || events.isEmpty() ? List.of() : handoffs(dsl);
+      return new Batch<>(events, upTo, upTo < horizon, handoffs);
     });
+  }
+
+  /** The buckets this shard took over, newest last (a few rows: one per move here within the retention). */
+  private static List<Handoff> handoffs(DSLContext dsl) {
+    return dsl.fetch("SELECT bucket, from_shard, source_txid, txid FROM trellis_bucket_handoff ORDER BY txid")
+        .map(r -> new Handoff(r.get(0, Integer.class), r.get(1, Integer.class), r.get(2, Long.class),
+            r.get(3, Long.class)));
   }
 
   /**
@@ -123,6 +144,10 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
     for (int shard = 0; shard < shardCount(); shard++) {
       try {
         purged += db.shard(shard).read(dsl -> dsl.deleteFrom(table).where(createdAt.lt(cutoff)).execute());
+        if (bucketId != null) {
+          db.shard(shard).read(dsl -> dsl.execute("DELETE FROM trellis_bucket_handoff WHERE created_at < ?",
+              cutoff));
+        }
       } catch (UnavailableException e) {
         log.warn("cannot purge the outbox {} of shard {} now: {}", table.getName(), shard, e.getMessage());
       }

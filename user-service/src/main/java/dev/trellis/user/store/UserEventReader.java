@@ -13,7 +13,7 @@ public final class UserEventReader {
 
   public static OutboxTable<UserEventsRecord, UserEvent> of(ShardedDatabase db) {
     return OutboxTable.of(db, USER_EVENTS, USER_EVENTS.SEQ, USER_EVENTS.TXID, USER_EVENTS.CREATED_AT,
-        UserEventReader::toEvent);
+        UserEventReader::toEvent).withBucketOf(USER_EVENTS.USER_ID);
   }
 
   private static UserEvent toEvent(UserEventsRecord r) {

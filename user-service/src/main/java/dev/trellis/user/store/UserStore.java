@@ -4,11 +4,13 @@ import static dev.trellis.user.store.jooq.Tables.USERS;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.data.MergedCursor;
+import dev.trellis.platform.data.RoutedRows;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.filter.Filter;
 import dev.trellis.platform.data.filter.FilterParser;
 import dev.trellis.platform.data.query.PageTokenCodec;
+import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.error.AbortedException;
 import dev.trellis.platform.error.AlreadyExistsException;
 import dev.trellis.platform.error.NotFoundException;
@@ -213,9 +215,13 @@ public final class UserStore {
       where = where.and(USERS.ID.gt(pageTokens.decode(pageToken, filterKey)));
     }
     Condition condition = where;
-    MergedCursor<StoredUser> cursor = db.scatterGather().stream(db.shards(),
-        (dsl, after) -> dsl.selectFrom(USERS)
-            .where(condition, after.map(last -> USERS.ID.gt(last.id())).orElse(DSL.noCondition()))
+    // One directory version for the whole stream: each user is read on the one shard it names, even while its
+    // bucket moves and two shards hold its row.
+    BucketDirectory directory = db.router().directory();
+    MergedCursor<StoredUser> cursor = db.scatterGather().streamByShard(db.shards(),
+        shard -> (dsl, after) -> dsl.selectFrom(USERS)
+            .where(condition, RoutedRows.byId(directory, shard.index(), USERS.ID),
+                after.map(last -> USERS.ID.gt(last.id())).orElse(DSL.noCondition()))
             .orderBy(USERS.ID),
         UserStore::toStoredUser, Comparator.comparingLong(StoredUser::id), pageSize);
     return new UserListing(cursor, pageTokens, filterKey);

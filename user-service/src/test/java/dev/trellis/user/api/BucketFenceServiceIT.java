@@ -11,6 +11,7 @@ import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.testing.ServiceExtension;
+import dev.trellis.testing.ShardsExtension;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.GetUserRequest;
 import dev.trellis.user.v1.UpdateUserRequest;
@@ -23,11 +24,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.jooq.DSLContext;
-import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * A user's bucket changes owner in the shards' tables while user-service runs with the old directory (it polls only
@@ -45,7 +44,7 @@ class BucketFenceServiceIT {
     User user = admin.createUser(CreateUserRequest.newBuilder().setEmail("fence-move@example.com")
         .setName("before").build());
     int bucket = ShardId.bucketOf(user.getId());
-    List<DSLContext> shards = users.topology().shards().stream().map(BucketFenceServiceIT::context).toList();
+    List<DSLContext> shards = users.topology().shards().stream().map(ShardsExtension::dsl).toList();
     BucketDirectory now = DirectoryStore.readLatest(shards.get(0)).orElseThrow();
     int from = now.shardOf(bucket);
     int to = (from + 1) % shards.size();
@@ -88,11 +87,4 @@ class BucketFenceServiceIT {
         DSL.field("user_id").eq(user.getId()).and(DSL.field("event_type").eq("UPDATED")));
   }
 
-  private static DSLContext context(ShardSpec spec) {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setURL(spec.jdbcUrl());
-    ds.setUser(spec.user());
-    ds.setPassword(spec.password());
-    return DSL.using(ds, SQLDialect.POSTGRES);
-  }
 }

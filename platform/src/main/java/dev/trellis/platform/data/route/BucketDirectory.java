@@ -20,14 +20,43 @@ public final class BucketDirectory {
   private final long version;
   private final int[] shardOfBucket;
   private final int shardCount;
+  private final List<ShardRecord> shards;
 
-  private BucketDirectory(long version, int[] shardOfBucket, int shardCount) {
+  private BucketDirectory(long version, int[] shardOfBucket, int shardCount, List<ShardRecord> shards) {
     if (version < 1) {
       throw new IllegalArgumentException("a directory version is at least 1, got " + version);
     }
     this.version = version;
     this.shardOfBucket = shardOfBucket;
     this.shardCount = shardCount;
+    this.shards = List.copyOf(shards);
+    checkShards(shardOfBucket, shardCount, this.shards);
+  }
+
+  /** Records, when present, name every shard in index order; active ones come first, drained ones own nothing. */
+  private static void checkShards(int[] shardOfBucket, int shardCount, List<ShardRecord> shards) {
+    if (shards.isEmpty()) {
+      return; // a version stored before the directory recorded its shards
+    }
+    if (shards.size() != shardCount) {
+      throw new IllegalArgumentException("a directory of " + shardCount + " shards records " + shards.size());
+    }
+    boolean drainedSeen = false;
+    for (int i = 0; i < shards.size(); i++) {
+      ShardRecord shard = shards.get(i);
+      if (shard.index() != i) {
+        throw new IllegalArgumentException("shard record " + i + " has index " + shard.index());
+      }
+      if (drainedSeen && shard.serves()) {
+        throw new IllegalArgumentException("shard " + i + " serves after a drained shard: drained ones are last");
+      }
+      drainedSeen |= !shard.serves();
+    }
+    for (int b = 0; b < shardOfBucket.length; b++) {
+      if (!shards.get(shardOfBucket[b]).serves()) {
+        throw new IllegalArgumentException("bucket " + b + " maps to drained shard " + shardOfBucket[b]);
+      }
+    }
   }
 
   /** The default layout, version 1: shard {@code s} holds the contiguous range {@code [s*1024/n, (s+1)*1024/n)}. */
@@ -39,7 +68,13 @@ public final class BucketDirectory {
     for (int b = 0; b < map.length; b++) {
       map[b] = (int) ((long) b * shardCount / ShardId.BUCKETS);
     }
-    return new BucketDirectory(1, map, shardCount);
+    return new BucketDirectory(1, map, shardCount, List.of());
+  }
+
+  /** The seed layout, version 1, of {@link #evenRanges(int)} over the given shards, recorded with it. */
+  public static BucketDirectory evenRanges(List<ShardRecord> shards) {
+    requireNonNull(shards, "shards");
+    return new BucketDirectory(1, evenRanges(shards.size()).shardOfBucket, shards.size(), shards);
   }
 
   /** An explicit layout at version 1: {@code shardOfBucket[b]} is the shard of bucket {@code b}. */
@@ -49,7 +84,13 @@ public final class BucketDirectory {
 
   /** An explicit layout: {@code shardOfBucket[b]} is the shard of bucket {@code b}, in {@code [0, shardCount)}. */
   public static BucketDirectory of(long version, int[] shardOfBucket, int shardCount) {
+    return of(version, shardOfBucket, shardCount, List.of());
+  }
+
+  /** An explicit layout with its shard records (empty: not recorded). */
+  public static BucketDirectory of(long version, int[] shardOfBucket, int shardCount, List<ShardRecord> shards) {
     requireNonNull(shardOfBucket, "shardOfBucket");
+    requireNonNull(shards, "shards");
     if (shardOfBucket.length != ShardId.BUCKETS) {
       throw new IllegalArgumentException("a directory maps exactly " + ShardId.BUCKETS + " buckets");
     }
@@ -58,11 +99,17 @@ public final class BucketDirectory {
         throw new IllegalArgumentException("shard " + shard + " is outside [0, " + shardCount + ")");
       }
     }
-    return new BucketDirectory(version, shardOfBucket.clone(), shardCount);
+    return new BucketDirectory(version, shardOfBucket.clone(), shardCount, shards);
   }
 
   /** The layout stored as ranges, as {@link #ranges()} gives them; every bucket must be covered exactly once. */
   public static BucketDirectory ofRanges(long version, List<Range> ranges, int shardCount) {
+    return ofRanges(version, ranges, shardCount, List.of());
+  }
+
+  /** The layout stored as ranges, with its shard records (empty: not recorded). */
+  public static BucketDirectory ofRanges(long version, List<Range> ranges, int shardCount,
+      List<ShardRecord> shards) {
     requireNonNull(ranges, "ranges");
     int[] map = new int[ShardId.BUCKETS];
     Arrays.fill(map, -1);
@@ -80,7 +127,7 @@ public final class BucketDirectory {
         throw new IllegalArgumentException("bucket " + b + " is in no range of directory version " + version);
       }
     }
-    return of(version, map, shardCount);
+    return of(version, map, shardCount, shards);
   }
 
   /** Which version this is: a newer directory has a higher one. */
@@ -106,8 +153,26 @@ public final class BucketDirectory {
     return shardOfBucket[bucket];
   }
 
+  /** How many shards the directory numbers, drained ones included. */
   public int shardCount() {
     return shardCount;
+  }
+
+  /** The shards recorded with this version, in index order; empty for a version stored before they were. */
+  public List<ShardRecord> shards() {
+    return shards;
+  }
+
+  /** The next version, with the same buckets and {@code newShards} recorded (a shard joins, changes state). */
+  public BucketDirectory withShards(List<ShardRecord> newShards) {
+    requireNonNull(newShards, "newShards");
+    for (int shard : shardOfBucket) {
+      if (shard >= newShards.size()) {
+        throw new IllegalArgumentException("a bucket maps to shard " + shard + ", beyond the " + newShards.size()
+            + " shards recorded");
+      }
+    }
+    return new BucketDirectory(version + 1, shardOfBucket, newShards.size(), newShards);
   }
 
   /** The buckets a shard holds, ascending. */
@@ -123,13 +188,13 @@ public final class BucketDirectory {
     }
     int[] map = shardOfBucket.clone();
     map[bucket] = shard;
-    return new BucketDirectory(version + 1, map, shardCount);
+    return new BucketDirectory(version + 1, map, shardCount, shards);
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof BucketDirectory d && d.version == version && d.shardCount == shardCount
-        && Arrays.equals(d.shardOfBucket, shardOfBucket);
+        && Arrays.equals(d.shardOfBucket, shardOfBucket) && d.shards.equals(shards);
   }
 
   @Override

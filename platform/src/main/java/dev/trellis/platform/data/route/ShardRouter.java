@@ -54,7 +54,8 @@ public final class ShardRouter {
 
   /**
    * Swaps in {@code newer} if its version is higher than the one in use (an older or equal one, read late by a slow
-   * poll, changes nothing).
+   * poll, changes nothing). It may number more or fewer shards: the caller opens the pools of the shards it names
+   * before, and closes those of shards it drains after.
    *
    * @return whether the directory changed
    */
@@ -62,10 +63,6 @@ public final class ShardRouter {
     requireNonNull(newer, "newer");
     if (newer.version() <= directory.version()) {
       return false;
-    }
-    if (newer.shardCount() != directory.shardCount()) {
-      throw new IllegalArgumentException("directory version " + newer.version() + " maps " + newer.shardCount()
-          + " shards, but this router serves " + directory.shardCount());
     }
     directory = newer;
     return true;
