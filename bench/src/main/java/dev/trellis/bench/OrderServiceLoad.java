@@ -1,5 +1,6 @@
 package dev.trellis.bench;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trellis.order.v1.CreateOrderRequest;
 import dev.trellis.order.v1.InventoryServiceGrpc;
 import dev.trellis.order.v1.LineItem;
@@ -26,6 +27,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -46,7 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * ./trellis mvn -q -pl bench -am package -DskipTests
  * java --enable-native-access=ALL-UNNAMED -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
  *     dev.trellis.bench.OrderServiceLoad [--in-flight=32] [--warmup=60s] [--rounds=4] [--round=15s] \
- *     [--users=1000] [--skus=64] [--durable=false] [--server-jvm-args="-XX:StartFlightRecording=delay=70s,..."]
+ *     [--users=1000] [--skus=64] [--durable=false] [--server-jvm-args="-XX:StartFlightRecording=delay=70s,..."] \
+ *     [--json=FILE]
  * </pre>
  */
 public final class OrderServiceLoad {
@@ -64,6 +67,7 @@ public final class OrderServiceLoad {
     // Space-separated, so that a flight recording's own commas survive: "-XX:StartFlightRecording=delay=70s,...".
     List<String> serverJvmArgs = List.of(flags.string("TRELLIS_SERVER_JVM_ARGS", "").split("\\s+")).stream()
         .filter(arg -> !arg.isEmpty()).toList();
+    Optional<Path> json = flags.optional("TRELLIS_JSON").map(Path::of);
     flags.rejectUnknownFlags();
 
     Path state = Files.createTempDirectory("trellis-order-load-");
@@ -85,8 +89,13 @@ public final class OrderServiceLoad {
         Thread.sleep(200);
       }
       String[] ports = Files.readString(ready, StandardCharsets.UTF_8).trim().split(" ");
-      run(Integer.parseInt(ports[0]), Integer.parseInt(ports[1]), state, inFlight, warmup, rounds, round,
-          userCount, skuCount, durable, server.toHandle());
+      Map<String, Object> figures = run(Integer.parseInt(ports[0]), Integer.parseInt(ports[1]), state, inFlight,
+          warmup, rounds, round, userCount, skuCount, durable, server.toHandle());
+      if (json.isPresent()) {
+        // For ./trellis bench suite: the same figures, machine-readable.
+        figures.put("command", "OrderServiceLoad " + String.join(" ", args));
+        new ObjectMapper().writeValue(json.get().toFile(), figures);
+      }
     } finally {
       keepAlive.close(); // the server stops gracefully and deletes its shards
       if (!server.waitFor(2, TimeUnit.MINUTES)) {
@@ -95,8 +104,10 @@ public final class OrderServiceLoad {
     }
   }
 
-  private static void run(int userPort, int orderPort, Path state, int inFlight, Duration warmup, int rounds,
-      Duration round, int userCount, int skuCount, boolean durable, ProcessHandle server) throws Exception {
+  /** Runs the load and prints what it measured; returns the same figures. */
+  private static Map<String, Object> run(int userPort, int orderPort, Path state, int inFlight, Duration warmup,
+      int rounds, Duration round, int userCount, int skuCount, boolean durable, ProcessHandle server)
+      throws Exception {
     String token = DevTokens.create(AuthConfig.dev(state.resolve("dev-jwt-key.json")), Clock.systemUTC())
         .mint("1", Set.of(Principal.ADMIN), Duration.ofHours(6));
     BearerToken admin = new BearerToken(token);
@@ -164,6 +175,18 @@ public final class OrderServiceLoad {
           used.services() / sagas * 1000, used.postgres() / sagas * 1000, used.client() / sagas * 1000,
           2 / perSaga);
       System.err.printf("orders not CONFIRMED: %d (goal: 0; stock is plentiful)%n", notConfirmed.get());
+      Map<String, Object> figures = new LinkedHashMap<>();
+      figures.put("sagasPerSecond", summary.qps());
+      figures.put("p50Micros", summary.p50());
+      figures.put("p99Micros", summary.p99());
+      figures.put("failures", summary.failures());
+      figures.put("notConfirmed", notConfirmed.get());
+      figures.put("cpuPerSagaMs", perSaga * 1000);
+      figures.put("servicesCpuPerSagaMs", used.services() / sagas * 1000);
+      figures.put("postgresCpuPerSagaMs", used.postgres() / sagas * 1000);
+      figures.put("clientCpuPerSagaMs", used.client() / sagas * 1000);
+      figures.put("inFlight", inFlight);
+      return figures;
     } finally {
       users.shutdownNow();
       orders.shutdownNow();

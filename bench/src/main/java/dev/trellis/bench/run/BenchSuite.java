@@ -52,10 +52,15 @@ public final class BenchSuite {
    * One step.
    *
    * @param kind bench, main, startup or pending
+   * @param quickArgs a main's args under {@code --quick} (default: the data layer's few short rounds)
+   * @param command how to run a main step by hand, for the table's list of commands
    */
-  record Step(String name, String kind, String title, List<String> args, String main, List<Figure> figures) {
+  record Step(String name, String kind, String title, List<String> args, String main, List<String> quickArgs,
+      String command, List<Figure> figures) {
     Step {
       args = args == null ? List.of() : List.copyOf(args);
+      quickArgs = quickArgs == null ? List.of("--rounds=2", "--seconds=1") : List.copyOf(quickArgs);
+      command = command == null ? "./trellis bench data-layer" : command;
       figures = List.copyOf(figures);
       if (!Set.of("bench", "main", "startup", "pending").contains(kind)) {
         throw new ConfigException("suite step " + name + ": kind is bench, main, startup or pending, got " + kind);
@@ -123,7 +128,7 @@ public final class BenchSuite {
           }
           case "main" -> {
             Map<String, Object> figures = runMain(step, stepDir, quick);
-            commands.add(step.name() + ": `./trellis bench data-layer " + String.join(" ", step.args()) + "`");
+            commands.add(step.name() + ": `" + step.command() + " " + String.join(" ", step.args()) + "`");
             step.figures().forEach(f -> rows.add(fromKey(f, figures)));
           }
           case "startup" -> {
@@ -267,7 +272,7 @@ public final class BenchSuite {
     Path json = dir.resolve("figures.json");
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), step.main()));
-    command.addAll(quick ? List.of("--rounds=2", "--seconds=1") : step.args());
+    command.addAll(quick ? step.quickArgs() : step.args());
     command.add("--json=" + json);
     Process process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectError(dir.resolve("output.log").toFile()).start();

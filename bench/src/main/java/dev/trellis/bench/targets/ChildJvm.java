@@ -27,7 +27,7 @@ final class ChildJvm implements AutoCloseable {
     this.stderr = stderr;
   }
 
-  /** The logging configuration services run with (the platform's): JSON lines through an async appender. */
+  /** The logging configuration services run with (the platform's): JSON lines through a batching writer thread. */
   static final String SERVICE_LOGGING = "-Dlogback.configurationFile=logback.xml";
 
   /**

@@ -25,6 +25,9 @@ class BenchSuiteTest {
         .contains("chain", "getuser", "edge", "edge-latency", "listusers", "data-layer", "startup", "order-service");
     for (BenchSuite.Step step : suite.steps()) {
       assertThat(step.figures()).as(step.name()).isNotEmpty();
+      if (step.kind().equals("main")) {
+        assertThat(Class.forName(step.main()).getMethod("main", String[].class)).as(step.name()).isNotNull();
+      }
       if (step.kind().equals("bench")) {
         BenchOptions options = BenchOptions.parse(step.args().toArray(String[]::new), dir);
         options.local().ifPresent(config::target);

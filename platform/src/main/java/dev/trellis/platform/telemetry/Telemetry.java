@@ -3,6 +3,7 @@ package dev.trellis.platform.telemetry;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.config.ConfigException;
+import dev.trellis.platform.logging.BatchingConsoleAppender;
 import io.grpc.ClientInterceptor;
 import io.grpc.ServerInterceptor;
 import io.opentelemetry.api.OpenTelemetry;
@@ -44,6 +45,10 @@ public final class Telemetry implements AutoCloseable {
       GrpcTelemetry grpc = GrpcTelemetry.builder(sdk).setEmitMessageEvents(false).build();
       this.serverInterceptor = grpc.createServerInterceptor();
       this.clientInterceptor = grpc.createClientInterceptor();
+      // Read when a metric reader collects; the SDK holds the instrument until it closes.
+      sdk.getMeter("dev.trellis.platform.logging").counterBuilder("trellis.log.lines.dropped")
+          .setDescription("Log lines dropped because the async log writer's buffer was full").setUnit("{line}")
+          .buildWithCallback(m -> m.record(BatchingConsoleAppender.droppedLines()));
     }
   }
 
