@@ -4,7 +4,9 @@ import dev.trellis.embedded.EmbeddedShards;
 import dev.trellis.order.store.OrderShards;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.BucketMover;
+import dev.trellis.platform.data.ShardMigrator;
 import dev.trellis.platform.data.ShardPoolSettings;
+import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.error.UnavailableException;
 import java.nio.file.Files;
@@ -43,8 +45,7 @@ public final class BucketMoveBenchmark {
 
     try (EmbeddedShards shards = EmbeddedShards.builder(Files.createTempDirectory("trellis-move-bench-"))
             .shards(2).durable(false).deleteOnClose(true).start();
-        ShardedDatabase db = OrderShards.open(Settings.of(Map.of()), shards.topology(OrderShards.DATABASE),
-            ShardPoolSettings.defaults().withDirectoryPoll(Duration.ofMillis(100)))) {
+        ShardedDatabase db = openOrders(shards.topology(OrderShards.DATABASE))) {
       // Buckets 0..511 start on shard 0 (even ranges); every move goes to shard 1.
       List<Integer> buckets = new ArrayList<>();
       for (int i = 0; i < 2 * moves; i++) {
@@ -136,5 +137,12 @@ public final class BucketMoveBenchmark {
     List<Long> sorted = values.stream().sorted().toList();
     int index = (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1;
     return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+  }
+
+  /** Migrates and opens the orders' database outside a service, polling the directory often (moves publish it). */
+  private static ShardedDatabase openOrders(ShardTopology topology) {
+    ShardMigrator.migrate(topology, OrderShards.MIGRATIONS);
+    return ShardedDatabase.builder(topology).kind(OrderShards.KIND)
+        .pool(ShardPoolSettings.defaults().withDirectoryPoll(Duration.ofMillis(100))).build();
   }
 }
