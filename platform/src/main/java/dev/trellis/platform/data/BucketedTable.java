@@ -14,7 +14,8 @@ import org.jooq.impl.DSL;
 
 /**
  * A table whose rows belong to buckets, as its bucket fence trigger says
- * (db/platform/beforeMigrate__trellis_bucket_fence.sql):
+ * (db/platform/beforeMigrate__trellis_bucket_fence.sql: the generic trellis_bucket_fence, or the function of its own
+ * that trellis_fence_table made):
  * the column that gives a row's bucket, and whether it holds an id or a shard key. Read from the database itself, so
  * a service declares its bucketed tables once, in the migration that fences them.
  *
@@ -48,7 +49,8 @@ record BucketedTable(String table, String column, String columnType, boolean byK
     List<BucketedTable> found = new ArrayList<>();
     for (var r : shard.fetch("SELECT c.relname::text, t.tgargs, t.tgtype::int FROM pg_trigger t"
         + " JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid"
-        + " WHERE p.proname = 'trellis_bucket_fence' AND c.relnamespace = current_schema()::regnamespace"
+        + " WHERE (p.proname = 'trellis_bucket_fence' OR p.proname LIKE 'trellis\\_bucket\\_fence\\_%')"
+        + " AND c.relnamespace = current_schema()::regnamespace"
         + " ORDER BY 1")) {
       String table = r.get(0, String.class);
       String[] args = new String(r.get(1, byte[].class), StandardCharsets.UTF_8).split("\0");
