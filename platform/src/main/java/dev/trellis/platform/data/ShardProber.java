@@ -45,7 +45,11 @@ final class ShardProber implements AutoCloseable {
     if (closed) {
       return;
     }
-    threads.computeIfAbsent(shard, s -> builder.start(() -> probe(s)));
+    // In the map before it runs: the thread probes only while its shard is there.
+    Thread thread = builder.unstarted(() -> probe(shard));
+    if (threads.putIfAbsent(shard, thread) == null) {
+      thread.start();
+    }
     for (ShardReachabilityListener listener : listeners) {
       listener.changed(shard, shard.isReachable());
     }
