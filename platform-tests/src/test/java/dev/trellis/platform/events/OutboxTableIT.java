@@ -120,6 +120,24 @@ class OutboxTableIT {
     }
   }
 
+  @Test
+  void purgeOfABucketedOutboxAlsoDeletesOldHandoffs() throws Exception {
+    try (Connection c = db.shard(3).dataSource().getConnection(); Statement s = c.createStatement()) {
+      s.execute("DELETE FROM trellis_bucket_handoff");
+      s.execute("INSERT INTO trellis_bucket_handoff (bucket, from_shard, source_txid, created_at) VALUES "
+          + "(7, 1, 1, now() - interval '2 days'), (8, 1, 1, now())");
+    }
+
+    outbox.withBucketOf(SEQ).purgeOlderThan(Duration.ofDays(1), Instant.now());
+
+    try (Connection c = db.shard(3).dataSource().getConnection(); Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT bucket FROM trellis_bucket_handoff")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).as("only the handoff past the retention goes").isEqualTo(8);
+      assertThat(rs.next()).isFalse();
+    }
+  }
+
   private static void insert(Connection c, String payload) throws Exception {
     try (var s = c.prepareStatement("INSERT INTO events (payload) VALUES (?)")) {
       s.setString(1, payload);

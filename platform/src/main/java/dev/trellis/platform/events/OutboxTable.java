@@ -145,8 +145,9 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
       try {
         purged += db.shard(shard).read(dsl -> dsl.deleteFrom(table).where(createdAt.lt(cutoff)).execute());
         if (bucketId != null) {
-          db.shard(shard).read(dsl -> dsl.execute("DELETE FROM trellis_bucket_handoff WHERE created_at < ?",
-              cutoff));
+          // Typed, so the cutoff is bound as timestamptz (a plain-SQL bind went as varchar and every purge failed).
+          db.shard(shard).read(dsl -> dsl.deleteFrom(DSL.table("trellis_bucket_handoff"))
+              .where(DSL.field("created_at", SQLDataType.TIMESTAMPWITHTIMEZONE).lt(cutoff)).execute());
         }
       } catch (UnavailableException e) {
         log.warn("cannot purge the outbox {} of shard {} now: {}", table.getName(), shard, e.getMessage());
