@@ -42,7 +42,9 @@ class SubscribeAcrossMoveIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
   @RegisterExtension
   static final ServiceExtension writer = ServiceExtension.of("user-service")
-      .setting("TRELLIS_DIRECTORY_POLL", "100ms").setting("TRELLIS_USER_UPDATES_POLL_INTERVAL", "20ms");
+      .setting("TRELLIS_DIRECTORY_POLL", "100ms").setting("TRELLIS_USER_UPDATES_POLL_INTERVAL", "20ms")
+      // The renames loop as fast as the machine lets them: limits off, this test is about the events.
+      .setting("TRELLIS_RATE_LIMIT_PEER", "off").setting("TRELLIS_RATE_LIMIT_ADMIN", "off");
   @RegisterExtension
   static final ServiceExtension listener = ServiceExtension.replicaOf(writer)
       .setting("TRELLIS_DIRECTORY_POLL", "100ms").setting("TRELLIS_USER_UPDATES_POLL_INTERVAL", "20ms");
