@@ -1,7 +1,6 @@
 package dev.trellis.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.trellis.bench.engine.ExternalEngines;
 import dev.trellis.bench.report.BenchReport;
@@ -49,7 +48,7 @@ class BenchSmokeIT {
 
   @Test
   void theChainWithTracingOffAndOnAgainstBareGrpcJavaWithH2loadInAlternatingRounds() throws Exception {
-    assumeTrue(ExternalEngines.find("h2load").isPresent(), ExternalEngines.INSTALL);
+    assertThat(ExternalEngines.find("h2load")).as(ExternalEngines.INSTALL).isPresent();
     int code = BenchMain.run(new String[] {"--local", "echo-chain", "--name", "chain",
         "--call", "grpc.testing.SimpleService/UnaryRpc {\"requestMessage\":\"ping\"}", "--engine", "h2load",
         "--baseline", "chain-tracing", "--baseline", "bare-grpc", "--count", "400", "--rounds", "2", "--in-flight", "4", "--connections", "2",
@@ -82,7 +81,7 @@ class BenchSmokeIT {
 
   @Test
   void restThroughTheEdgeAgainstGetUserDirectWithH2loadOverH2cInAlternatingRounds() throws Exception {
-    assumeTrue(ExternalEngines.find("h2load").isPresent(), ExternalEngines.INSTALL);
+    assertThat(ExternalEngines.find("h2load")).as(ExternalEngines.INSTALL).isPresent();
     int code = BenchMain.run(new String[] {"--local", "edge-proxy", "--name", "rest-via-edge", "--seed", "200",
         "--call", "GET /v1/users/${user_id}", "--engine", "h2load", "--http-version", "2",
         "--baseline", "getuser-direct", "--count", "400", "--rounds", "2", "--in-flight", "4", "--connections", "2",

@@ -1,7 +1,6 @@
 package dev.trellis.bench.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.trellis.bench.call.RequestTemplate;
@@ -133,7 +132,7 @@ class HttpLoadIT {
 
   @Test
   void h2loadOverHttp1PostsTheBodyAndLogsEveryRequest() throws Exception {
-    assumeTrue(ExternalEngines.find(H2loadLoad.BINARY).isPresent(), ExternalEngines.INSTALL);
+    assertThat(ExternalEngines.find(H2loadLoad.BINARY)).as(ExternalEngines.INSTALL).isPresent();
     Recording r;
     try (H2loadLoad load = H2loadLoad.http("rest h2load", base() + "/v1/users", "POST",
         "{\"email\":\"a@example.com\",\"name\":\"A\"}", LoadModel.closed(4, 2), true, Optional.of("t0ken"),
