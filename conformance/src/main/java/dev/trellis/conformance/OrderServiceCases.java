@@ -72,7 +72,7 @@ final class OrderServiceCases {
       check(order.getStatus() == OrderStatus.ORDER_STATUS_REJECTED, "a declined order ended " + order.getStatus());
       orders.add(order.getId());
     }
-    ResponseStream<TrackOrdersRequest, OrderEvent> tracking = new ResponseStream<>();
+    ResponseStream<TrackOrdersRequest, OrderEvent> tracking = ResponseStream.flowing();
     StreamObserver<TrackOrdersRequest> requests = clients.ordersAsync().trackOrders(tracking);
     for (long id : orders) {
       requests.onNext(TrackOrdersRequest.newBuilder().setAddOrderId(id).build());
@@ -90,7 +90,7 @@ final class OrderServiceCases {
 
   /** TrackOrders half-closed at once: no message either way, status OK. */
   private String emptyStream() throws Exception {
-    ResponseStream<TrackOrdersRequest, OrderEvent> tracking = new ResponseStream<>();
+    ResponseStream<TrackOrdersRequest, OrderEvent> tracking = ResponseStream.flowing();
     clients.ordersAsync().trackOrders(tracking).onCompleted();
     Status end = tracking.end();
     expectCode(end, Status.Code.OK, "an empty TrackOrders");

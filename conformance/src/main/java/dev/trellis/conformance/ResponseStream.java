@@ -14,11 +14,33 @@ import java.util.concurrent.TimeoutException;
 final class ResponseStream<ReqT, RespT> implements ClientResponseObserver<ReqT, RespT> {
   final BlockingQueue<RespT> messages = new LinkedBlockingQueue<>();
   private final CompletableFuture<Status> ended = new CompletableFuture<>();
+  private final boolean firstOnly;
   private volatile ClientCallStreamObserver<ReqT> call;
+
+  private ResponseStream(boolean firstOnly) {
+    this.firstOnly = firstOnly;
+  }
+
+  /** Every message is delivered as the transport brings it. */
+  static <ReqT, RespT> ResponseStream<ReqT, RespT> flowing() {
+    return new ResponseStream<>(false);
+  }
+
+  /**
+   * Only the first message is delivered. A short stream can reach the client whole (messages and trailers) inside the
+   * flow-control window before a cancel is sent; grpc-java holds the status behind undelivered messages, so with one
+   * message requested the call cannot end OK on its own and a cancel after the first message always ends it.
+   */
+  static <ReqT, RespT> ResponseStream<ReqT, RespT> firstOnly() {
+    return new ResponseStream<>(true);
+  }
 
   @Override
   public void beforeStart(ClientCallStreamObserver<ReqT> call) {
     this.call = call;
+    if (firstOnly) {
+      call.disableAutoInboundFlowControl(); // the stub then requests one message only
+    }
   }
 
   @Override

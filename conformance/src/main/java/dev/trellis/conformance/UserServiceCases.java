@@ -178,7 +178,8 @@ final class UserServiceCases {
 
   /** ListUsers cancelled after its first user: CANCELLED, the server stops reading and frees its connections. */
   private String cancelAfterFirstResponse() throws Exception {
-    // Enough users that a whole listing does not fit in the flow-control window: the server is mid-stream.
+    // 300 users on several shards: the server is usually mid-stream when the cancel comes. When the whole listing
+    // fits in the flow-control window it may have finished, so the client asks for the first user only.
     String tag = data.tag();
     CompletableFuture<ImportUsersResponse> imported = new CompletableFuture<>();
     StreamObserver<CreateUserRequest> requests = clients.usersAsync().importUsers(observer(imported));
@@ -187,18 +188,15 @@ final class UserServiceCases {
     }
     requests.onCompleted();
     imported.get(MeshClients.CALL_DEADLINE.toSeconds(), TimeUnit.SECONDS);
-    int received = 0;
     for (int i = 0; i < CANCELLED_CALLS; i++) {
-      ResponseStream<ListUsersRequest, User> listing = new ResponseStream<>();
+      ResponseStream<ListUsersRequest, User> listing = ResponseStream.firstOnly();
       clients.usersAsync().listUsers(ListUsersRequest.newBuilder().setFilter(nameContains(tag)).build(), listing);
       check(listing.next() != null, "ListUsers sent no first user");
       listing.cancel("cancel_after_first_response");
       Status status = listing.end();
       expectCode(status, Status.Code.CANCELLED, "ListUsers cancelled after its first response");
-      received += 1 + listing.messages.size();
     }
-    return CANCELLED_CALLS + " calls CANCELLED after " + received + " users in all (of 300 each); "
-        + stillServing();
+    return CANCELLED_CALLS + " calls CANCELLED after their first user (of 300 each); " + stillServing();
   }
 
   /** A request over the servers' message limit is refused by the transport with RESOURCE_EXHAUSTED. */
