@@ -80,16 +80,14 @@ class SagaCrashIT {
 
       // 2. After reserve_inventory: the charge waits for a row with its key that the test is inserting.
       Placed afterReserve = placeHeldAtReserve(stub, "DE");
-      holdKey("INSERT INTO sim_payments (idempotency_key, state) VALUES (?, 'VOIDED')",
-          afterReserve.key("process_payment"));
+      holdKey(VOID_PAYMENT, afterReserve, "process_payment");
       afterReserve.release();
       afterReserve.awaitCompleted("reserve_inventory");
       orders.add(afterReserve);
 
       // 3. After process_payment: the shipment waits the same way.
       Placed afterPayment = placeHeldAtReserve(stub, "DE");
-      holdKey("INSERT INTO sim_shipments (idempotency_key, state) VALUES (?, 'VOIDED')",
-          afterPayment.key("create_shipment"));
+      holdKey(VOID_SHIPMENT, afterPayment, "create_shipment");
       afterPayment.release();
       afterPayment.awaitCompleted("process_payment");
       orders.add(afterPayment);
@@ -113,8 +111,7 @@ class SagaCrashIT {
 
       // 6. During compensation: the carrier refuses XX, the refund is done, releasing the stock waits.
       Placed compensating = placeHeldAtReserve(stub, "XX");
-      Connection charge = holdKey("INSERT INTO sim_payments (idempotency_key, state) VALUES (?, 'VOIDED')",
-          compensating.key("process_payment"));
+      Connection charge = holdKey(VOID_PAYMENT, compensating, "process_payment");
       compensating.release();
       compensating.awaitCompleted("reserve_inventory");
       lockReservation(compensating);
@@ -170,8 +167,7 @@ class SagaCrashIT {
       OrderServiceGrpc.OrderServiceStub stub = OrderServiceGrpc.newStub(first.channel)
           .withCallCredentials(TestTokens.bearer(fixture.admin()));
       placed = placeHeldAtReserve(stub, "DE");
-      Connection charge = holdKey("INSERT INTO sim_payments (idempotency_key, state) VALUES (?, 'VOIDED')",
-          placed.key("process_payment"));
+      Connection charge = holdKey(VOID_PAYMENT, placed, "process_payment");
       placed.release();
       placed.awaitCompleted("reserve_inventory");
       Connection sagaRow = hold(fixture.orderDb().shardOfId(placed.id()),
@@ -224,7 +220,7 @@ class SagaCrashIT {
 
   private Connection holdNotice(Placed order) {
     return holdKey("INSERT INTO sim_notifications (idempotency_key, recipient, kind, order_id)"
-        + " VALUES (?, 'held', 'CONFIRMATION', 0)", order.key("send_notification"));
+        + " VALUES (?, 'held', 'CONFIRMATION', %d)", order, "send_notification");
   }
 
   /** An open transaction holding the SKU's inventory row. */
@@ -240,8 +236,14 @@ class SagaCrashIT {
   }
 
   /** An open transaction that inserted a row with the partner key: the partner's own insert waits for it. */
-  private Connection holdKey(String insert, String key) {
-    return hold(fixture.orderDb().shardOfKey(key), insert, key);
+  /** An open transaction inserting the partner's ledger row of the order's step (on the order's shard). */
+  private static final String VOID_PAYMENT =
+      "INSERT INTO sim_payments (idempotency_key, order_id, state) VALUES (?, %d, 'VOIDED')";
+  private static final String VOID_SHIPMENT =
+      "INSERT INTO sim_shipments (idempotency_key, order_id, state) VALUES (?, %d, 'VOIDED')";
+
+  private Connection holdKey(String insert, Placed order, String step) {
+    return hold(fixture.orderDb().shardOfId(order.id()), insert.formatted(order.id()), order.key(step));
   }
 
   private Connection hold(Shard shard, String sql, String parameter) {
@@ -305,7 +307,7 @@ class SagaCrashIT {
 
   private static String paymentIdOf(Placed order) {
     String key = order.key("process_payment");
-    return fixture.orderDb().shardOfKey(key).read(dsl -> dsl.select(SIM_PAYMENTS.PAYMENT_ID).from(SIM_PAYMENTS)
+    return fixture.orderDb().shardOfId(order.id()).read(dsl -> dsl.select(SIM_PAYMENTS.PAYMENT_ID).from(SIM_PAYMENTS)
         .where(SIM_PAYMENTS.IDEMPOTENCY_KEY.eq(key), SIM_PAYMENTS.STATE.eq("CHARGED"))
         .fetchOne(SIM_PAYMENTS.PAYMENT_ID));
   }

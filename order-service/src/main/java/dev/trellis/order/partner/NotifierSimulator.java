@@ -32,7 +32,7 @@ public final class NotifierSimulator implements Notifier {
     if (recipient.toLowerCase(Locale.ROOT).endsWith(BOUNCING_TLD)) {
       throw new PartnerRefusedException("the mailbox " + recipient + " does not exist");
     }
-    ledger.write(idempotencyKey, dsl -> dsl.insertInto(SIM_NOTIFICATIONS)
+    ledger.write(orderId, dsl -> dsl.insertInto(SIM_NOTIFICATIONS)
         .set(SIM_NOTIFICATIONS.IDEMPOTENCY_KEY, idempotencyKey)
         .set(SIM_NOTIFICATIONS.RECIPIENT, recipient)
         .set(SIM_NOTIFICATIONS.KIND, kind.name())

@@ -41,7 +41,8 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
   }
 
   @Override
-  public String charge(String idempotencyKey, String paymentToken, long amountCents, String currency) {
+  public String charge(String idempotencyKey, long orderId, String paymentToken, long amountCents,
+      String currency) {
     requireNonNull(idempotencyKey, "idempotencyKey");
     ledger.delay(NAME);
     switch (paymentToken) {
@@ -52,8 +53,9 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
       default -> { }
     }
     // Once per key: a repeat finds the first row (the no-op update makes RETURNING give it back).
-    SimPaymentsRecord charge = ledger.write(idempotencyKey, dsl -> dsl.insertInto(SIM_PAYMENTS)
+    SimPaymentsRecord charge = ledger.write(orderId, dsl -> dsl.insertInto(SIM_PAYMENTS)
         .set(SIM_PAYMENTS.IDEMPOTENCY_KEY, idempotencyKey)
+        .set(SIM_PAYMENTS.ORDER_ID, orderId)
         .set(SIM_PAYMENTS.PAYMENT_ID, "pay_" + UUID.randomUUID().toString().replace("-", ""))
         .set(SIM_PAYMENTS.TOKEN, paymentToken)
         .set(SIM_PAYMENTS.AMOUNT_CENTS, amountCents)
@@ -71,17 +73,17 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
   }
 
   @Override
-  public void refund(String chargeKey) {
+  public void refund(String chargeKey, long orderId) {
     requireNonNull(chargeKey, "chargeKey");
     ledger.delay(NAME);
     // A flaky provider is flaky for refunds of its charges too.
-    String token = ledger.write(chargeKey, dsl -> dsl.select(SIM_PAYMENTS.TOKEN).from(SIM_PAYMENTS)
+    String token = ledger.write(orderId, dsl -> dsl.select(SIM_PAYMENTS.TOKEN).from(SIM_PAYMENTS)
         .where(SIM_PAYMENTS.IDEMPOTENCY_KEY.eq(chargeKey)).fetchOne(SIM_PAYMENTS.TOKEN));
     if (FLAKY.equals(token)) {
       flaky(chargeKey + "/refund");
     }
-    ledger.undo(SIM_PAYMENTS, SIM_PAYMENTS.IDEMPOTENCY_KEY, SIM_PAYMENTS.STATE, SIM_PAYMENTS.UPDATED_AT, chargeKey,
-        "CHARGED", "REFUNDED");
+    ledger.undo(SIM_PAYMENTS, SIM_PAYMENTS.IDEMPOTENCY_KEY, SIM_PAYMENTS.ORDER_ID, SIM_PAYMENTS.STATE,
+        SIM_PAYMENTS.UPDATED_AT, chargeKey, orderId, "CHARGED", "REFUNDED");
   }
 
   /** Unavailable for the first {@value #FLAKY_FAILURES} calls with this key, then fine. */
@@ -103,7 +105,6 @@ public final class PaymentGatewaySimulator implements PaymentGateway {
 
   /** The state of the charge made with this key (CHARGED, REFUNDED, VOIDED), if any call used the key. */
   public Optional<String> stateOf(String key) {
-    return Optional.ofNullable(ledger.write(key, dsl -> dsl.select(SIM_PAYMENTS.STATE).from(SIM_PAYMENTS)
-        .where(SIM_PAYMENTS.IDEMPOTENCY_KEY.eq(key)).fetchOne(SIM_PAYMENTS.STATE)));
+    return ledger.find(SIM_PAYMENTS, SIM_PAYMENTS.IDEMPOTENCY_KEY.eq(key)).map(SimPaymentsRecord::getState);
   }
 }

@@ -4,7 +4,10 @@ import dev.trellis.order.store.OrderLine;
 import dev.trellis.order.rules.ShippingAddress;
 import java.util.List;
 
-/** The carrier. Every call carries an idempotency key (the saga id and step). */
+/**
+ * The carrier. Every call carries an idempotency key (the saga id and step) and the order id as the shipper's
+ * reference.
+ */
 public interface ShipmentService {
   /**
    * Books the shipment of {@code lines} to {@code address}, once per key; a repeat returns the same shipment id.
@@ -14,7 +17,7 @@ public interface ShipmentService {
    *     before it came)
    * @throws PartnerUnavailableException when the carrier cannot answer now
    */
-  String create(String idempotencyKey, ShippingAddress address, List<OrderLine> lines);
+  String create(String idempotencyKey, long orderId, ShippingAddress address, List<OrderLine> lines);
 
   /**
    * Cancels the shipment booked with {@code shipmentKey}; a no-op that also stops a later booking when there was
@@ -22,5 +25,5 @@ public interface ShipmentService {
    *
    * @throws PartnerUnavailableException when the carrier cannot answer now
    */
-  void cancel(String shipmentKey);
+  void cancel(String shipmentKey, long orderId);
 }

@@ -29,15 +29,16 @@ public final class ShipmentServiceSimulator implements ShipmentService {
   }
 
   @Override
-  public String create(String idempotencyKey, ShippingAddress address, List<OrderLine> lines) {
+  public String create(String idempotencyKey, long orderId, ShippingAddress address, List<OrderLine> lines) {
     requireNonNull(idempotencyKey, "idempotencyKey");
     ledger.delay(NAME);
     if (address.countryCode().equals(REFUSED_COUNTRY)) {
       throw new PartnerRefusedException("the carrier does not ship to " + REFUSED_COUNTRY);
     }
     // Once per key: a repeat finds the first row (the no-op update makes RETURNING give it back).
-    SimShipmentsRecord shipment = ledger.write(idempotencyKey, dsl -> dsl.insertInto(SIM_SHIPMENTS)
+    SimShipmentsRecord shipment = ledger.write(orderId, dsl -> dsl.insertInto(SIM_SHIPMENTS)
         .set(SIM_SHIPMENTS.IDEMPOTENCY_KEY, idempotencyKey)
+        .set(SIM_SHIPMENTS.ORDER_ID, orderId)
         .set(SIM_SHIPMENTS.SHIPMENT_ID, "shp_" + UUID.randomUUID().toString().replace("-", ""))
         .set(SIM_SHIPMENTS.COUNTRY, address.countryCode())
         .set(SIM_SHIPMENTS.STATE, "CREATED")
@@ -53,11 +54,11 @@ public final class ShipmentServiceSimulator implements ShipmentService {
   }
 
   @Override
-  public void cancel(String shipmentKey) {
+  public void cancel(String shipmentKey, long orderId) {
     requireNonNull(shipmentKey, "shipmentKey");
     ledger.delay(NAME);
-    ledger.undo(SIM_SHIPMENTS, SIM_SHIPMENTS.IDEMPOTENCY_KEY, SIM_SHIPMENTS.STATE, SIM_SHIPMENTS.UPDATED_AT,
-        shipmentKey, "CREATED", "CANCELLED");
+    ledger.undo(SIM_SHIPMENTS, SIM_SHIPMENTS.IDEMPOTENCY_KEY, SIM_SHIPMENTS.ORDER_ID, SIM_SHIPMENTS.STATE,
+        SIM_SHIPMENTS.UPDATED_AT, shipmentKey, orderId, "CREATED", "CANCELLED");
   }
 
   /** Shipments booked and not cancelled, over the whole ledger (read-only, for tests and checks). */

@@ -6,6 +6,7 @@ import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.Optional;
 import java.util.function.Function;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
@@ -15,9 +16,10 @@ import org.jooq.TableField;
 import org.jooq.impl.DSL;
 
 /**
- * What the simulators share: their ledger tables on the shard of hash(idempotency key), written in autocommit and
- * never inside an order's transaction (a partner's books do not roll back with the order), and a simulated latency
- * per call, so tests and benchmarks can hold a saga at a chosen step.
+ * What the simulators share: their ledger tables on the shard of the order's bucket (its row moves with the order's
+ * bucket, and an order never needs another shard than its own for its partners), written in autocommit and never
+ * inside an order's transaction (a partner's books do not roll back with the order), and a simulated latency per
+ * call, so tests and benchmarks can hold a saga at a chosen step.
  */
 final class SimulatorLedger {
   /** How long a partner that "never answers" takes: far beyond any step timeout, ended early by its interrupt. */
@@ -44,9 +46,9 @@ final class SimulatorLedger {
     throw new PartnerUnavailableException(partner + " did not answer");
   }
 
-  /** One autocommit statement on the key's shard. */
-  <T> T write(String key, Function<DSLContext, T> work) {
-    return db.shardOfKey(key).read(work);
+  /** One autocommit statement on the shard of the order's bucket. */
+  <T> T write(long orderId, Function<DSLContext, T> work) {
+    return db.shardOfId(orderId).read(work);
   }
 
   /**
@@ -54,10 +56,12 @@ final class SimulatorLedger {
    * row is left, so that the action, should it still arrive (it timed out on the caller's side), finds it and does
    * nothing. A repeat changes nothing.
    */
-  <R extends Record> void undo(Table<R> table, TableField<R, String> keyField, TableField<R, String> state,
-      TableField<R, OffsetDateTime> updatedAt, String key, String done, String undone) {
-    write(key, dsl -> {
-      int voided = dsl.insertInto(table).set(keyField, key).set(state, VOIDED).onConflictDoNothing().execute();
+  <R extends Record> void undo(Table<R> table, TableField<R, String> keyField, TableField<R, Long> orderField,
+      TableField<R, String> state, TableField<R, OffsetDateTime> updatedAt, String key, long orderId, String done,
+      String undone) {
+    write(orderId, dsl -> {
+      int voided = dsl.insertInto(table).set(keyField, key).set(orderField, orderId).set(state, VOIDED)
+          .onConflictDoNothing().execute();
       if (voided == 0) {
         dsl.update(table).set(state, undone).set(updatedAt, DSL.currentOffsetDateTime())
             .where(keyField.eq(key), state.eq(done))
@@ -65,6 +69,17 @@ final class SimulatorLedger {
       }
       return null;
     });
+  }
+
+  /** The first row of {@code table} that matches, looked for on every shard (read-only, for tests and checks). */
+  <R extends Record> Optional<R> find(Table<R> table, Condition condition) {
+    for (Shard shard : db.shards()) {
+      Optional<R> found = shard.read(dsl -> dsl.selectFrom(table).where(condition).fetchOptional());
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    return Optional.empty();
   }
 
   /** How many rows of {@code table} match, over all shards. */

@@ -53,12 +53,12 @@ final class OrderSagaSteps {
         case VERIFY_USER -> throw new IllegalStateException("verify_user runs before the saga is stored");
         case RESERVE_INVENTORY -> reserve(order);
         case PROCESS_PAYMENT -> {
-          String paymentId = payments.charge(key(saga, step), saga.saga().context().require(INPUT, PAYMENT_TOKEN),
-              order.totalCents(), order.currency());
+          String paymentId = payments.charge(key(saga, step), order.id(),
+              saga.saga().context().require(INPUT, PAYMENT_TOKEN), order.totalCents(), order.currency());
           yield new StepOutcome(Map.of("payment_id", paymentId), OrderChange.paymentId(paymentId));
         }
         case CREATE_SHIPMENT -> {
-          String shipmentId = shipments.create(key(saga, step), order.address(), order.lines());
+          String shipmentId = shipments.create(key(saga, step), order.id(), order.address(), order.lines());
           yield new StepOutcome(Map.of("shipment_id", shipmentId), OrderChange.shipmentId(shipmentId));
         }
         case SEND_NOTIFICATION -> {
@@ -79,8 +79,8 @@ final class OrderSagaSteps {
     switch (step) {
       case VERIFY_USER -> { }
       case RESERVE_INVENTORY -> order.lines().forEach(l -> inventory.release(order.id(), l.sku(), l.quantity()));
-      case PROCESS_PAYMENT -> payments.refund(key(saga, OrderStep.PROCESS_PAYMENT));
-      case CREATE_SHIPMENT -> shipments.cancel(key(saga, OrderStep.CREATE_SHIPMENT));
+      case PROCESS_PAYMENT -> payments.refund(key(saga, OrderStep.PROCESS_PAYMENT), order.id());
+      case CREATE_SHIPMENT -> shipments.cancel(key(saga, OrderStep.CREATE_SHIPMENT), order.id());
       case SEND_NOTIFICATION -> {
         try {
           notifier.send(saga.saga().sagaId() + "/" + step.compensationName(), buyerEmail(saga),

@@ -164,7 +164,7 @@ class CancelOrderIT {
 
   private static String shipmentState(long orderId) {
     String key = "order_" + orderId + "/create_shipment";
-    return fixture.orderDb().shardOfKey(key).read(dsl -> dsl.select(SIM_SHIPMENTS.STATE).from(SIM_SHIPMENTS)
+    return fixture.orderDb().shardOfId(orderId).read(dsl -> dsl.select(SIM_SHIPMENTS.STATE).from(SIM_SHIPMENTS)
         .where(SIM_SHIPMENTS.IDEMPOTENCY_KEY.eq(key)).fetchOne(SIM_SHIPMENTS.STATE));
   }
 }

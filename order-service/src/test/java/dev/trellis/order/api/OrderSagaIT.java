@@ -250,7 +250,7 @@ class OrderSagaIT {
 
   private static String shipmentState(Order order) {
     String key = "order_" + order.getId() + "/create_shipment";
-    return fixture.orderDb().shardOfKey(key).read(dsl -> dsl.select(SIM_SHIPMENTS.STATE).from(SIM_SHIPMENTS)
+    return fixture.orderDb().shardOfId(order.getId()).read(dsl -> dsl.select(SIM_SHIPMENTS.STATE).from(SIM_SHIPMENTS)
         .where(SIM_SHIPMENTS.IDEMPOTENCY_KEY.eq(key)).fetchOne(SIM_SHIPMENTS.STATE));
   }
 }

@@ -104,6 +104,29 @@ class MalformedRequestIT {
     assertLoggedOnceWithoutStackTrace(kind, none);
   }
 
+  /**
+   * A method that takes one request gets two (a raw client; no stub sends that): INVALID_ARGUMENT saying so, as for
+   * none, and the handler never runs. Servers disagree here: grpc-java's transport resets the stream (the client
+   * sees CANCELLED "RST_STREAM closed stream", as it did here before), its unary handler would close INTERNAL "Too
+   * many requests", grpc-go answers INTERNAL, and gRPC's status-code table says UNIMPLEMENTED for a cardinality
+   * violation (contested: grpc-java#11247).
+   */
+  @ParameterizedTest
+  @EnumSource(value = CallKind.class, names = {"UNARY", "SERVER_STREAMING"})
+  void aSingleRequestMethodSentTwoRequestsIsInvalidArgument(CallKind kind) {
+    byte[] good = ScriptedService.request("fine").toByteArray();
+
+    RawCall.Outcome two = send(kind, List.of(good, good));
+
+    assertThat(two.status().getCode()).as("%s", two.status()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(two.status().getDescription())
+        .isEqualTo("request: has more than one message: this method takes one");
+    assertThat(detail(two.status(), two.trailers(), BadRequest.class).getFieldViolations(0).getField())
+        .isEqualTo("request");
+    assertThat(two.messages()).as("the handler did not run").isEmpty();
+    assertLoggedOnceWithoutStackTrace(kind, two);
+  }
+
   @Test
   void garbageToThePlatformsOwnServicesIsInvalidArgumentToo() {
     byte[] garbage = HexFormat.of().parseHex("ffffffff");

@@ -11,6 +11,7 @@ import io.grpc.Context;
 import io.grpc.KnownLength;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.MethodDescriptor.MethodType;
 import io.grpc.SecurityLevel;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -37,8 +38,9 @@ import java.util.List;
  * the method's own marshaller and hands the chain either the message or the reason it is not one. The innermost
  * step, in front of the handler, unwraps it; a malformed message ends the call with INVALID_ARGUMENT, or, when a
  * client-streaming handler asked for it ({@link dev.trellis.platform.stream.ClientStreamItems}), goes to the handler
- * as a bad item and the stream goes on. The names, types and schema descriptors of the methods stay as they were, so
- * reflection, auth and tracing see the same service.
+ * as a bad item and the stream goes on. The names and schema descriptors of the methods stay as they were, so
+ * reflection, auth and tracing see the same service; the transport sees a method that takes one request as one that
+ * takes a stream, so that a second request reaches the chain and ends the call with a status.
  */
 final class RequestParsing {
   private RequestParsing() {}
@@ -62,9 +64,16 @@ final class RequestParsing {
   private static <ReqT, RespT> ServerMethodDefinition<Inbound<ReqT>, RespT> wrap(
       ServerMethodDefinition<ReqT, RespT> definition) {
     MethodDescriptor<ReqT, RespT> method = definition.getMethodDescriptor();
-    MethodDescriptor<Inbound<ReqT>, RespT> tolerant = method.toBuilder(
-        new TolerantMarshaller<>(method.getRequestMarshaller()), method.getResponseMarshaller()).build();
     boolean streamsIn = !method.getType().clientSendsOneMessage();
+    // To the transport a method that takes one request takes a stream of them: for such a method grpc-java's
+    // ServerCallImpl holds the first message back and, when a second one comes, resets the stream (RST_STREAM
+    // CANCEL: the client sees CANCELLED, no status, and nothing reaches the chain). Here the second one ends the
+    // call with a status instead (UnwrappingListener); the handler, and what wraps it, see the method's own type.
+    MethodType transportType = streamsIn ? method.getType()
+        : method.getType().serverSendsOneMessage() ? MethodType.CLIENT_STREAMING : MethodType.BIDI_STREAMING;
+    MethodDescriptor<Inbound<ReqT>, RespT> tolerant = method.toBuilder(
+        new TolerantMarshaller<>(method.getRequestMarshaller()), method.getResponseMarshaller())
+        .setType(transportType).build();
     ServerCallHandler<ReqT, RespT> handler = definition.getServerCallHandler();
     return ServerMethodDefinition.create(tolerant, (call, headers) -> {
       UnwrappedCall<ReqT, RespT> unwrapped = new UnwrappedCall<>(call, method);
@@ -158,7 +167,10 @@ final class RequestParsing {
    * Hands the handler parsed messages. A malformed one goes to the handler's {@link MalformedItems} when it asked;
    * otherwise the call ends with INVALID_ARGUMENT and the handler hears onCancel, as if the client had gone. So does
    * a method that takes one request when the client half-closes without sending it (grpc-java would close it
-   * INTERNAL "Half-closed without a request"; a gRPC-Web body without a frame does that through the edge).
+   * INTERNAL "Half-closed without a request"; a gRPC-Web body without a frame does that through the edge), or
+   * sends a second one (grpc-java resets the stream; its unary handler would close INTERNAL "Too many requests",
+   * grpc-go answers INTERNAL, gRPC's status-code table says UNIMPLEMENTED for such a cardinality violation, which
+   * grpc-java#11247 contests; here INVALID_ARGUMENT, as for the missing request).
    */
   private static final class UnwrappingListener<ReqT> extends ServerCall.Listener<Inbound<ReqT>> {
     private final ServerCall.Listener<ReqT> delegate;
@@ -179,6 +191,11 @@ final class RequestParsing {
     @Override
     public void onMessage(Inbound<ReqT> message) {
       if (ended) {
+        return;
+      }
+      if (oneRequest && received) {
+        // The handler has not run yet (grpc-java's unary handler runs on the half-close) and never will.
+        end(InvalidArgumentException.of("request", "has more than one message: this method takes one"));
         return;
       }
       received = true;
