@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trellis.platform.config.ConfigException;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +37,26 @@ class TelemetryTest {
       assertThat(telemetry.serverInterceptor()).isPresent();
       assertThat(telemetry.clientInterceptor()).isPresent();
     }
+  }
+
+  @Test
+  void theSpanPipelineIsSizedForAServiceUnlessTheEnvironmentSaysOtherwise() {
+    Map<String, String> on = Map.of("otel.sdk.disabled", "false", "otel.metrics.exporter", "none");
+    try (Telemetry telemetry = Telemetry.configure("telemetry-test", on)) {
+      // The SDK names its settings only in its description: batch size and memory mode show, the queue does not.
+      assertThat(tracerProvider(telemetry)).contains("maxExportBatchSize=2048").contains("memoryMode=IMMUTABLE_DATA");
+    }
+    Map<String, String> overridden = new HashMap<>(on);
+    overridden.put("otel.bsp.max.export.batch.size", "100");
+    overridden.put("otel.java.exporter.memory_mode", "reusable_data");
+    try (Telemetry telemetry = Telemetry.configure("telemetry-test", overridden)) {
+      assertThat(tracerProvider(telemetry)).contains("maxExportBatchSize=100").contains("memoryMode=REUSABLE_DATA");
+    }
+    assertThat(Telemetry.SPAN_PIPELINE).containsEntry("otel.bsp.max.queue.size", "65536");
+  }
+
+  private static String tracerProvider(Telemetry telemetry) {
+    return ((OpenTelemetrySdk) telemetry.openTelemetry()).getSdkTracerProvider().toString();
   }
 
   @Test
