@@ -203,12 +203,14 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
     if (leaving.isEmpty()) {
       return;
     }
+    if (poller != null) {
+      leaving.forEach(shard -> left.put(shard.index(), shard)); // before the swap: always readable until closed
+    }
     swapShards(next);
     for (Shard shard : leaving) {
       log.info("{} {} is drained: its pool closes", kind, shard.name());
       prober.remove(shard);
       if (poller != null) {
-        left.put(shard.index(), shard);
         poller.later(() -> {
           left.remove(shard.index(), shard);
           shard.close();
