@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
@@ -52,7 +54,7 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
   private volatile Shard[] byIndex;
   private volatile List<Shard> open;
   // Shards that left the set (drained) whose pools close a little later: readable until then (readableShard).
-  private final java.util.Map<Integer, Shard> left = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<Integer, Shard> left = new ConcurrentHashMap<>();
 
   private ShardedDatabase(ShardPools pools, List<Shard> seed, String kind, BucketDirectory directory,
       int fetchSize, Duration probeInterval, Duration directoryPoll) {

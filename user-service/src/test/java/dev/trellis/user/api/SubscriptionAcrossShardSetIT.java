@@ -27,6 +27,9 @@ import dev.trellis.user.v1.UserServiceGrpc.UserServiceBlockingStub;
 import dev.trellis.user.v1.UserUpdate;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,11 +48,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * follow them out again: while a writer renames users without a pause, two users' buckets move to the joining
  * shards 5 and 6 and back, and the reshard program then drains those shards. An all-users subscription and a
  * one-user subscription see every acknowledged rename once and in order, those written on the joining shards
- * included. ReshardUnderLoadIT asserts the same over a whole 4 -> 6 -> 4 reshard; this is its light sibling.
+ * included; the service's health reports the fifth shard while it serves, and no more once it is drained.
+ * ReshardUnderLoadIT asserts the same over a whole 4 -> 6 -> 4 reshard; this is its light sibling.
  */
 class SubscriptionAcrossShardSetIT {
   private static final String POLL = "50ms";
   private static final Duration GRACE = Duration.ofMillis(150);
+  private static final String SHARD_5 = "shards/user/shard-4";
   private static final ShardPoolSettings MOVER_POOLS =
       ShardsExtension.SMALL_POOLS.withDirectoryPoll(Duration.ofMillis(50));
 
@@ -94,6 +99,7 @@ class SubscriptionAcrossShardSetIT {
     try (ShardedDatabase db = ShardedDatabase.builder(four).kind("user").pool(MOVER_POOLS).build()) {
       int homeA = db.router().shardOfBucket(bucketA);
       int homeB = db.router().shardOfBucket(bucketB);
+      await().atMost(Duration.ofSeconds(30)).until(() -> health(SHARD_5) == ServingStatus.SERVING);
       BucketMover mover = BucketMover.builder(db).deleteAfter(GRACE).build();
       writer.awaitMore(10);
       mover.move(bucketA, 4);
@@ -111,6 +117,15 @@ class SubscriptionAcrossShardSetIT {
         ShardRecord.State.DRAINED);
     writer.awaitMore(20);
     writer.stop();
+    // Health follows the shard set too: a drained shard has no entry any more.
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      try {
+        health(SHARD_5);
+        return false;
+      } catch (StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.NOT_FOUND;
+      }
+    });
 
     assertThat(writer.failures).as("only retryable statuses, each retry succeeded").isEmpty();
     for (User user : followed) {
@@ -132,6 +147,11 @@ class SubscriptionAcrossShardSetIT {
     }
     all.call().cancel("done", null);
     one.call().cancel("done", null);
+  }
+
+  private static ServingStatus health(String service) {
+    return HealthGrpc.newBlockingStub(users.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
   }
 
   /** The user's names as the subscriber got them. */
