@@ -90,7 +90,7 @@ public final class OrderService implements TrellisService {
     runtime.closeOnStop(userService::shutdownNow);
 
     OrderSagas sagas = runtime.closeOnStop(OrderSagas.builder()
-        .store(journal, orders, keys, inventory, db.shards().size())
+        .store(journal, orders, keys, inventory)
         .events(events)
         .users(new UserVerifier(userService, runtime.resilientCalls(UserVerifier.DEPENDENCY)))
         .partners(new PaymentGatewaySimulator(db, simulators.paymentLatency()),

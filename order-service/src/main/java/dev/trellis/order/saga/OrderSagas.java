@@ -32,7 +32,7 @@ public final class OrderSagas implements AutoCloseable {
     this.placement = new OrderPlacement(b.keys, b.journal, b.inventory, b.users, runner, outcomes, spans,
         b.settings.awaitTimeout());
     this.cancellation = new OrderCancellation(b.journal, runner, outcomes, b.settings.awaitTimeout());
-    this.recovery = SagaRecovery.start(b.journal, runner, b.shardCount, b.settings.recoveryInterval());
+    this.recovery = SagaRecovery.start(b.journal, runner, b.settings.recoveryInterval());
   }
 
   public static Builder builder() {
@@ -72,18 +72,15 @@ public final class OrderSagas implements AutoCloseable {
     private Notifier notifier;
     private Tracer tracer;
     private SagaSettings settings;
-    private int shardCount;
 
     private Builder() {}
 
     /** Where sagas are written; also the replica's lease owner name. */
-    public Builder store(SagaJournal journal, OrderStore orders, IdempotencyKeys keys, InventoryStore inventory,
-        int shardCount) {
+    public Builder store(SagaJournal journal, OrderStore orders, IdempotencyKeys keys, InventoryStore inventory) {
       this.journal = requireNonNull(journal, "journal");
       this.orders = requireNonNull(orders, "orders");
       this.keys = requireNonNull(keys, "keys");
       this.inventory = requireNonNull(inventory, "inventory");
-      this.shardCount = shardCount;
       return this;
     }
 

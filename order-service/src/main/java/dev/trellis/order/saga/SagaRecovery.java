@@ -25,28 +25,25 @@ public final class SagaRecovery implements AutoCloseable {
 
   private final SagaJournal journal;
   private final SagaRunner runner;
-  private final int shards;
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("saga-recovery").factory());
 
-  private SagaRecovery(SagaJournal journal, SagaRunner runner, int shards) {
+  private SagaRecovery(SagaJournal journal, SagaRunner runner) {
     this.journal = journal;
     this.runner = runner;
-    this.shards = shards;
   }
 
   /** Runs a first round now, then one every {@code interval}. */
-  static SagaRecovery start(SagaJournal journal, SagaRunner runner, int shards, Duration interval) {
-    SagaRecovery recovery = new SagaRecovery(requireNonNull(journal, "journal"), requireNonNull(runner, "runner"),
-        shards);
+  static SagaRecovery start(SagaJournal journal, SagaRunner runner, Duration interval) {
+    SagaRecovery recovery = new SagaRecovery(requireNonNull(journal, "journal"), requireNonNull(runner, "runner"));
     recovery.scheduler.scheduleWithFixedDelay(recovery::recoverOnce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     return recovery;
   }
 
-  /** One round over every shard; returns how many sagas it took over. */
+  /** One round over every shard serving now (one that joined since the start too); returns how many it took over. */
   int recoverOnce() {
     int taken = 0;
-    for (int shard = 0; shard < shards; shard++) {
+    for (int shard : journal.shards()) {
       try {
         List<Long> orderIds;
         do {

@@ -292,6 +292,11 @@ public final class SagaJournal {
    *
    * @return the order ids taken over
    */
+  /** The shards serving now, by index: those a recovery round looks at (shards join and leave while it runs). */
+  public List<Integer> shards() {
+    return db.shards().stream().map(dev.trellis.platform.data.Shard::index).toList();
+  }
+
   public List<Long> claimExpired(int shard, int limit) {
     return db.shard(shard).read(dsl -> dsl.update(ORDER_SAGAS)
         .set(ORDER_SAGAS.LEASE_OWNER, owner)

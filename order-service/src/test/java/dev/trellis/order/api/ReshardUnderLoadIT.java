@@ -23,12 +23,15 @@ import dev.trellis.platform.data.route.ShardRecord;
 import dev.trellis.testing.ErrorDetails;
 import dev.trellis.testing.ServiceExtension;
 import dev.trellis.testing.ShardsExtension;
+import dev.trellis.testing.StreamRecorder;
 import dev.trellis.user.v1.CreateUserRequest;
 import dev.trellis.user.v1.DeleteUserRequest;
 import dev.trellis.user.v1.GetUserRequest;
 import dev.trellis.user.v1.ListUsersRequest;
+import dev.trellis.user.v1.SubscribeRequest;
 import dev.trellis.user.v1.UpdateUserRequest;
 import dev.trellis.user.v1.User;
+import dev.trellis.user.v1.UserUpdate;
 import dev.trellis.user.v1.UserServiceGrpc;
 import dev.trellis.user.v1.UserServiceGrpc.UserServiceBlockingStub;
 import io.grpc.Status;
@@ -57,7 +60,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * from several clients, reshard 4 -> 6 -> 4: user-service's database by the reshard program in a child JVM that is
  * killed (SIGKILL) mid-run and run again, order-service's in this JVM, at the same time. Then every acknowledged
  * write is present exactly once, on the shard the directory names; nothing unacknowledged is there; ids still
- * route; ListUsers returns each user once; and the clients saw only retryable statuses, whose retries succeeded.
+ * route; ListUsers returns each user once; the clients saw only retryable statuses, whose retries succeeded; and an
+ * all-users SubscribeToUpdates opened before the reshard saw every acknowledged change once, in order per user,
+ * the changes written on the two shards that joined and left included.
  */
 class ReshardUnderLoadIT {
   private static final String POLL = "50ms";
@@ -89,6 +94,7 @@ class ReshardUnderLoadIT {
     ShardTopology userSix = withTwoMore(fixture.userTopology(), "reshard_users_more");
     ShardTopology orderSix = withTwoMore(fixture.orderTopology(), "reshard_orders_more");
     String sku = fixture.newSku(1_000_000, 100);
+    StreamRecorder<SubscribeRequest, UserUpdate> subscriber = subscribeToAllUsers();
     Load load = new Load(sku);
     load.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> load.acked.get() >= 100);
@@ -173,6 +179,49 @@ class ReshardUnderLoadIT {
     });
     assertThat(listed).containsExactlyInAnyOrderElementsOf(load.names.keySet());
     assertThat(usersShrunk.pauseMax()).isPositive();
+
+    // The subscription opened before the reshard: every acknowledged change of every user once, in order.
+    await().atMost(Duration.ofSeconds(60)).until(() -> subscriber.ended() || load.changes.entrySet().stream()
+        .allMatch(e -> changesSeen(subscriber).getOrDefault(e.getKey(), List.of()).size() >= e.getValue().size()));
+    assertThat(subscriber.error()).as("the subscription is still open").isNull();
+    Map<Long, List<String>> seen = new HashMap<>(changesSeen(subscriber));
+    seen.keySet().retainAll(load.changes.keySet());
+    assertThat(seen).as("each user's acknowledged changes, each once and in order").isEqualTo(load.changes);
+    // Some of them were written on the shards that joined (and left): the subscription followed those shards.
+    long onJoined = 0;
+    for (int shard = 4; shard < 6; shard++) {
+      onJoined += userShards.get(shard).fetchCount(org.jooq.impl.DSL.table("user_events"),
+          org.jooq.impl.DSL.field("user_id", Long.class).in(load.changes.keySet()));
+    }
+    System.out.printf("subscription: %d changes of %d users, %d of them written on shards 5 and 6%n",
+        load.changes.values().stream().mapToInt(List::size).sum(), load.changes.size(), onJoined);
+    assertThat(onJoined).as("changes written on the shards that joined").isPositive();
+    subscriber.call().cancel("done", null);
+  }
+
+  /**
+   * An all-users subscription on user-service, live once a probe user's creation arrived (that user's email is
+   * not a load user's).
+   */
+  private static StreamRecorder<SubscribeRequest, UserUpdate> subscribeToAllUsers() {
+    StreamRecorder<SubscribeRequest, UserUpdate> subscriber = StreamRecorder.reading();
+    users.stub(UserServiceGrpc::newStub, fixture.admin()).subscribeToUpdates(SubscribeRequest.getDefaultInstance(),
+        subscriber);
+    User probe = userStub().createUser(CreateUserRequest.newBuilder()
+        .setEmail("subscription-probe-" + UUID.randomUUID() + "@example.com").setName("probe").build());
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> subscriber.messages().stream().anyMatch(u -> u.getUserId() == probe.getId()));
+    return subscriber;
+  }
+
+  /** Each user's changes as the subscriber got them, in the form {@link Load#changes} records them. */
+  private static Map<Long, List<String>> changesSeen(StreamRecorder<SubscribeRequest, UserUpdate> subscriber) {
+    Map<Long, List<String>> seen = new HashMap<>();
+    for (UserUpdate u : subscriber.messages()) {
+      seen.computeIfAbsent(u.getUserId(), k -> new ArrayList<>()).add(Load.change(u.getEventType(),
+          u.getUser().getName()));
+    }
+    return seen;
   }
 
   /** The topology and two more shards: databases of the same name on the first two servers. */
@@ -234,6 +283,8 @@ class ReshardUnderLoadIT {
     final AtomicInteger retried = new AtomicInteger();
     final AtomicInteger withRetryInfo = new AtomicInteger();
     final Map<Long, String> names = new ConcurrentHashMap<>();
+    /** Each user's acknowledged changes in order (a user is one client's): what a subscriber must see. */
+    final Map<Long, List<String>> changes = new ConcurrentHashMap<>();
     final Set<Long> deleted = ConcurrentHashMap.newKeySet();
     final Map<Long, Long> orders = new ConcurrentHashMap<>();
     final List<String> failures = new CopyOnWriteArrayList<>();
@@ -277,6 +328,7 @@ class ReshardUnderLoadIT {
           if (user != null) {
             mine.add(user.getId());
             names.put(user.getId(), name);
+            changes.computeIfAbsent(user.getId(), k -> new CopyOnWriteArrayList<>()).add(change("CREATED", name));
           }
         } else if (op < 6 || (op >= 7 && orders.size() >= MAX_ORDERS)) {
           long id = mine.get(random.nextInt(mine.size()));
@@ -285,6 +337,7 @@ class ReshardUnderLoadIT {
               .setUser(User.newBuilder().setName(name)).setUpdateMask(FieldMask.newBuilder().addPaths("name"))
               .build())) != null) {
             names.put(id, name);
+            changes.get(id).add(change("UPDATED", name));
           }
         } else if (op < 7 && mine.size() > 3) {
           long id = mine.remove(random.nextInt(mine.size()));
@@ -293,8 +346,9 @@ class ReshardUnderLoadIT {
             continue;
           }
           if (call(() -> userStub().deleteUser(DeleteUserRequest.newBuilder().setId(id).build())) != null) {
-            names.remove(id);
+            String last = names.remove(id);
             deleted.add(id);
+            changes.get(id).add(change("DELETED", last)); // a deleted user's update carries it as it was
           }
         } else {
           long id = mine.get(random.nextInt(mine.size()));
@@ -305,6 +359,10 @@ class ReshardUnderLoadIT {
           }
         }
       }
+    }
+
+    static String change(String type, String name) {
+      return type + " " + name;
     }
 
     /** The call, repeated while it fails retryably; null (and a failure recorded) when it fails otherwise. */

@@ -3,6 +3,7 @@ package dev.trellis.platform.events;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 
@@ -14,25 +15,47 @@ import java.util.concurrent.CountDownLatch;
 final class InMemoryOutbox implements OutboxReader<String> {
   private final List<List<Stamped<String>>> committed = new ArrayList<>();
   private final List<TreeSet<Long>> running = new ArrayList<>();
-  private final boolean[] down;
-  private final int[] horizonReads;
+  private final List<Boolean> down = new ArrayList<>();
+  private final List<Integer> horizonReads = new ArrayList<>();
+  private final TreeSet<Integer> serving = new TreeSet<>();
   private long nextTxid = 100;
   private int maxBatch = Integer.MAX_VALUE;
   private volatile CountDownLatch readGate = new CountDownLatch(0);
   private final List<CountDownLatch> shardGates = new ArrayList<>();
   private final List<List<Handoff>> handoffs = new ArrayList<>();
-  private final int[] reads;
+  private final List<Integer> reads = new ArrayList<>();
 
   InMemoryOutbox(int shards) {
     for (int i = 0; i < shards; i++) {
-      committed.add(new ArrayList<>());
-      running.add(new TreeSet<>());
-      shardGates.add(new CountDownLatch(0));
-      handoffs.add(new ArrayList<>());
+      serve(addShard());
     }
-    reads = new int[shards];
-    down = new boolean[shards];
-    horizonReads = new int[shards];
+  }
+
+  /** A new database for a shard, not in the shard set yet ({@link #serve}); returns its index. */
+  synchronized int addShard() {
+    committed.add(new ArrayList<>());
+    running.add(new TreeSet<>());
+    shardGates.add(new CountDownLatch(0));
+    handoffs.add(new ArrayList<>());
+    reads.add(0);
+    down.add(false);
+    horizonReads.add(0);
+    return committed.size() - 1;
+  }
+
+  /** The shard joins the shard set (again): what a replica's directory poll finds. */
+  synchronized void serve(int shard) {
+    serving.add(shard);
+  }
+
+  /** The shard leaves the shard set (drained); it stays readable, as a pool that closes a little later. */
+  synchronized void drain(int shard) {
+    serving.remove(shard);
+  }
+
+  /** What the reshard program does when a drained shard comes back: forget its old handoffs. */
+  synchronized void forgetHandoffs(int shard) {
+    handoffs.get(shard).clear();
   }
 
   synchronized long begin(int shard) {
@@ -76,23 +99,23 @@ final class InMemoryOutbox implements OutboxReader<String> {
 
   /** How many batches of {@code shard} were read. */
   synchronized int reads(int shard) {
-    return reads[shard];
+    return reads.get(shard);
   }
 
   synchronized void setDown(int shard, boolean isDown) {
-    down[shard] = isDown;
+    down.set(shard, isDown);
   }
 
   @Override
   public synchronized long horizon(int shard) {
     check(shard);
-    horizonReads[shard]++;
+    horizonReads.set(shard, horizonReads.get(shard) + 1);
     return running.get(shard).isEmpty() ? nextTxid : running.get(shard).first();
   }
 
   /** How many horizons of {@code shard} were read, by anyone: a test awaits the feed's next look at a shard. */
   synchronized int horizonReads(int shard) {
-    return horizonReads[shard];
+    return horizonReads.get(shard);
   }
 
   /** Cuts batches after {@code maxBatch} events (one event per transaction here), as the real outbox does. */
@@ -127,7 +150,7 @@ final class InMemoryOutbox implements OutboxReader<String> {
 
   private synchronized Batch<String> readNow(int shard, long watermark) {
     long horizon = horizon(shard);
-    reads[shard]++;
+    reads.set(shard, reads.get(shard) + 1);
     List<Handoff> moves = List.copyOf(handoffs.get(shard));
     List<Stamped<String>> events = committed.get(shard).stream()
         .filter(e -> e.txid() >= watermark && e.txid() < horizon)
@@ -140,12 +163,18 @@ final class InMemoryOutbox implements OutboxReader<String> {
   }
 
   @Override
-  public int shardCount() {
-    return committed.size();
+  public synchronized SortedSet<Integer> shards() {
+    return new TreeSet<>(serving);
+  }
+
+  @Override
+  public synchronized long joinedFrom(int shard) {
+    long horizon = horizon(shard);
+    return Math.min(horizon, handoffs.get(shard).stream().mapToLong(Handoff::txid).min().orElse(horizon));
   }
 
   private void check(int shard) {
-    if (down[shard]) {
+    if (down.get(shard)) {
       throw new IllegalStateException("shard " + shard + " is down");
     }
   }

@@ -135,6 +135,20 @@ class OutboxFeedTest {
   }
 
   @Test
+  void aSourceShardThatCannotBeReadReleasesTheHoldAvailabilityOverOrder() {
+    Subscription<String> sub = feed.subscribe(e -> true, 100, () -> { });
+    outbox.setDown(0, true); // reads of the source fail (not merely slow: that keeps the hold, test above)
+    outbox.write(0, 7, "moved 1");
+    outbox.handOff(7, 0, 1);
+    outbox.write(1, 7, "moved 2");
+
+    // The target's events of the bucket flow while the source is down; the source's come when it is back.
+    assertThat(drainUntil(sub, 1)).containsExactly("moved 2");
+    outbox.setDown(0, false);
+    assertThat(drainUntil(sub, 1)).containsExactly("moved 1");
+  }
+
+  @Test
   void aSubscriptionToOneShardFollowsItsEntityToTheShardItMovesTo() {
     Subscription<String> sub = feed.subscribe(List.of(0), e -> e.startsWith("moved"), 100, () -> { });
     outbox.write(0, 7, "moved 1");
@@ -143,6 +157,66 @@ class OutboxFeedTest {
     outbox.write(1, 9, "not followed");
 
     assertThat(drainUntil(sub, 2)).containsExactly("moved 1", "moved 2");
+  }
+
+  @Test
+  void aShardThatJoinsWhileTheFeedRunsIsFollowedByTheOpenSubscriptionsFromItsFirstHandoff() {
+    Subscription<String> all = feed.subscribe(e -> true, 100, () -> { });
+    Subscription<String> one = feed.subscribe(List.of(0), e -> e.startsWith("moved"), 100, () -> { });
+    int joining = outbox.addShard();
+    outbox.write(joining, 3, "older than its first handoff"); // a life before: never delivered
+    outbox.write(0, 7, "moved 1");
+    // Buckets 7 and 8 move to the new shard, and users there change, before this replica sees the shard join.
+    outbox.handOff(7, 0, joining);
+    outbox.handOff(8, 1, joining);
+    outbox.write(joining, 7, "moved 2");
+    outbox.write(joining, 8, "created there");
+    outbox.serve(joining);
+
+    assertThat(drainUntil(all, 3)).containsExactly("moved 1", "moved 2", "created there");
+    assertThat(drainUntil(one, 2)).containsExactly("moved 1", "moved 2");
+    assertThat(feed.shards()).containsExactly(0, 1, joining);
+    outbox.write(joining, 7, "moved 3");
+    assertThat(drainUntil(all, 1)).containsExactly("moved 3");
+    // One that subscribes now starts at its own horizon of the new shard.
+    Subscription<String> later = feed.subscribe(e -> true, 100, () -> { });
+    outbox.write(joining, 8, "after");
+    assertThat(drainUntil(later, 1)).containsExactly("after");
+  }
+
+  @Test
+  void aShardThatLeavesIsReadToItsEndThenItsLaneCloses() {
+    Subscription<String> sub = feed.subscribe(e -> true, 100, () -> { });
+    outbox.holdReads(1);
+    outbox.write(1, "last there");
+    outbox.drain(1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !feed.shards().contains(1));
+    assertThat(feed.reads(1)).as("a lane that has not read the shard's last events stays").isTrue();
+
+    outbox.releaseReads(1);
+    assertThat(drainUntil(sub, 1)).containsExactly("last there");
+    await().atMost(Duration.ofSeconds(5)).until(() -> !feed.reads(1));
+    int reads = outbox.reads(1);
+    outbox.write(0, "probe");
+    assertThat(drainUntil(sub, 1)).containsExactly("probe");
+    assertThat(outbox.reads(1)).isEqualTo(reads);
+  }
+
+  @Test
+  void aShardThatComesBackAfterItWasDrainedIsReadFromItsNewHandoffsOnly() {
+    outbox.write(1, 5, "old life");
+    Subscription<String> sub = feed.subscribe(e -> true, 100, () -> { });
+    outbox.drain(1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !feed.reads(1));
+    outbox.write(1, 5, "written while drained"); // cannot happen (fenced): it shows where reading starts
+    outbox.forgetHandoffs(1);
+    outbox.handOff(6, 0, 1);
+    outbox.write(1, 6, "new life");
+    outbox.serve(1);
+
+    assertThat(drainUntil(sub, 1)).containsExactly("new life");
+    outbox.write(0, "probe");
+    assertThat(drainUntil(sub, 1)).containsExactly("probe");
   }
 
   @Test

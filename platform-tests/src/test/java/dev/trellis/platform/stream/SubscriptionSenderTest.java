@@ -134,8 +134,13 @@ class SubscriptionSenderTest {
     }
 
     @Override
-    public int shardCount() {
-      return 1;
+    public java.util.SortedSet<Integer> shards() {
+      return new java.util.TreeSet<>(java.util.Set.of(0));
+    }
+
+    @Override
+    public synchronized long joinedFrom(int shard) {
+      return next;
     }
   }
 }

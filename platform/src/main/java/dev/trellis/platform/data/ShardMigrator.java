@@ -120,7 +120,10 @@ public final class ShardMigrator {
       ShardRecord joining = new ShardRecord(i, ShardRecord.withoutCredentials(members.get(i).jdbcUrl()),
           ShardRecord.State.JOINING);
       if (i < records.size()) {
-        records.set(i, joining); // a drained shard comes back
+        // A drained shard comes back. Its old handoffs go: outbox feeds read a joining shard from its first
+        // handoff (OutboxFeed), and the events of its life before are older than the new ones.
+        contexts.get(i).execute("DELETE FROM trellis_bucket_handoff");
+        records.set(i, joining);
       } else {
         records.add(joining);
       }

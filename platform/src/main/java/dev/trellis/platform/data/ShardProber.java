@@ -55,11 +55,18 @@ final class ShardProber implements AutoCloseable {
     }
   }
 
-  /** Stops checking a shard that left. */
+  /** Stops checking a shard that left, and tells the listeners it left. */
   synchronized void remove(Shard shard) {
     Thread thread = threads.remove(shard);
     if (thread != null) {
       thread.interrupt();
+      for (ShardReachabilityListener listener : listeners) {
+        try {
+          listener.left(shard);
+        } catch (RuntimeException e) {
+          log.error("a shard reachability listener failed", e);
+        }
+      }
     }
   }
 

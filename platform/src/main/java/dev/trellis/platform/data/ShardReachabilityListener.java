@@ -5,4 +5,7 @@ package dev.trellis.platform.data;
 public interface ShardReachabilityListener {
   /** Runs on a prober thread: be quick. */
   void changed(Shard shard, boolean reachable);
+
+  /** The shard left the shard set (drained): it is checked no more, and has no state to report. Be quick. */
+  default void left(Shard shard) {}
 }

@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
@@ -51,6 +53,8 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
   // The shard set, swapped whole under the lock: by directory index (null where no pool is open), and the open ones.
   private volatile Shard[] byIndex;
   private volatile List<Shard> open;
+  // Shards that left the set (drained) whose pools close a little later: readable until then (readableShard).
+  private final Map<Integer, Shard> left = new ConcurrentHashMap<>();
 
   private ShardedDatabase(ShardPools pools, List<Shard> seed, String kind, BucketDirectory directory,
       int fetchSize, Duration probeInterval, Duration directoryPoll) {
@@ -82,6 +86,23 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       throw new IllegalArgumentException("no open shard " + index + " in the " + kind + " database");
     }
     return shards[index];
+  }
+
+  /**
+   * The shard of directory index {@code index} while its pool is open: a serving shard, or one that just left the
+   * set (drained), whose pool closes a little later. Calls route only to serving shards ({@link #shard}); this is
+   * for reading what a leaving shard still holds, as an outbox feed delivers its last events.
+   */
+  public Shard readableShard(int index) {
+    Shard[] shards = byIndex;
+    if (index >= 0 && index < shards.length && shards[index] != null) {
+      return shards[index];
+    }
+    Shard leftShard = left.get(index);
+    if (leftShard == null) {
+      throw new IllegalArgumentException("no open shard " + index + " in the " + kind + " database");
+    }
+    return leftShard;
   }
 
   public ShardRouter router() {
@@ -184,12 +205,18 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
     if (leaving.isEmpty()) {
       return;
     }
+    if (poller != null) {
+      leaving.forEach(shard -> left.put(shard.index(), shard)); // before the swap: always readable until closed
+    }
     swapShards(next);
     for (Shard shard : leaving) {
       log.info("{} {} is drained: its pool closes", kind, shard.name());
       prober.remove(shard);
       if (poller != null) {
-        poller.later(shard::close, closeAfter);
+        poller.later(() -> {
+          left.remove(shard.index(), shard);
+          shard.close();
+        }, closeAfter);
       } else {
         shard.close();
       }
@@ -209,6 +236,7 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
     prober.close();
     synchronized (this) {
       open.forEach(Shard::close);
+      left.values().forEach(Shard::close);
     }
   }
 

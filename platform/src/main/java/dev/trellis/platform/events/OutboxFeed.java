@@ -7,9 +7,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +23,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
-import java.util.stream.IntStream;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +44,11 @@ import org.slf4j.LoggerFactory;
  * events are delivered; while nobody does, the poller keeps it near the shard's horizon with a cheap read every
  * {@link #IDLE_INTERVAL} or so, so that a subscription that cannot read a shard still has a place to start from.
  * Either way no event is delivered to a subscription twice, and none committed after it subscribed is missed.
+ *
+ * <p>The shard set changes while the feed runs (resharding), and the feed follows it as the database's pools do
+ * ({@code ShardedDatabase.follow}): a shard that joins gets a lane within about one interval, read from the first
+ * bucket handed over to it ({@link OutboxReader#joinedFrom}), and every subscription follows it; a shard that leaves
+ * (drained: it owns no bucket and takes no writes) is read to its horizon once more, then its lane closes.
  */
 public final class OutboxFeed<E> implements AutoCloseable {
   /** How often an idle shard's watermark catches up with its horizon (at least the poll interval). */
@@ -53,20 +62,28 @@ public final class OutboxFeed<E> implements AutoCloseable {
   private final OutboxReader<E> reader;
   private final Duration interval;
   private final Duration idleInterval;
-  private final List<Lane<E>> lanes;
+  /** The lanes by shard index; changed (and subscriptions joined to every lane) under {@link #shardSet}. */
+  private final ConcurrentSkipListMap<Integer, Lane<E>> lanes = new ConcurrentSkipListMap<>();
+  private final Object shardSet = new Object();
   private final Set<Subscription<E>> subscriptions = new CopyOnWriteArraySet<>();
+  private final Set<Integer> unreadableJoiners = ConcurrentHashMap.newKeySet();
   private final ExecutorService horizonReads;
-  private final List<Thread> pollers;
+  private final Thread.Builder threads;
+  private final Thread shardWatch;
   private volatile boolean closed;
 
   private OutboxFeed(OutboxReader<E> reader, Duration interval, String name) {
     this.reader = reader;
     this.interval = interval;
     this.idleInterval = interval.compareTo(IDLE_INTERVAL) > 0 ? interval : IDLE_INTERVAL;
-    this.lanes = IntStream.range(0, reader.shardCount()).mapToObj(Lane<E>::new).toList();
     this.horizonReads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(name + "-horizon-", 0).factory());
-    Thread.Builder threads = Thread.ofVirtual().name(name + "-outbox-", 0);
-    this.pollers = lanes.stream().map(lane -> threads.start(() -> poll(lane))).toList();
+    this.threads = Thread.ofVirtual().name(name + "-outbox-", 0);
+    synchronized (shardSet) {
+      for (int shard : reader.shards()) {
+        startLane(new Lane<>(shard, null)); // events count from the first read: nobody subscribed before
+      }
+    }
+    this.shardWatch = Thread.ofVirtual().name(name + "-shards").start(this::watchShardSet);
   }
 
   /**
@@ -84,27 +101,101 @@ public final class OutboxFeed<E> implements AutoCloseable {
     return new OutboxFeed<>(reader, interval, requireNonNull(name, "name"));
   }
 
-  /** How many shards the feed reads. */
-  public int shardCount() {
-    return lanes.size();
+  /** The shards the feed reads now, by index (it follows the reader's shard set). */
+  public SortedSet<Integer> shards() {
+    return lanes.values().stream().filter(lane -> !lane.leaving).map(lane -> lane.shard)
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 
   /**
-   * Subscribes to the events of every shard that match, committed from now on (see
-   * {@link #subscribe(Collection, Predicate, int, Runnable)}).
+   * Subscribes to the events of every shard that match, committed from now on, including the shards that join
+   * later (see {@link #subscribe(Collection, Predicate, int, Runnable)}).
    */
   public Subscription<E> subscribe(Predicate<? super E> wanted, int capacity, Runnable onEvents) {
-    return subscribe(IntStream.range(0, lanes.size()).boxed().toList(), wanted, capacity, onEvents);
+    SortedSet<Integer> all = shards();
+    return subscribe(all.isEmpty() ? reader.shards() : all, wanted, capacity, onEvents);
+  }
+
+  /** Every interval: a lane for each shard that joined, and the lanes of shards that left marked to close. */
+  private void watchShardSet() {
+    while (!closed) {
+      try {
+        followShardSet();
+      } catch (RuntimeException e) {
+        log.warn("following the shard set failed; next look in {}: {}", interval, e.toString());
+      }
+      try {
+        Thread.sleep(interval);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** Opens a lane for each shard the reader names that has none, and marks those of shards that left. */
+  void followShardSet() {
+    SortedSet<Integer> now = reader.shards();
+    for (int shard : now) {
+      if (!lanes.containsKey(shard)) {
+        openLane(shard);
+      }
+    }
+    for (Lane<E> lane : lanes.values()) {
+      boolean left = !now.contains(lane.shard);
+      if (left != lane.leaving) {
+        lane.leaving = left;
+        if (left) {
+          log.info("shard {} left the shard set: its outbox is read to its end, then no more", lane.shard);
+        }
+        lane.wake();
+      }
+    }
+  }
+
+  /**
+   * A lane for a shard that joined while the feed runs, read from where the reader says its events begin, followed
+   * by every subscription (those that come later start at their own horizon of it). A shard that cannot be read yet
+   * gets its lane at a later look: where its events begin does not change.
+   */
+  private void openLane(int shard) {
+    long from;
+    try {
+      from = reader.joinedFrom(shard);
+    } catch (RuntimeException e) {
+      if (unreadableJoiners.add(shard)) {
+        log.warn("shard {} joined but its outbox cannot be read yet; trying again every {}: {}", shard, interval,
+            e instanceof ApiException api ? api.getMessage() : e.toString());
+      }
+      return;
+    }
+    synchronized (shardSet) {
+      if (closed || lanes.containsKey(shard)) {
+        return;
+      }
+      Lane<E> lane = new Lane<>(shard, from);
+      for (Subscription<E> subscription : subscriptions) {
+        lane.join(subscription, Subscription.FROM_WATERMARK);
+      }
+      startLane(lane);
+    }
+    unreadableJoiners.remove(shard);
+    log.info("shard {} joined: reading its outbox from transaction {}", shard, from);
+  }
+
+  private void startLane(Lane<E> lane) {
+    lanes.put(lane.shard, lane);
+    lane.poller = threads.start(() -> poll(lane));
   }
 
   /**
    * Subscribes to the events of {@code shards} that match, committed from now on: a change committed after this
    * returns is never missed, and none is delivered twice. The other shards' matching events follow too, from the
    * moment it joins them, so an entity whose bucket moves to another shard stays followed; an entity's events
-   * written there after the move come after its events on the shard it left (see {@link OutboxReader.Handoff}). The horizon of each shard is read first, all at once; a
-   * shard that does not answer within about a second (or is known to be failing) does not fail the subscription:
-   * it is listed in {@link Subscription#unavailableShards()}, and its events are delivered when it can be read
-   * again, starting where the feed stood on it when this was called.
+   * written there after the move come after its events on the shard it left (see {@link OutboxReader.Handoff}).
+   * Shards that join later are followed the same way, from their first event. The horizon of each shard is read
+   * first, all at once; a shard that does not answer within about a second (or is known to be failing) does not
+   * fail the subscription: it is listed in {@link Subscription#unavailableShards()}, and its events are delivered
+   * when it can be read again, starting where the feed stood on it when this was called.
    *
    * @param shards the shards whose events the subscriber needs (those holding the entities it follows)
    * @param capacity the most events buffered for this subscriber before it is cut off
@@ -119,18 +210,27 @@ public final class OutboxFeed<E> implements AutoCloseable {
       throw new IllegalArgumentException("capacity must be at least 1");
     }
     TreeSet<Integer> followed = new TreeSet<>(shards);
-    if (followed.isEmpty() || followed.first() < 0 || followed.last() >= lanes.size()) {
-      throw new IllegalArgumentException("shards must be a non-empty subset of [0, " + lanes.size() + "), got "
-          + shards);
+    if (followed.isEmpty() || followed.first() < 0) {
+      throw new IllegalArgumentException("shards must be a non-empty set of shard indexes, got " + shards);
+    }
+    for (int shard : followed) {
+      if (!lanes.containsKey(shard)) {
+        openLane(shard); // joined since the last look (the caller's router already names it)
+      }
     }
     List<CompletableFuture<Long>> horizons = new ArrayList<>();
     for (int shard : followed) {
       Lane<E> lane = lanes.get(shard);
-      horizons.add(lane.failing ? CompletableFuture.failedFuture(new IllegalStateException("failing"))
+      // A shard without a lane (one that joined but cannot be read yet) is unavailable: its events follow when
+      // its lane opens, from where they begin.
+      horizons.add(lane == null || lane.failing ? CompletableFuture.failedFuture(new IllegalStateException("failing"))
           : CompletableFuture.supplyAsync(() -> reader.horizon(lane.shard), horizonReads));
     }
-    long[] starts = new long[lanes.size()];
-    java.util.Arrays.fill(starts, Subscription.NOT_FOLLOWED);
+    // Every shard it does not follow, and every shard that joins later: an entity that moves there later has its
+    // events there from now on.
+    Map.Entry<Integer, Lane<E>> last = lanes.lastEntry();
+    long[] starts = new long[Math.max(followed.last(), last == null ? 0 : last.getKey()) + 1];
+    java.util.Arrays.fill(starts, Subscription.FROM_WATERMARK);
     Set<Integer> unavailable = new TreeSet<>();
     long waitUntil = System.nanoTime() + HORIZON_WAIT.toNanos();
     int i = 0;
@@ -141,16 +241,20 @@ public final class OutboxFeed<E> implements AutoCloseable {
       }
       starts[shard] = horizon == null ? Subscription.FROM_WATERMARK : horizon;
     }
-    for (int shard = 0; shard < lanes.size(); shard++) {
-      if (!followed.contains(shard)) {
-        starts[shard] = Subscription.FROM_WATERMARK; // an entity that moves here later: its events from now on
+    for (Lane<E> lane : lanes.values()) {
+      if (lane.leaving && !followed.contains(lane.shard) && lane.shard < starts.length) {
+        // A shard that left takes no writes: nothing there is newer than this subscription.
+        starts[lane.shard] = Subscription.NOT_FOLLOWED;
       }
     }
     Subscription<E>[] self = new Subscription[1];
     self[0] = new Subscription<>(wanted, starts, unavailable, capacity, onEvents, () -> unsubscribe(self[0]));
-    subscriptions.add(self[0]);
-    for (Lane<E> lane : lanes) {
-      lane.join(self[0], starts[lane.shard]);
+    synchronized (shardSet) {
+      // With the lanes as they are now: a lane that opens after this joins the subscription itself.
+      subscriptions.add(self[0]);
+      for (Lane<E> lane : lanes.values()) {
+        lane.join(self[0], lane.shard < starts.length ? starts[lane.shard] : Subscription.FROM_WATERMARK);
+      }
     }
     if (closed) {
       self[0].close();
@@ -171,9 +275,14 @@ public final class OutboxFeed<E> implements AutoCloseable {
 
   private void unsubscribe(Subscription<E> subscription) {
     subscriptions.remove(subscription);
-    for (Lane<E> lane : lanes) {
+    for (Lane<E> lane : lanes.values()) {
       lane.leave(subscription);
     }
+  }
+
+  /** Whether a lane reads {@code shard} now (a shard that left keeps its lane until it was read to its end). */
+  boolean reads(int shard) {
+    return lanes.containsKey(shard);
   }
 
   /** How many subscriptions are open. */
@@ -183,6 +292,7 @@ public final class OutboxFeed<E> implements AutoCloseable {
 
   private void poll(Lane<E> lane) {
     while (!closed) {
+      boolean leaving = lane.leaving;
       boolean followed = lane.followed();
       boolean more = false;
       try {
@@ -195,7 +305,16 @@ public final class OutboxFeed<E> implements AutoCloseable {
           lane.failing = false;
           log.info("reading the outbox of shard {} works again", lane.shard);
         }
+        if (leaving && !more && (!followed || lane.caughtUp)) {
+          closeLane(lane, null);
+          return;
+        }
       } catch (RuntimeException e) {
+        if (leaving) {
+          // Its pool closes soon after it left (and the moves' grace gave this feed time to read it before).
+          closeLane(lane, e);
+          return;
+        }
         // A shard that is down: keep the watermark and try again next round; say so once, not every round.
         if (!lane.failing) {
           lane.failing = true;
@@ -209,8 +328,23 @@ public final class OutboxFeed<E> implements AutoCloseable {
     }
   }
 
+  /** The shard left the set and was read to its end (or cannot be read any more): it has no lane from now on. */
+  private void closeLane(Lane<E> lane, RuntimeException failure) {
+    synchronized (shardSet) {
+      lanes.remove(lane.shard, lane);
+    }
+    if (failure == null) {
+      log.info("shard {} left: its outbox was read to its end, up to transaction {}", lane.shard, lane.watermark());
+    } else {
+      log.warn("shard {} left and its outbox cannot be read any more; events from transaction {} on are not"
+          + " delivered: {}", lane.shard, lane.watermark(),
+          failure instanceof ApiException api ? api.getMessage() : failure.toString());
+    }
+  }
+
   /** Delivers one batch to the lane's subscribers; returns whether it was cut before the horizon. */
   private boolean readAndDeliver(Lane<E> lane) {
+    lane.caughtUp = false;
     Long from = lane.watermark();
     if (from == null) {
       // Never read since the feed started (the shard was down all along): its events count from now.
@@ -235,6 +369,7 @@ public final class OutboxFeed<E> implements AutoCloseable {
       }
     }
     lane.delivered(next);
+    lane.caughtUp = !more && next == batch.nextWatermark();
     return more;
   }
 
@@ -260,8 +395,9 @@ public final class OutboxFeed<E> implements AutoCloseable {
           last = handoff;
         }
       }
-      if (last != null && last.fromShard() >= 0 && last.fromShard() < lanes.size()) {
-        Lane<E> source = lanes.get(last.fromShard());
+      // A source without a lane (it left and was read to its end, or this replica never read it) holds nothing.
+      Lane<E> source = last == null ? null : lanes.get(last.fromShard());
+      if (source != null) {
         if (!source.failing && source.deliveredUpTo() < last.sourceTxid()) {
           held = event.txid();
         }
@@ -272,8 +408,13 @@ public final class OutboxFeed<E> implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
-    lanes.forEach(Lane::wake);
+    List<Thread> pollers;
+    synchronized (shardSet) {
+      closed = true;
+      pollers = lanes.values().stream().map(lane -> lane.poller).toList();
+    }
+    shardWatch.interrupt();
+    lanes.values().forEach(Lane::wake);
     for (Subscription<E> subscription : subscriptions) {
       subscription.close();
     }
@@ -306,9 +447,19 @@ public final class OutboxFeed<E> implements AutoCloseable {
     volatile boolean failing;
     /** Every event below it was offered to the followers (or skipped while nobody followed). */
     private volatile long deliveredUpTo = Long.MIN_VALUE;
+    /** Whether the shard left the set: read to its end, then the lane closes. */
+    volatile boolean leaving;
+    /** Whether the last read reached the shard's horizon with nothing held back. */
+    volatile boolean caughtUp;
+    Thread poller;
 
-    Lane(int shard) {
+    /** @param from where to read first; null: from the horizon at the first read (or a subscriber's) */
+    Lane(int shard, Long from) {
       this.shard = shard;
+      this.watermark = from;
+      if (from != null) {
+        this.deliveredUpTo = from; // nothing below it is of the shard's present life
+      }
     }
 
     boolean followed() {
@@ -371,7 +522,7 @@ public final class OutboxFeed<E> implements AutoCloseable {
     void join(Subscription<E> subscription, long start) {
       lock.lock();
       try {
-        if (watermark == null && start != Subscription.FROM_WATERMARK) {
+        if (watermark == null && start != Subscription.FROM_WATERMARK && start != Subscription.NOT_FOLLOWED) {
           watermark = start; // the poller has not read this shard yet: deliver from this subscriber's horizon
         }
         followers.add(subscription);

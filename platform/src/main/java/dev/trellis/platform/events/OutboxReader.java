@@ -1,6 +1,7 @@
 package dev.trellis.platform.events;
 
 import java.util.List;
+import java.util.SortedSet;
 
 /**
  * Reads one service's outbox table on each shard. Rows are written in the same transaction as the change they
@@ -26,8 +27,21 @@ public interface OutboxReader<E> {
    */
   Batch<E> readFrom(int shard, long watermark);
 
-  /** How many shards there are. */
-  int shardCount();
+  /**
+   * The shards whose outbox it reads now, by index. The set changes while the service runs, when shards join or
+   * leave the database's shard set (resharding); a feed follows it. A shard that just left stays readable a little
+   * longer, so that a feed can deliver the last of its events.
+   */
+  SortedSet<Integer> shards();
+
+  /**
+   * Where a feed that meets {@code shard} while it runs (the shard joined the set) starts reading it, so that the
+   * subscriptions it already has miss none of its events: the transaction id of the first bucket handed over to it
+   * ({@link Handoff}), or its horizon when it took over none yet. A joining shard holds no other events: an
+   * outbox's rows stay where they were written, and a bucket's events are written on its new owner only after the
+   * handoff (earlier ones, of a time the shard served before it was drained, are older than every handoff it keeps).
+   */
+  long joinedFrom(int shard);
 
   /**
    * @param events in seq order

@@ -2,6 +2,7 @@ package dev.trellis.platform.events;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.error.UnavailableException;
@@ -10,6 +11,9 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.Record;
@@ -62,13 +66,24 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
   }
 
   @Override
-  public int shardCount() {
-    return db.shards().size();
+  public SortedSet<Integer> shards() {
+    return db.shards().stream().map(Shard::index).collect(Collectors.toCollection(TreeSet::new));
   }
 
   @Override
   public long horizon(int shard) {
-    return db.shard(shard).read(OutboxTable::horizon);
+    return db.readableShard(shard).read(OutboxTable::horizon);
+  }
+
+  @Override
+  public long joinedFrom(int shard) {
+    // The horizon first (as in readFrom): a handoff not visible to the next query has a transaction id above it.
+    return db.readableShard(shard).read(dsl -> {
+      long horizon = horizon(dsl);
+      Long first = dsl.select(DSL.min(DSL.field("txid", SQLDataType.BIGINT)))
+          .from(DSL.table("trellis_bucket_handoff")).fetchOne(0, Long.class);
+      return first == null ? horizon : Math.min(first, horizon);
+    });
   }
 
   /** The same table read in batches of at most about {@code maxBatch} rows (default {@value #DEFAULT_MAX_BATCH}). */
@@ -89,7 +104,7 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
 
   @Override
   public Batch<E> readFrom(int shard, long watermark) {
-    return db.shard(shard).read(dsl -> {
+    return db.readableShard(shard).read(dsl -> {
       // The horizon first: every transaction below it has ended, so the next query sees all of their rows.
       long horizon = horizon(dsl);
       long upTo = batchEnd(dsl, watermark, horizon);
@@ -141,16 +156,17 @@ public final class OutboxTable<R extends Record, E> implements OutboxReader<E> {
     requireNonNull(now, "now");
     OffsetDateTime cutoff = OffsetDateTime.ofInstant(now.minus(retention), ZoneOffset.UTC);
     int purged = 0;
-    for (int shard = 0; shard < shardCount(); shard++) {
+    // The shards serving now: one that joined since the start is purged too, a drained one no longer.
+    for (Shard shard : db.shards()) {
       try {
-        purged += db.shard(shard).read(dsl -> dsl.deleteFrom(table).where(createdAt.lt(cutoff)).execute());
+        purged += shard.read(dsl -> dsl.deleteFrom(table).where(createdAt.lt(cutoff)).execute());
         if (bucketId != null) {
           // Typed, so the cutoff is bound as timestamptz (a plain-SQL bind went as varchar and every purge failed).
-          db.shard(shard).read(dsl -> dsl.deleteFrom(DSL.table("trellis_bucket_handoff"))
+          shard.read(dsl -> dsl.deleteFrom(DSL.table("trellis_bucket_handoff"))
               .where(DSL.field("created_at", SQLDataType.TIMESTAMPWITHTIMEZONE).lt(cutoff)).execute());
         }
       } catch (UnavailableException e) {
-        log.warn("cannot purge the outbox {} of shard {} now: {}", table.getName(), shard, e.getMessage());
+        log.warn("cannot purge the outbox {} of shard {} now: {}", table.getName(), shard.index(), e.getMessage());
       }
     }
     return purged;

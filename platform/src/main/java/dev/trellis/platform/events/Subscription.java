@@ -41,8 +41,9 @@ public final class Subscription<E> implements AutoCloseable {
   /** Called by the feed's poller; returns quickly and never blocks on the subscriber. */
   void offer(int shard, OutboxReader.Stamped<E> stamped) {
     // Transactions below the horizon taken at subscribe time had ended before the subscription began; a shard
-    // not followed starts at "never".
-    if (stamped.txid() < startHorizons[shard] || !wanted.test(stamped.event())) {
+    // not followed starts at "never"; one that joined after it subscribed, at the feed's watermark.
+    long start = shard < startHorizons.length ? startHorizons[shard] : FROM_WATERMARK;
+    if (stamped.txid() < start || !wanted.test(stamped.event())) {
       return;
     }
     synchronized (this) {

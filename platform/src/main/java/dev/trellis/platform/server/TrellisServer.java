@@ -8,6 +8,8 @@ import dev.trellis.platform.auth.AuthInterceptor;
 import dev.trellis.platform.client.ServiceChannels;
 import dev.trellis.platform.context.CallContext;
 import dev.trellis.platform.context.CallRecordWriter;
+import dev.trellis.platform.data.Shard;
+import dev.trellis.platform.data.ShardReachabilityListener;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.logging.AccessLogInterceptor;
 import dev.trellis.platform.ratelimit.PeerRateLimitInterceptor;
@@ -66,7 +68,8 @@ import org.slf4j.LoggerFactory;
  * say, because a replica cannot mend a shard and an orchestrator that pulled every replica when one shard died would
  * turn a partial outage into a total one. Each shard of a database given to {@link Builder#reportShards} has a
  * health entry of its own, {@link #shardHealthName} ({@code shards/user/shard-1}), SERVING while its checks reach
- * it and NOT_SERVING while they do not: for dashboards, alerts and operators, not for readiness.
+ * it and NOT_SERVING while they do not: for dashboards, alerts and operators, not for readiness. A shard that joins
+ * the shard set gets its entry; one that is drained loses it (a check of it answers NOT_FOUND).
  *
  * <p>It is an {@link io.grpc.Server}, so anything that manages grpc servers (cleanup rules, test suites) manages it.
  */
@@ -349,8 +352,18 @@ public final class TrellisServer extends Server {
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
       for (ShardedDatabase db : reportedShards) {
-        db.onReachability((shard, reachable) -> health.setStatus(shardHealthName(db.kind(), shard.name()),
-            reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+        db.onReachability(new ShardReachabilityListener() {
+          @Override
+          public void changed(Shard shard, boolean reachable) {
+            health.setStatus(shardHealthName(db.kind(), shard.name()),
+                reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+          }
+
+          @Override
+          public void left(Shard shard) {
+            health.clearStatus(shardHealthName(db.kind(), shard.name())); // drained: NOT_FOUND, not a stale state
+          }
+        });
       }
       // Every method parses its requests inside the chain, so a malformed one is INVALID_ARGUMENT (RequestParsing).
       builder.addService(RequestParsing.wrap(health.getHealthService().bindService()));

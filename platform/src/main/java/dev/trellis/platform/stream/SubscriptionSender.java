@@ -52,16 +52,15 @@ public final class SubscriptionSender<E, T> {
   }
 
   /**
-   * Subscribes to the feed's events of every shard and streams those that match to the client. Call it from the
-   * handler, and return.
+   * Subscribes to the feed's events of every shard (those that join later too) and streams those that match to the
+   * client. Call it from the handler, and return.
    *
    * @param capacity how many events may wait for a slow client before it is cut off
    */
   public static <E, T> void send(StreamObserver<T> responseObserver, OutboxFeed<E> feed,
       Predicate<? super E> wanted, int capacity, Function<? super E, ? extends T> toMessage) {
     requireNonNull(feed, "feed");
-    send(responseObserver, feed, java.util.stream.IntStream.range(0, feed.shardCount()).boxed().toList(), wanted,
-        capacity, toMessage);
+    send(responseObserver, feed, feed.shards(), wanted, capacity, toMessage);
   }
 
   /**

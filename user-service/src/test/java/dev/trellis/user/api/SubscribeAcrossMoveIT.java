@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.FieldMask;
 import dev.trellis.platform.data.BucketMover;
+import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.testing.ServiceExtension;
@@ -19,9 +20,13 @@ import dev.trellis.user.v1.UserServiceGrpc.UserServiceBlockingStub;
 import dev.trellis.user.v1.UserUpdate;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -98,6 +103,61 @@ class SubscribeAcrossMoveIT {
       await().atMost(WAIT).until(() -> names(subscriber, user).contains(last));
       assertThat(names(subscriber, user)).as("renames seen").containsExactlyElementsOf(expected);
     }
+  }
+
+  /**
+   * The hold is kept while the source shard's outbox is merely behind, not unreadable: a long transaction on the
+   * source keeps its horizon back, so the feed can read it but delivers nothing there; the user's bucket moves and
+   * the user is renamed on the new shard, and that rename waits until the source's renames were delivered.
+   */
+  @Test
+  void aSourceShardWhoseOutboxLagsHoldsTheMovedUsersNewEventsUntilItsOwnWereDelivered() throws Exception {
+    UserServiceBlockingStub admin = admin(writer);
+    User user = admin.createUser(CreateUserRequest.newBuilder().setEmail(UUID.randomUUID() + "@example.com")
+        .setName("before").build());
+    StreamRecorder<SubscribeRequest, UserUpdate> all = subscribe(user, SubscribeRequest.getDefaultInstance());
+    int bucket = ShardId.bucketOf(user.getId());
+    try (ShardedDatabase db = ShardedDatabase.builder(writer.topology()).kind("user")
+        .pool(ShardsExtension.SMALL_POOLS).build()) {
+      int from = db.router().shardOfBucket(bucket);
+      int to = (from + 1) % db.shards().size();
+      // A user on neither shard: its rename arriving shows the feed went on reading while the source lagged.
+      User elsewhere = null;
+      for (int i = 0; elsewhere == null || Set.of(from, to).contains(db.router().shardOfId(elsewhere.getId())); i++) {
+        assertThat(i).as("a user on a third shard within 100 creates").isLessThan(100);
+        elsewhere = admin.createUser(CreateUserRequest.newBuilder().setEmail(UUID.randomUUID() + "@example.com")
+            .setName("elsewhere").build());
+      }
+      ShardSpec source = writer.topology().shards().get(from);
+      try (Connection lagging = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password())) {
+        lagging.setAutoCommit(false);
+        try (Statement statement = lagging.createStatement()) {
+          statement.execute("SELECT pg_current_xact_id()"); // holds the source's horizon back while it is open
+        }
+        rename(admin, user, "on source 1");
+        rename(admin, user, "on source 2");
+        BucketMover.builder(db).deleteAfter(Duration.ofMillis(500)).build().move(bucket, to);
+        // Refused (never applied) until the replica polls the directory; then applied once, on the target.
+        await().atMost(WAIT).ignoreExceptions().until(() -> {
+          rename(admin, user, "on target");
+          return true;
+        });
+        User probe = elsewhere;
+        rename(admin, probe, "after the move");
+        await().atMost(WAIT).until(() -> all.messages().stream()
+            .anyMatch(u -> u.getUserId() == probe.getId() && u.getUser().getName().equals("after the move")));
+        assertThat(movedNames(all, user)).as("nothing of the user while the source lags").isEmpty();
+        lagging.rollback();
+      }
+    }
+    await().atMost(WAIT).until(() -> movedNames(all, user).contains("on target"));
+    assertThat(movedNames(all, user)).containsExactly("on source 1", "on source 2", "on target");
+    all.call().cancel("done", null);
+  }
+
+  private static List<String> movedNames(StreamRecorder<SubscribeRequest, UserUpdate> subscriber, User user) {
+    return subscriber.messages().stream().filter(u -> u.getUserId() == user.getId())
+        .map(u -> u.getUser().getName()).filter(n -> n.startsWith("on ")).toList();
   }
 
   /** The renames of the user that a subscriber got, from the first on. */
