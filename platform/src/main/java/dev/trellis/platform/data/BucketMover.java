@@ -80,6 +80,26 @@ public final class BucketMover {
   }
 
   /**
+   * The moved tables whose bucket predicate (the one the copy, the catch-up and the delete use) no index serves, as
+   * the planner of shard 0 says with sequential scans off: each move reads such a table whole, so its cost grows with
+   * the table. A service gives each moved table an expression index on its fence's bucket expression; the testing
+   * kit's {@code BucketedSchema} fails for one without.
+   */
+  public List<String> tablesScannedWhole() {
+    return shards.get(0).transactionResult(tx -> {
+      tx.dsl().execute("SET LOCAL enable_seqscan = off");
+      List<String> whole = new ArrayList<>();
+      for (BucketedTable table : BucketedTable.of(tx.dsl())) {
+        if (table.movable() && !tx.dsl().fetchValue("EXPLAIN (FORMAT JSON) SELECT 1 FROM {0} WHERE {1}",
+            DSL.table(table.name()), table.inBucket(0)).toString().contains("\"Index Cond\"")) {
+          whole.add(table.table());
+        }
+      }
+      return whole;
+    });
+  }
+
+  /**
    * Moves {@code bucket} to shard {@code to}, or finishes the move of it that a stopped mover left; a no-op when the
    * directory names {@code to} already and nothing is left to finish.
    *
