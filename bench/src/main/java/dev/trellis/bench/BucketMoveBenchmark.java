@@ -109,10 +109,13 @@ public final class BucketMoveBenchmark {
             });
           }
           long moveStart = System.nanoTime();
-          report = BucketMover.builder(db).deleteAfter(Duration.ofMillis(100)).wholeBucketCatchUp(wholeBucket)
-              .build().move(bucket, 1);
+          try {
+            report = BucketMover.builder(db).deleteAfter(Duration.ofMillis(100)).wholeBucketCatchUp(wholeBucket)
+                .build().move(bucket, 1);
+          } finally {
+            stop.set(true); // a failed move must not leave the writers running (closing the pool waits for them)
+          }
           (secondSide ? movesWithout : movesWith).add((System.nanoTime() - moveStart) / 1000);
-          stop.set(true);
         }
         if (compareIndex && secondSide) {
           bucketIndexes(db, true);
@@ -156,11 +159,12 @@ public final class BucketMoveBenchmark {
         """, bucket, bucket, users));
   }
 
-  /** Drops or (re)creates order-service's bucket indexes (V7) on both shards, between moves. */
+  /** Drops or (re)creates order-service's V7 indexes (bucket, and the order key's) on both shards, between moves. */
   private static void bucketIndexes(ShardedDatabase db, boolean present) {
     Map<String, String> indexes = Map.of("orders_bucket_idx", "orders (trellis_bucket_of_id(id))",
         "order_sagas_bucket_idx", "order_sagas (trellis_bucket_of_id(order_id))",
-        "idempotency_keys_bucket_idx", "idempotency_keys (trellis_bucket_of_id(user_id))");
+        "idempotency_keys_bucket_idx", "idempotency_keys (trellis_bucket_of_id(user_id))",
+        "idempotency_keys_order_idx", "idempotency_keys (order_id)");
     for (int shard = 0; shard < 2; shard++) {
       DSLContext dsl = dsl(db, shard);
       indexes.forEach((name, on) -> dsl.execute(present ? "CREATE INDEX IF NOT EXISTS " + name + " ON " + on

@@ -12,12 +12,13 @@ import java.util.TreeSet;
 /**
  * What a service's migrated schema says about buckets: every table of it, and which of them a bucket move carries
  * (fenced on every write) or leaves in place (append-only outboxes, fenced on INSERT). A service's test checks that
- * every table it adds is one or the other, so a new bucketed table cannot be forgotten by the mover, and that every
- * moved table has an index that finds a bucket's rows, so a move does not read the table whole.
+ * every table it adds is one or the other, so a new bucketed table cannot be forgotten by the mover, and that a move
+ * reads no table whole: every moved table has an index that finds a bucket's rows, and every foreign key to a moved
+ * table an index on its referencing columns (deleting a bucket's parent rows checks the child table per row).
  *
  * @param tables every table of the service's schema but the platform's ({@code trellis_*}) and Flyway's history
- * @param scannedWhole the moved tables whose bucket predicate no index serves
- *     ({@link BucketMover#tablesScannedWhole()})
+ * @param scannedWhole the moved tables whose bucket predicate no index serves, and the foreign keys to moved tables
+ *     that no index serves ({@link BucketMover#tablesScannedWhole()})
  */
 public record BucketedSchema(Set<String> tables, List<String> moved, List<String> outboxes,
     List<String> scannedWhole) {
