@@ -43,7 +43,7 @@ import org.HdrHistogram.Histogram;
  * A reshard of user-service's database from 4 to 6 shards while user-service (over Netty, in this process) serves
  * GetUser from {@code --readers} closed-loop clients: rows moved per second, the write pause per bucket (p50, p99,
  * max), and GetUser's latency during the reshard against the same clients' before it, in one run. Run from the
- * repository root: {@code ./trellis bench reshard [--users=20000] [--readers=4] [--before=20s]}.
+ * repository root: {@code ./trellis bench reshard [--users=20000] [--readers=4] [--before=20s] [--compare=overlap]}.
  */
 public final class ReshardBenchmark {
   private ReshardBenchmark() {}
@@ -53,6 +53,9 @@ public final class ReshardBenchmark {
     int users = flags.integer("TRELLIS_USERS", 20_000, 100, 1_000_000);
     int readers = flags.integer("TRELLIS_READERS", 4, 1, 64);
     Duration before = flags.duration("TRELLIS_BEFORE", Duration.ofSeconds(20));
+    // --compare=overlap: four reshards, 4 -> 6 and back twice, the source grace of moved buckets overlapping the
+    // next moves (Resharder's default) or waited out bucket by bucket (before), alternating.
+    boolean compareOverlap = flags.string("TRELLIS_COMPARE", "").equals("overlap");
     flags.rejectUnknownFlags();
     // One access-log line per call would cost as much as the call: warnings only.
     if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
@@ -88,6 +91,9 @@ public final class ReshardBenchmark {
         try (ExecutorService mover = Executors.newSingleThreadExecutor()) {
           reshard = mover.submit(() -> {
             try {
+              if (compareOverlap) {
+                compareOverlap(six);
+              }
               return Resharder.builder(six, "classpath:db/migration/users").database("users").shards(6)
                   .grace(Duration.ofMillis(300)).build().run();
             } finally {
@@ -109,6 +115,27 @@ public final class ReshardBenchmark {
         runtime.close();
       }
     }
+  }
+
+  /**
+   * 4 -> 6 overlapping, 6 -> 4 not, 4 -> 6 not, 6 -> 4 overlapping (each direction both ways, alternating); the run
+   * that follows grows to 6 again (overlapping), as without the comparison.
+   */
+  private static void compareOverlap(ShardTopology six) {
+    double[][] perSide = new double[2][2]; // [overlap?][buckets, seconds]
+    int[] targets = {6, 4, 6, 4};
+    boolean[] overlap = {true, false, false, true};
+    for (int i = 0; i < targets.length; i++) {
+      ReshardReport r = Resharder.builder(six, "classpath:db/migration/users").database("users")
+          .shards(targets[i]).grace(Duration.ofMillis(300)).overlapRemovals(overlap[i]).build().run();
+      double seconds = r.duration().toNanos() / 1e9;
+      System.out.printf("%s: %s; %.2f buckets/s, %.0f rows/s%n", overlap[i] ? "overlapping grace" : "grace per bucket",
+          r.describe(), r.buckets() / seconds, r.rowsCopied() / seconds);
+      perSide[overlap[i] ? 1 : 0][0] += r.buckets();
+      perSide[overlap[i] ? 1 : 0][1] += seconds;
+    }
+    System.out.printf("buckets/s overlapping %.2f, per bucket %.2f: ratio %.2f%n", perSide[1][0] / perSide[1][1],
+        perSide[0][0] / perSide[0][1], (perSide[1][0] / perSide[1][1]) / (perSide[0][0] / perSide[0][1]));
   }
 
   private static double ms(Histogram h, double percentile) {

@@ -52,6 +52,7 @@ public final class BucketMover {
   private final Consumer<Step> progress;
   private final Duration deleteAfter;
   private final boolean wholeBucketCatchUp;
+  private volatile List<BucketedTable> tablesRead;
 
   private BucketMover(List<DSLContext> shards, Consumer<Step> progress, Duration deleteAfter,
       boolean wholeBucketCatchUp) {
@@ -139,11 +140,23 @@ public final class BucketMover {
 
   /**
    * Moves {@code bucket} to shard {@code to}, or finishes the move of it that a stopped mover left; a no-op when the
-   * directory names {@code to} already and nothing is left to finish.
+   * directory names {@code to} already and nothing is left to finish. {@link #cutOver} then {@link #removeSource}.
    *
    * @throws IllegalStateException when an unfinished move of this bucket goes to another shard
    */
   public Report move(int bucket, int to) {
+    return removeSource(cutOver(bucket, to));
+  }
+
+  /**
+   * The first part of {@link #move}: copies the bucket, cuts over and publishes the directory that names
+   * {@code to} (or finishes those steps of a stopped move). The source rows stay until {@link #removeSource} of the
+   * result, which waits out the source grace from now: a caller moving many buckets copies the next ones meanwhile
+   * (the move journal says CUT_OVER until then, so a stopped run finishes the removal when run again).
+   *
+   * @throws IllegalStateException when an unfinished move of this bucket goes to another shard
+   */
+  public CutOver cutOver(int bucket, int to) {
     if (to < 0 || to >= shards.size()) {
       throw new IllegalArgumentException("shard " + to + " is outside [0, " + shards.size() + ")");
     }
@@ -156,13 +169,14 @@ public final class BucketMover {
         () -> new IllegalStateException("the shards hold no bucket directory: migrate them first"));
     int from = unfinished.map(Journal::from).orElse(directory.shardOf(bucket));
     if (from == to) {
-      return new Report(bucket, from, to, 0, Duration.ZERO, directory.version());
+      return new CutOver(new Report(bucket, from, to, 0, Duration.ZERO, directory.version()), 0);
     }
     DSLContext source = shards.get(from);
     DSLContext target = shards.get(to);
-    List<BucketedTable> tables = BucketedTable.of(source).stream().filter(BucketedTable::movable).toList();
+    List<BucketedTable> tables = movedTablesOf(source);
     long rows = 0;
     Duration pause = Duration.ZERO;
+    long version;
     if (unfinished.isEmpty() || unfinished.get().state().equals("COPYING")) {
       journal(source, bucket, from, to, "COPYING", 0, null);
       startLogging(source, bucket, from);
@@ -172,26 +186,62 @@ public final class BucketMover {
       rows += cut[0];
       progress.accept(Step.CUT_OVER);
       handOff(target, bucket, from, cut[2]);
-      publish(bucket, to);
+      version = publish(directory, bucket, to);
       pause = Duration.ofNanos(System.nanoTime() - cut[1]);
       journal(source, bucket, from, to, "CUT_OVER", rows, pause.toNanos() / 1000);
       progress.accept(Step.PUBLISHED);
     } else {
       handOff(target, bucket, from, unfinished.get().outboxTxid());
-      publish(bucket, to);
+      version = publish(directory, bucket, to);
       progress.accept(Step.PUBLISHED);
     }
-    pause(deleteAfter);
+    return new CutOver(new Report(bucket, from, to, rows, pause, version), System.nanoTime() + deleteAfter.toNanos());
+  }
+
+  /**
+   * A bucket cut over and published, whose source rows stay until {@link #deleteAt} (System.nanoTime()): replicas
+   * still routing by the previous directory version read them meanwhile.
+   */
+  public record CutOver(Report report, long deleteAt) {
+    /** Whether the source grace has passed. */
+    public boolean due() {
+      return System.nanoTime() - deleteAt >= 0;
+    }
+  }
+
+  /** Waits until the source grace of {@code cut} has passed, then deletes the bucket's source rows (DONE). */
+  public Report removeSource(CutOver cut) {
+    requireNonNull(cut, "cut");
+    Report report = cut.report();
+    if (report.from() == report.to()) {
+      return report;
+    }
+    long wait = cut.deleteAt() - System.nanoTime();
+    if (wait > 0) {
+      pause(Duration.ofNanos(wait));
+    }
+    DSLContext source = shards.get(report.from());
+    List<BucketedTable> tables = movedTablesOf(source);
     source.transaction(tx -> {
       fenceOff(tx.dsl());
       for (BucketedTable table : reversed(tables)) {
-        tx.dsl().deleteFrom(DSL.table(table.name())).where(table.inBucket(bucket)).execute();
+        tx.dsl().deleteFrom(DSL.table(table.name())).where(table.inBucket(report.bucket())).execute();
       }
       tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'DONE', updated_at = now() WHERE bucket = ?",
-          bucket);
+          report.bucket());
     });
     progress.accept(Step.DONE);
-    return new Report(bucket, from, to, rows, pause, DirectoryStore.readNewest(shards).orElseThrow().version());
+    return report;
+  }
+
+  /** The moved tables, read from the schema once per mover (every shard has the same tables). */
+  private List<BucketedTable> movedTablesOf(DSLContext shard) {
+    List<BucketedTable> tables = tablesRead;
+    if (tables == null) {
+      tables = BucketedTable.of(shard).stream().filter(BucketedTable::movable).toList();
+      tablesRead = tables;
+    }
+    return tables;
   }
 
   /**
@@ -284,9 +334,11 @@ public final class BucketMover {
         + " ON CONFLICT DO NOTHING", bucket, from, outboxTxid);
   }
 
-  /** Publishes the newest directory with the bucket on {@code to}, unless it names {@code to} already. */
-  private long publish(int bucket, int to) {
-    BucketDirectory newest = DirectoryStore.readNewest(shards).orElseThrow();
+  /**
+   * Publishes the newest directory with the bucket on {@code to}, unless it names {@code to} already. The newest is
+   * the one read when the move began: only movers publish while a database serves, one at a time.
+   */
+  private long publish(BucketDirectory newest, int bucket, int to) {
     if (newest.shardOf(bucket) == to) {
       return newest.version();
     }
