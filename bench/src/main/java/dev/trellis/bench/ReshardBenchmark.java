@@ -6,6 +6,7 @@ import dev.trellis.platform.auth.DevTokens;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.client.BearerToken;
 import dev.trellis.platform.config.Settings;
+import dev.trellis.platform.data.BucketMover;
 import dev.trellis.platform.data.ShardPoolSettings;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.reshard.ReshardReport;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +38,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
@@ -86,6 +89,7 @@ public final class ReshardBenchmark {
         long[] ids = createUsers(stub, users);
         Histogram idle = read(stub, ids, readers, before, null);
         AtomicBoolean done = new AtomicBoolean();
+        StepProfile profile = new StepProfile();
         Future<ReshardReport> reshard;
         Histogram during;
         try (ExecutorService mover = Executors.newSingleThreadExecutor()) {
@@ -95,7 +99,7 @@ public final class ReshardBenchmark {
                 compareOverlap(six);
               }
               return Resharder.builder(six, "classpath:db/migration/users").database("users").shards(6)
-                  .grace(Duration.ofMillis(300)).build().run();
+                  .grace(Duration.ofMillis(300)).steps(profile).build().run();
             } finally {
               done.set(true);
             }
@@ -104,6 +108,7 @@ public final class ReshardBenchmark {
         }
         ReshardReport report = reshard.get();
         System.out.println(report.describe());
+        System.out.println(profile.describe(report.buckets()));
         System.out.printf("rows moved per second: %.0f (%d rows in %s)%n",
             report.rowsCopied() / (report.duration().toNanos() / 1e9), report.rowsCopied(), report.duration());
         System.out.printf("GetUser before: p50 %.2f ms, p99 %.2f ms (%d calls); during the reshard: p50 %.2f ms,"
@@ -136,6 +141,31 @@ public final class ReshardBenchmark {
     }
     System.out.printf("buckets/s overlapping %.2f, per bucket %.2f: ratio %.2f%n", perSide[1][0] / perSide[1][1],
         perSide[0][0] / perSide[0][1], (perSide[1][0] / perSide[1][1]) / (perSide[0][0] / perSide[0][1]));
+  }
+
+  /**
+   * Where a bucket's time goes, from the mover's steps as they complete (one mover thread): until COPIED (journal,
+   * marking the bucket moving, the copy), until CUT_OVER (the locked catch-up and giving up ownership), until
+   * PUBLISHED (the outbox handoff and the directory version on every shard), and the removals of source rows
+   * (DONE, after the grace: overlapped with later moves, so their own time, from the step before, is not kept).
+   */
+  static final class StepProfile implements Consumer<BucketMover.Step> {
+    private final Map<BucketMover.Step, Long> total =
+        new EnumMap<>(BucketMover.Step.class);
+    private long last = System.nanoTime();
+
+    @Override
+    public synchronized void accept(BucketMover.Step step) {
+      long now = System.nanoTime();
+      total.merge(step, now - last, Long::sum);
+      last = now;
+    }
+
+    synchronized String describe(int buckets) {
+      StringBuilder line = new StringBuilder("mean per bucket (ms):");
+      total.forEach((step, nanos) -> line.append(String.format(" to %s %.1f;", step, nanos / 1e6 / buckets)));
+      return line.toString();
+    }
   }
 
   private static double ms(Histogram h, double percentile) {
