@@ -31,7 +31,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A user's bucket changes owner in the shards' tables while user-service runs with the old directory (it polls only
  * every minute here): an update routed to the old owner is refused there inside its transaction and answered
- * UNAVAILABLE with RetryInfo; the retry lands on the new owner, and the change is never applied on both.
+ * UNAVAILABLE with RetryInfo; the retry lands on the new owner, and the change is never applied on both. A read
+ * routed to the old owner after the source rows were deleted is UNAVAILABLE too (the shard no longer owns the
+ * bucket), never a false NOT_FOUND.
  */
 class BucketFenceServiceIT {
   @RegisterExtension
@@ -76,6 +78,40 @@ class BucketFenceServiceIT {
     assertThat(name(shards.get(from), user)).as("never applied on the old owner").isEqualTo("before");
     assertThat(updates(shards.get(to), user)).isEqualTo(1);
     assertThat(updates(shards.get(from), user)).isZero();
+  }
+
+  @Test
+  void aReadRoutedByTheOldDirectoryAfterTheSourceRowsWentIsRetryableNotNotFound() {
+    UserServiceBlockingStub admin = users.stub(UserServiceGrpc::newBlockingStub, users.tokens().admin(1))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    User user = admin.createUser(CreateUserRequest.newBuilder().setEmail("stale-read@example.com")
+        .setName("moved").build());
+    int bucket = ShardId.bucketOf(user.getId());
+    List<DSLContext> shards = users.topology().shards().stream().map(ShardsExtension::dsl).toList();
+    BucketDirectory now = DirectoryStore.readNewest(shards).orElseThrow();
+    int from = now.shardOf(bucket);
+    int to = (from + 1) % shards.size();
+    // The whole move by hand, the source rows deleted as after the grace: the service (polling every minute) still
+    // routes the user to the shard the bucket left, as a replica lagging more than the grace would.
+    String row = shards.get(from).fetchValue("SELECT to_jsonb(u)::text FROM users u WHERE id = ?", user.getId())
+        .toString();
+    shards.get(to).transaction(tx -> {
+      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
+      tx.dsl().execute("INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, ?::jsonb)", row);
+    });
+    DirectoryStore.publish(shards, now.withBucketMoved(bucket, to));
+    shards.get(from).transaction(tx -> {
+      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
+      tx.dsl().execute("DELETE FROM users WHERE id = ?", user.getId());
+    });
+
+    GetUserRequest get = GetUserRequest.newBuilder().setId(user.getId()).build();
+    StatusRuntimeException stale = failure(() -> admin.getUser(get));
+    assertThat(stale.getStatus().getCode()).as("not a false NOT_FOUND").isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(stale.getStatus().getDescription()).isEqualTo("the user data moved to another shard; retry");
+    assertThat(retryDelay(stale.getStatus(), stale.getTrailers())).isPositive();
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+        .until(() -> admin.getUser(get).getName().equals("moved"));
   }
 
   private static String name(DSLContext shard, User user) {
