@@ -45,21 +45,11 @@ class BucketFenceServiceIT {
         .withDeadlineAfter(30, TimeUnit.SECONDS);
     User user = admin.createUser(CreateUserRequest.newBuilder().setEmail("fence-move@example.com")
         .setName("before").build());
-    int bucket = ShardId.bucketOf(user.getId());
     List<DSLContext> shards = users.topology().shards().stream().map(ShardsExtension::dsl).toList();
-    BucketDirectory now = DirectoryStore.readLatest(shards.get(0)).orElseThrow();
-    int from = now.shardOf(bucket);
-    int to = (from + 1) % shards.size();
-
-    // The move, by hand: copy the user's row (the fence off, as a mover does), then publish the directory version
-    // that flips ownership. The source row stays, so that a write landing there would show.
-    String row = shards.get(from).fetchValue("SELECT to_jsonb(u)::text FROM users u WHERE id = ?", user.getId())
-        .toString();
-    shards.get(to).transaction(tx -> {
-      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
-      tx.dsl().execute("INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, ?::jsonb)", row);
-    });
-    DirectoryStore.publish(shards, now.withBucketMoved(bucket, to));
+    // The move, by hand. The source row stays, so that a write landing there would show.
+    int[] fromTo = moveByHand(shards, user);
+    int from = fromTo[0];
+    int to = fromTo[1];
 
     UpdateUserRequest rename = UpdateUserRequest.newBuilder().setId(user.getId())
         .setUser(User.newBuilder().setName("after")).setUpdateMask(FieldMask.newBuilder().addPaths("name")).build();
@@ -86,20 +76,10 @@ class BucketFenceServiceIT {
         .withDeadlineAfter(30, TimeUnit.SECONDS);
     User user = admin.createUser(CreateUserRequest.newBuilder().setEmail("stale-read@example.com")
         .setName("moved").build());
-    int bucket = ShardId.bucketOf(user.getId());
     List<DSLContext> shards = users.topology().shards().stream().map(ShardsExtension::dsl).toList();
-    BucketDirectory now = DirectoryStore.readNewest(shards).orElseThrow();
-    int from = now.shardOf(bucket);
-    int to = (from + 1) % shards.size();
     // The whole move by hand, the source rows deleted as after the grace: the service (polling every minute) still
     // routes the user to the shard the bucket left, as a replica lagging more than the grace would.
-    String row = shards.get(from).fetchValue("SELECT to_jsonb(u)::text FROM users u WHERE id = ?", user.getId())
-        .toString();
-    shards.get(to).transaction(tx -> {
-      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
-      tx.dsl().execute("INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, ?::jsonb)", row);
-    });
-    DirectoryStore.publish(shards, now.withBucketMoved(bucket, to));
+    int from = moveByHand(shards, user)[0];
     shards.get(from).transaction(tx -> {
       tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
       tx.dsl().execute("DELETE FROM users WHERE id = ?", user.getId());
@@ -112,6 +92,27 @@ class BucketFenceServiceIT {
     assertThat(retryDelay(stale.getStatus(), stale.getTrailers())).isPositive();
     await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
         .until(() -> admin.getUser(get).getName().equals("moved"));
+  }
+
+  /**
+   * Moves the user's bucket to the next shard by hand: copies the user's row (the fence off, as a mover does), then
+   * publishes the directory version that flips ownership. The service, polling every minute, does not see it.
+   *
+   * @return {from, to}
+   */
+  private static int[] moveByHand(List<DSLContext> shards, User user) {
+    int bucket = ShardId.bucketOf(user.getId());
+    BucketDirectory now = DirectoryStore.readNewest(shards).orElseThrow();
+    int from = now.shardOf(bucket);
+    int to = (from + 1) % shards.size();
+    String row = shards.get(from).fetchValue("SELECT to_jsonb(u)::text FROM users u WHERE id = ?", user.getId())
+        .toString();
+    shards.get(to).transaction(tx -> {
+      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
+      tx.dsl().execute("INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, ?::jsonb)", row);
+    });
+    DirectoryStore.publish(shards, now.withBucketMoved(bucket, to));
+    return new int[] {from, to};
   }
 
   private static String name(DSLContext shard, User user) {
