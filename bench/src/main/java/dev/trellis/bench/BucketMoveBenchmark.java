@@ -20,6 +20,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
 
 /**
  * The write pause of a bucket move (BucketMover), with the cut-over copying only the rows written during the copy
@@ -30,7 +33,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <pre>
  * ./trellis mvn -q -pl bench -am package -DskipTests
  * java --enable-native-access=ALL-UNNAMED -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
- *     dev.trellis.bench.BucketMoveBenchmark [--moves=20] [--users=500] > /dev/null
+ *     dev.trellis.bench.BucketMoveBenchmark [--moves=20] [--users=500] [--compare=catch-up|index] [--others=0] \
+ *     > /dev/null
  * </pre>
  * or {@code ./trellis bench bucket-move [flags]}.
  */
@@ -41,6 +45,10 @@ public final class BucketMoveBenchmark {
     Settings flags = Settings.of(Map.of(), args);
     int moves = flags.integer("TRELLIS_MOVES", 20, 2, 500); // per side
     int users = flags.integer("TRELLIS_USERS", 500, 1, 100_000);
+    // --compare=index: both sides catch up the change log; one side moves with the bucket indexes (user-service V4,
+    // order-service V7) dropped, as before them. --others: users' orders in buckets that do not move (table size).
+    boolean compareIndex = flags.string("TRELLIS_COMPARE", "catch-up").equals("index");
+    int others = flags.integer("TRELLIS_OTHERS", 0, 0, 10_000_000);
     flags.rejectUnknownFlags();
 
     try (EmbeddedShards shards = EmbeddedShards.builder(Files.createTempDirectory("trellis-move-bench-"))
@@ -55,8 +63,16 @@ public final class BucketMoveBenchmark {
       for (int bucket : buckets) {
         seed(db, bucket, users);
       }
-      System.err.printf("%d buckets of %d orders + sagas + keys seeded in %d ms%n", buckets.size(), users,
-          (System.nanoTime() - seedStart) / 1_000_000);
+      for (int left = others, bucket = 1; left > 0; left -= 5_000, bucket = bucket % 200 + 5) {
+        seed(db, bucket, Math.min(left, 5_000)); // buckets 1, 6, 11...: on shard 0, never moved
+      }
+      System.err.printf("%d buckets of %d orders + sagas + keys, and %d more in other buckets, seeded in %d ms%n",
+          buckets.size(), users, others, (System.nanoTime() - seedStart) / 1_000_000);
+      for (DSLContext shard : List.of(dsl(db, 0), dsl(db, 1))) {
+        shard.execute("ANALYZE");
+      }
+      List<Long> movesWith = new ArrayList<>();
+      List<Long> movesWithout = new ArrayList<>();
 
       List<Long> changedOnly = new ArrayList<>();
       List<Long> whole = new ArrayList<>();
@@ -64,7 +80,11 @@ public final class BucketMoveBenchmark {
       AtomicLong updates = new AtomicLong();
       for (int i = 0; i < buckets.size(); i++) {
         int bucket = buckets.get(i);
-        boolean wholeBucket = i % 2 == 1; // alternate, so that drift in the machine's load hits both alike
+        boolean secondSide = i % 2 == 1; // alternate, so that drift in the machine's load hits both alike
+        boolean wholeBucket = secondSide && !compareIndex;
+        if (compareIndex && secondSide) {
+          bucketIndexes(db, false);
+        }
         List<Long> orders = db.shardOfBucket(bucket).read(dsl -> dsl.fetch(
             "SELECT id FROM orders WHERE trellis_bucket_of_id(id) = ?", bucket).getValues(0, Long.class));
         AtomicBoolean stop = new AtomicBoolean();
@@ -88,22 +108,34 @@ public final class BucketMoveBenchmark {
               }
             });
           }
-          report = BucketMover.builder(db).deleteAfter(Duration.ofMillis(100)).wholeBucketCatchUp(wholeBucket)
-              .build().move(bucket, 1);
-          stop.set(true);
+          long moveStart = System.nanoTime();
+          try {
+            report = BucketMover.builder(db).deleteAfter(Duration.ofMillis(100)).wholeBucketCatchUp(wholeBucket)
+                .build().move(bucket, 1);
+          } finally {
+            stop.set(true); // a failed move must not leave the writers running (closing the pool waits for them)
+          }
+          (secondSide ? movesWithout : movesWith).add((System.nanoTime() - moveStart) / 1000);
+        }
+        if (compareIndex && secondSide) {
+          bucketIndexes(db, true);
         }
         if (failed.get() != null) {
           throw new IllegalStateException("a writer failed", failed.get());
         }
-        (wholeBucket ? whole : changedOnly).add(report.writePause().toNanos() / 1000);
-        rows[wholeBucket ? 1 : 0] += report.rowsCopied();
+        (secondSide ? whole : changedOnly).add(report.writePause().toNanos() / 1000);
+        rows[secondSide ? 1 : 0] += report.rowsCopied();
       }
       System.err.printf("%d moves per side, %d updates of the moving buckets meanwhile%n", moves, updates.get());
-      System.err.println(line("catch-up of changed rows", changedOnly, rows[0]));
-      System.err.println(line("catch-up of whole bucket", whole, rows[1]));
-      System.err.printf("write pause ratio changed/whole: p50 %.2f, max %.2f%n",
+      String[] sides = compareIndex ? new String[] {"with bucket indexes", "without (table scans)"}
+          : new String[] {"catch-up of changed rows", "catch-up of whole bucket"};
+      System.err.println(line(sides[0], changedOnly, rows[0]) + moveLine(movesWith));
+      System.err.println(line(sides[1], whole, rows[1]) + moveLine(movesWithout));
+      System.err.printf("write pause ratio %s: p50 %.2f, max %.2f; whole move p50 %.2f%n",
+          compareIndex ? "with/without index" : "changed/whole",
           (double) percentile(changedOnly, 50) / percentile(whole, 50),
-          (double) percentile(changedOnly, 100) / percentile(whole, 100));
+          (double) percentile(changedOnly, 100) / percentile(whole, 100),
+          (double) percentile(movesWith, 50) / percentile(movesWithout, 50));
     }
   }
 
@@ -125,6 +157,28 @@ public final class BucketMoveBenchmark {
         INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, order_id, created_at)
         SELECT user_id, 'key-' || id, sha256(id::text::bytea), id, now() FROM o
         """, bucket, bucket, users));
+  }
+
+  /** Drops or (re)creates order-service's V7 indexes (bucket, and the order key's) on both shards, between moves. */
+  private static void bucketIndexes(ShardedDatabase db, boolean present) {
+    Map<String, String> indexes = Map.of("orders_bucket_idx", "orders (trellis_bucket_of_id(id))",
+        "order_sagas_bucket_idx", "order_sagas (trellis_bucket_of_id(order_id))",
+        "idempotency_keys_bucket_idx", "idempotency_keys (trellis_bucket_of_id(user_id))",
+        "idempotency_keys_order_idx", "idempotency_keys (order_id)");
+    for (int shard = 0; shard < 2; shard++) {
+      DSLContext dsl = dsl(db, shard);
+      indexes.forEach((name, on) -> dsl.execute(present ? "CREATE INDEX IF NOT EXISTS " + name + " ON " + on
+          : "DROP INDEX IF EXISTS " + name));
+    }
+  }
+
+  private static DSLContext dsl(ShardedDatabase db, int shard) {
+    return DSL.using(db.shards().get(shard).dataSource(), SQLDialect.POSTGRES);
+  }
+
+  private static String moveLine(List<Long> micros) {
+    return String.format("; whole move (grace 100 ms included) p50 %.1f ms, max %.1f ms",
+        percentile(micros, 50) / 1000.0, percentile(micros, 100) / 1000.0);
   }
 
   private static String line(String name, List<Long> pausesMicros, long rows) {

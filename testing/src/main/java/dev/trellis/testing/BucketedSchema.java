@@ -12,11 +12,16 @@ import java.util.TreeSet;
 /**
  * What a service's migrated schema says about buckets: every table of it, and which of them a bucket move carries
  * (fenced on every write) or leaves in place (append-only outboxes, fenced on INSERT). A service's test checks that
- * every table it adds is one or the other, so a new bucketed table cannot be forgotten by the mover.
+ * every table it adds is one or the other, so a new bucketed table cannot be forgotten by the mover, and that a move
+ * reads no table whole: every moved table has an index that finds a bucket's rows, and every foreign key to a moved
+ * table an index on its referencing columns (deleting a bucket's parent rows checks the child table per row).
  *
  * @param tables every table of the service's schema but the platform's ({@code trellis_*}) and Flyway's history
+ * @param scannedWhole the moved tables whose bucket predicate no index serves, and the foreign keys to moved tables
+ *     that no index serves ({@link BucketMover#tablesScannedWhole()})
  */
-public record BucketedSchema(Set<String> tables, List<String> moved, List<String> outboxes) {
+public record BucketedSchema(Set<String> tables, List<String> moved, List<String> outboxes,
+    List<String> scannedWhole) {
   /** Reads the schema of shard 0 of a migrated database (every shard has the same tables). */
   public static BucketedSchema of(ShardTopology topology) {
     requireNonNull(topology, "topology");
@@ -25,7 +30,8 @@ public record BucketedSchema(Set<String> tables, List<String> moved, List<String
           + " WHERE relkind IN ('r', 'p') AND relnamespace = current_schema()::regnamespace"
           + " AND relname NOT LIKE 'trellis\\_%' AND relname <> 'flyway_schema_history'").getValues(0, String.class));
       BucketMover mover = BucketMover.builder(db).build();
-      return new BucketedSchema(new TreeSet<>(names), mover.movedTables(), mover.outboxTables());
+      return new BucketedSchema(new TreeSet<>(names), mover.movedTables(), mover.outboxTables(),
+          mover.tablesScannedWhole());
     }
   }
 

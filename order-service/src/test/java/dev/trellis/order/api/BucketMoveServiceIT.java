@@ -137,6 +137,8 @@ class BucketMoveServiceIT {
 
     assertThat(schema.undeclared()).as("tables without a bucket fence trigger (see V3__bucket_fences.sql)")
         .isEmpty();
+    assertThat(schema.scannedWhole()).as("moved tables without an index on their bucket (see V7__bucket_indexes.sql)")
+        .isEmpty();
     assertThat(schema.moved()).containsExactlyInAnyOrder("orders", "order_sagas", "idempotency_keys", "inventory",
         "inventory_reservations", "sim_payments", "sim_shipments", "sim_notifications");
     assertThat(schema.outboxes()).containsExactly("order_events");

@@ -94,6 +94,9 @@ class ShardSetIT {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("shard 6 of 6 is not in the bucket directory yet");
     assertThat(ShardsExtension.dsl(five.shards().get(4)).fetchCount(DSL.table("trellis_shard"))).isZero();
+    // What a service and the migration job start on: the shards the directory records (the fifth waits for it).
+    assertThat(ShardMigrator.joined(five)).isEqualTo(four);
+    assertThat(ShardMigrator.joined(four)).isEqualTo(four);
   }
 
   /** The four shards, and a fifth: another database on the first server (a shard is a database URL). */

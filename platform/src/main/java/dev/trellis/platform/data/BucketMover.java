@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.SQLDialect;
@@ -51,6 +52,7 @@ public final class BucketMover {
   private final Consumer<Step> progress;
   private final Duration deleteAfter;
   private final boolean wholeBucketCatchUp;
+  private volatile List<BucketedTable> tablesRead;
 
   private BucketMover(List<DSLContext> shards, Consumer<Step> progress, Duration deleteAfter,
       boolean wholeBucketCatchUp) {
@@ -80,12 +82,81 @@ public final class BucketMover {
   }
 
   /**
+   * What makes a move read a table whole, as the planner of shard 0 says with sequential scans off: each moved table
+   * whose bucket predicate (the one the copy, the catch-up and the delete use) no index serves, named by itself, and
+   * each foreign key to a moved table whose referencing columns no index serves (deleting a bucket's parent rows
+   * checks the child table once per row), named "child (columns) references parent". Such a move's cost grows with
+   * the tables. A service gives each moved table an expression index on its fence's bucket expression, and each
+   * such foreign key an index; the testing kit's {@code BucketedSchema} fails for a schema without.
+   */
+  public List<String> tablesScannedWhole() {
+    return shards.get(0).transactionResult(tx -> {
+      DSLContext dsl = tx.dsl();
+      dsl.execute("SET LOCAL enable_seqscan = off");
+      dsl.execute("SET LOCAL plan_cache_mode = force_generic_plan"); // plan a key check as the FK trigger does
+      List<String> whole = new ArrayList<>();
+      List<String> moved = new ArrayList<>();
+      for (BucketedTable table : BucketedTable.of(dsl)) {
+        if (!table.movable()) {
+          continue;
+        }
+        moved.add(table.table());
+        if (!usesIndex(dsl.fetchValue("EXPLAIN (FORMAT JSON) SELECT 1 FROM {0} WHERE {1}",
+            DSL.table(table.name()), table.inBucket(0)))) {
+          whole.add(table.table());
+        }
+      }
+      for (var fk : dsl.fetch("SELECT c.conrelid::regclass::text, c.confrelid::regclass::text,"
+          + " array_agg(a.attname::text ORDER BY k.i), array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY k.i)"
+          + " FROM pg_constraint c CROSS JOIN unnest(c.conkey) WITH ORDINALITY k(attnum, i)"
+          + " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum"
+          + " WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace GROUP BY 1, 2, c.oid")) {
+        if (!moved.contains(fk.get(1, String.class))) {
+          continue;
+        }
+        String[] columns = fk.get(2, String[].class);
+        String[] types = fk.get(3, String[].class);
+        List<Condition> match = new ArrayList<>();
+        for (int i = 0; i < columns.length; i++) {
+          match.add(DSL.condition("{0} = {1}", DSL.field(DSL.name(columns[i])), DSL.field("$" + (i + 1))));
+        }
+        dsl.execute("PREPARE trellis_fk_check (" + String.join(", ", types) + ") AS SELECT 1 FROM {0} WHERE {1}",
+            DSL.table(DSL.name(fk.get(0, String.class))), DSL.and(match));
+        Object plan = dsl.fetchValue("EXPLAIN (FORMAT JSON) EXECUTE trellis_fk_check ("
+            + String.join(", ", Collections.nCopies(columns.length, "NULL")) + ")");
+        dsl.execute("DEALLOCATE trellis_fk_check");
+        if (!usesIndex(plan)) {
+          whole.add(fk.get(0, String.class) + " (" + String.join(", ", columns) + ") references "
+              + fk.get(1, String.class));
+        }
+      }
+      return whole;
+    });
+  }
+
+  private static boolean usesIndex(Object jsonPlan) {
+    return jsonPlan.toString().contains("\"Index Cond\"");
+  }
+
+  /**
    * Moves {@code bucket} to shard {@code to}, or finishes the move of it that a stopped mover left; a no-op when the
-   * directory names {@code to} already and nothing is left to finish.
+   * directory names {@code to} already and nothing is left to finish. {@link #cutOver} then {@link #removeSource}.
    *
    * @throws IllegalStateException when an unfinished move of this bucket goes to another shard
    */
   public Report move(int bucket, int to) {
+    return removeSource(cutOver(bucket, to));
+  }
+
+  /**
+   * The first part of {@link #move}: copies the bucket, cuts over and publishes the directory that names
+   * {@code to} (or finishes those steps of a stopped move). The source rows stay until {@link #removeSource} of the
+   * result, which waits out the source grace from now: a caller moving many buckets copies the next ones meanwhile
+   * (the move journal says CUT_OVER until then, so a stopped run finishes the removal when run again).
+   *
+   * @throws IllegalStateException when an unfinished move of this bucket goes to another shard
+   */
+  public CutOver cutOver(int bucket, int to) {
     if (to < 0 || to >= shards.size()) {
       throw new IllegalArgumentException("shard " + to + " is outside [0, " + shards.size() + ")");
     }
@@ -98,13 +169,14 @@ public final class BucketMover {
         () -> new IllegalStateException("the shards hold no bucket directory: migrate them first"));
     int from = unfinished.map(Journal::from).orElse(directory.shardOf(bucket));
     if (from == to) {
-      return new Report(bucket, from, to, 0, Duration.ZERO, directory.version());
+      return new CutOver(new Report(bucket, from, to, 0, Duration.ZERO, directory.version()), 0);
     }
     DSLContext source = shards.get(from);
     DSLContext target = shards.get(to);
-    List<BucketedTable> tables = BucketedTable.of(source).stream().filter(BucketedTable::movable).toList();
+    List<BucketedTable> tables = movedTablesOf(source);
     long rows = 0;
     Duration pause = Duration.ZERO;
+    long version;
     if (unfinished.isEmpty() || unfinished.get().state().equals("COPYING")) {
       journal(source, bucket, from, to, "COPYING", 0, null);
       startLogging(source, bucket, from);
@@ -114,26 +186,62 @@ public final class BucketMover {
       rows += cut[0];
       progress.accept(Step.CUT_OVER);
       handOff(target, bucket, from, cut[2]);
-      publish(bucket, to);
+      version = publish(directory, bucket, to);
       pause = Duration.ofNanos(System.nanoTime() - cut[1]);
       journal(source, bucket, from, to, "CUT_OVER", rows, pause.toNanos() / 1000);
       progress.accept(Step.PUBLISHED);
     } else {
       handOff(target, bucket, from, unfinished.get().outboxTxid());
-      publish(bucket, to);
+      version = publish(directory, bucket, to);
       progress.accept(Step.PUBLISHED);
     }
-    pause(deleteAfter);
+    return new CutOver(new Report(bucket, from, to, rows, pause, version), System.nanoTime() + deleteAfter.toNanos());
+  }
+
+  /**
+   * A bucket cut over and published, whose source rows stay until {@link #deleteAt} (System.nanoTime()): replicas
+   * still routing by the previous directory version read them meanwhile.
+   */
+  public record CutOver(Report report, long deleteAt) {
+    /** Whether the source grace has passed. */
+    public boolean due() {
+      return System.nanoTime() - deleteAt >= 0;
+    }
+  }
+
+  /** Waits until the source grace of {@code cut} has passed, then deletes the bucket's source rows (DONE). */
+  public Report removeSource(CutOver cut) {
+    requireNonNull(cut, "cut");
+    Report report = cut.report();
+    if (report.from() == report.to()) {
+      return report;
+    }
+    long wait = cut.deleteAt() - System.nanoTime();
+    if (wait > 0) {
+      pause(Duration.ofNanos(wait));
+    }
+    DSLContext source = shards.get(report.from());
+    List<BucketedTable> tables = movedTablesOf(source);
     source.transaction(tx -> {
       fenceOff(tx.dsl());
       for (BucketedTable table : reversed(tables)) {
-        tx.dsl().deleteFrom(DSL.table(table.name())).where(table.inBucket(bucket)).execute();
+        tx.dsl().deleteFrom(DSL.table(table.name())).where(table.inBucket(report.bucket())).execute();
       }
       tx.dsl().execute("UPDATE trellis_bucket_move SET state = 'DONE', updated_at = now() WHERE bucket = ?",
-          bucket);
+          report.bucket());
     });
     progress.accept(Step.DONE);
-    return new Report(bucket, from, to, rows, pause, DirectoryStore.readNewest(shards).orElseThrow().version());
+    return report;
+  }
+
+  /** The moved tables, read from the schema once per mover (every shard has the same tables). */
+  private List<BucketedTable> movedTablesOf(DSLContext shard) {
+    List<BucketedTable> tables = tablesRead;
+    if (tables == null) {
+      tables = BucketedTable.of(shard).stream().filter(BucketedTable::movable).toList();
+      tablesRead = tables;
+    }
+    return tables;
   }
 
   /**
@@ -226,9 +334,11 @@ public final class BucketMover {
         + " ON CONFLICT DO NOTHING", bucket, from, outboxTxid);
   }
 
-  /** Publishes the newest directory with the bucket on {@code to}, unless it names {@code to} already. */
-  private long publish(int bucket, int to) {
-    BucketDirectory newest = DirectoryStore.readNewest(shards).orElseThrow();
+  /**
+   * Publishes the newest directory with the bucket on {@code to}, unless it names {@code to} already. The newest is
+   * the one read when the move began: only movers publish while a database serves, one at a time.
+   */
+  private long publish(BucketDirectory newest, int bucket, int to) {
     if (newest.shardOf(bucket) == to) {
       return newest.version();
     }

@@ -86,6 +86,16 @@ public final class Shard {
     }
   }
 
+  /**
+   * Inside work on a shard: fails as a write refused by the bucket fence does (UNAVAILABLE "moved", the directory
+   * refreshed, the call retryable) unless the shard owns {@code bucket}. For a read or write that found no row: one
+   * routed by a directory older than the source grace of a move (a replica lagging on a busy machine) would
+   * otherwise answer a false NOT_FOUND from the shard the bucket left.
+   */
+  public static void requireBucket(DSLContext dsl, int bucket) {
+    dsl.fetch("SELECT trellis_require_bucket(?)", bucket);
+  }
+
   /** Whether the last check of this shard found it answering (true until the first check says otherwise). */
   public boolean isReachable() {
     return health.reachable();

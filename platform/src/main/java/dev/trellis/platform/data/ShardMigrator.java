@@ -6,9 +6,13 @@ import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.config.Settings;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardRecord;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,6 +22,7 @@ import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
+import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +55,38 @@ public final class ShardMigrator {
   private static final Logger log = LoggerFactory.getLogger(ShardMigrator.class);
 
   private ShardMigrator() {}
+
+  /**
+   * The listed shards that are in the database's shard set: all of them, unless the bucket directory on shard 0
+   * records fewer shards than the list names. The rest are shards that join, listed before the reshard program
+   * registered them (an operator adding a shard's URL ahead of the reshard): they are left out, with a log line
+   * each, neither migrated nor claimed here (the reshard program does both), and the database opens each one when the
+   * directory names it ({@link ShardedDatabase} follows the directory), without a restart. Where shard 0 holds no
+   * directory with its shard set yet (never migrated), or cannot be read, the list is returned as it is, and the
+   * start's own checks speak.
+   */
+  public static ShardTopology joined(ShardTopology topology) {
+    requireNonNull(topology, "topology");
+    ShardSpec first = topology.shards().get(0);
+    Optional<BucketDirectory> directory;
+    try (Connection connection = DriverManager.getConnection(first.jdbcUrl(), first.user(), first.password())) {
+      directory = DirectoryStore.readLatest(DSL.using(connection, SQLDialect.POSTGRES));
+    } catch (SQLException | DataAccessException unreadable) {
+      return topology;
+    }
+    int recorded = directory.filter(d -> !d.shards().isEmpty()).map(BucketDirectory::shardCount)
+        .orElse(topology.size());
+    if (recorded >= topology.size()) {
+      return topology;
+    }
+    for (int i = recorded; i < topology.size(); i++) {
+      log.info("shard {} ({} entry {}) is not in the bucket directory yet (version {} records {} shards): not used"
+          + " until the reshard program registers it; the directory then names it and it is opened without a"
+          + " restart", topology.shards().get(i).name(), ShardTopology.URLS, i + 1, directory.get().version(),
+          recorded);
+    }
+    return new ShardTopology(topology.shards().subList(0, recorded));
+  }
 
   /**
    * Migrates every shard to the latest version, in parallel, then checks (and on first use records) each shard's
@@ -192,7 +229,7 @@ public final class ShardMigrator {
         throw new ConfigException(LOCATIONS + " is required, for example classpath:db/migration/users");
       }
       settings.rejectUnknownFlags();
-      migrate(topology, locations.toArray(String[]::new));
+      migrate(joined(topology), locations.toArray(String[]::new));
     } catch (ConfigException e) {
       System.err.println(e.getMessage());
       System.exit(2);

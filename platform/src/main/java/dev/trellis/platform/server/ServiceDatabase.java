@@ -54,7 +54,8 @@ public final class ServiceDatabase {
     requireNonNull(kind, "kind");
     requireNonNull(migrations, "migrations");
     Settings settings = runtime.settings();
-    ShardTopology topology = ShardTopology.fromSettings(settings);
+    // Shards listed ahead of the reshard that registers them are opened when the directory names them.
+    ShardTopology topology = ShardMigrator.joined(ShardTopology.fromSettings(settings));
     ShardPoolSettings pool = ShardPoolSettings.fromSettings(settings);
     PageTokenCodec pageTokens = PageTokenCodec.fromSettings(settings, runtime.clock(), runtime.authConfig().devMode());
     ShardMigrator.atStart(settings, topology, migrations);

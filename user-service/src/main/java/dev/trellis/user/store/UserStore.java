@@ -11,6 +11,7 @@ import dev.trellis.platform.data.filter.Filter;
 import dev.trellis.platform.data.filter.FilterParser;
 import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.platform.data.route.BucketDirectory;
+import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.error.AbortedException;
 import dev.trellis.platform.error.AlreadyExistsException;
 import dev.trellis.platform.error.NotFoundException;
@@ -116,7 +117,13 @@ public final class UserStore {
    * @throws NotFoundException for an id never issued or deleted, whatever its bucket bits say
    */
   public StoredUser get(long id) {
-    UsersRecord row = db.shardOfId(id).read(dsl -> dsl.resultQuery(SELECT_BY_ID, id).coerce(USERS).fetchOne());
+    UsersRecord row = db.shardOfId(id).read(dsl -> {
+      UsersRecord found = dsl.resultQuery(SELECT_BY_ID, id).coerce(USERS).fetchOne();
+      if (found == null) {
+        Shard.requireBucket(dsl, ShardId.bucketOf(id)); // not here because it moved: retryable, not NOT_FOUND
+      }
+      return found;
+    });
     if (row == null) {
       throw notFound(id);
     }
@@ -196,6 +203,7 @@ public final class UserStore {
     UsersRecord row = db.shardOfId(id).transaction(tx -> {
       UsersRecord deleted = tx.deleteFrom(USERS).where(USERS.ID.eq(id)).returning().fetchOne();
       if (deleted == null) {
+        Shard.requireBucket(tx, ShardId.bucketOf(id));
         throw notFound(id);
       }
       UserEventLog.append(tx, UserEventLog.DELETED, deleted);
@@ -301,6 +309,7 @@ public final class UserStore {
         if (tx.fetchExists(USERS, USERS.ID.eq(current.id()))) {
           throw new AbortedException("the user's email changed during this update; retry");
         }
+        Shard.requireBucket(tx, ShardId.bucketOf(current.id()));
         throw notFound(current.id());
       }
       UserEventLog.append(tx, UserEventLog.UPDATED, updated);

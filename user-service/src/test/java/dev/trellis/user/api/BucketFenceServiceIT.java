@@ -31,7 +31,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A user's bucket changes owner in the shards' tables while user-service runs with the old directory (it polls only
  * every minute here): an update routed to the old owner is refused there inside its transaction and answered
- * UNAVAILABLE with RetryInfo; the retry lands on the new owner, and the change is never applied on both.
+ * UNAVAILABLE with RetryInfo; the retry lands on the new owner, and the change is never applied on both. A read
+ * routed to the old owner after the source rows were deleted is UNAVAILABLE too (the shard no longer owns the
+ * bucket), never a false NOT_FOUND.
  */
 class BucketFenceServiceIT {
   @RegisterExtension
@@ -43,21 +45,11 @@ class BucketFenceServiceIT {
         .withDeadlineAfter(30, TimeUnit.SECONDS);
     User user = admin.createUser(CreateUserRequest.newBuilder().setEmail("fence-move@example.com")
         .setName("before").build());
-    int bucket = ShardId.bucketOf(user.getId());
     List<DSLContext> shards = users.topology().shards().stream().map(ShardsExtension::dsl).toList();
-    BucketDirectory now = DirectoryStore.readLatest(shards.get(0)).orElseThrow();
-    int from = now.shardOf(bucket);
-    int to = (from + 1) % shards.size();
-
-    // The move, by hand: copy the user's row (the fence off, as a mover does), then publish the directory version
-    // that flips ownership. The source row stays, so that a write landing there would show.
-    String row = shards.get(from).fetchValue("SELECT to_jsonb(u)::text FROM users u WHERE id = ?", user.getId())
-        .toString();
-    shards.get(to).transaction(tx -> {
-      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
-      tx.dsl().execute("INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, ?::jsonb)", row);
-    });
-    DirectoryStore.publish(shards, now.withBucketMoved(bucket, to));
+    // The move, by hand. The source row stays, so that a write landing there would show.
+    int[] fromTo = moveByHand(shards, user);
+    int from = fromTo[0];
+    int to = fromTo[1];
 
     UpdateUserRequest rename = UpdateUserRequest.newBuilder().setId(user.getId())
         .setUser(User.newBuilder().setName("after")).setUpdateMask(FieldMask.newBuilder().addPaths("name")).build();
@@ -76,6 +68,51 @@ class BucketFenceServiceIT {
     assertThat(name(shards.get(from), user)).as("never applied on the old owner").isEqualTo("before");
     assertThat(updates(shards.get(to), user)).isEqualTo(1);
     assertThat(updates(shards.get(from), user)).isZero();
+  }
+
+  @Test
+  void aReadRoutedByTheOldDirectoryAfterTheSourceRowsWentIsRetryableNotNotFound() {
+    UserServiceBlockingStub admin = users.stub(UserServiceGrpc::newBlockingStub, users.tokens().admin(1))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    User user = admin.createUser(CreateUserRequest.newBuilder().setEmail("stale-read@example.com")
+        .setName("moved").build());
+    List<DSLContext> shards = users.topology().shards().stream().map(ShardsExtension::dsl).toList();
+    // The whole move by hand, the source rows deleted as after the grace: the service (polling every minute) still
+    // routes the user to the shard the bucket left, as a replica lagging more than the grace would.
+    int from = moveByHand(shards, user)[0];
+    shards.get(from).transaction(tx -> {
+      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
+      tx.dsl().execute("DELETE FROM users WHERE id = ?", user.getId());
+    });
+
+    GetUserRequest get = GetUserRequest.newBuilder().setId(user.getId()).build();
+    StatusRuntimeException stale = failure(() -> admin.getUser(get));
+    assertThat(stale.getStatus().getCode()).as("not a false NOT_FOUND").isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(stale.getStatus().getDescription()).isEqualTo("the user data moved to another shard; retry");
+    assertThat(retryDelay(stale.getStatus(), stale.getTrailers())).isPositive();
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+        .until(() -> admin.getUser(get).getName().equals("moved"));
+  }
+
+  /**
+   * Moves the user's bucket to the next shard by hand: copies the user's row (the fence off, as a mover does), then
+   * publishes the directory version that flips ownership. The service, polling every minute, does not see it.
+   *
+   * @return {from, to}
+   */
+  private static int[] moveByHand(List<DSLContext> shards, User user) {
+    int bucket = ShardId.bucketOf(user.getId());
+    BucketDirectory now = DirectoryStore.readNewest(shards).orElseThrow();
+    int from = now.shardOf(bucket);
+    int to = (from + 1) % shards.size();
+    String row = shards.get(from).fetchValue("SELECT to_jsonb(u)::text FROM users u WHERE id = ?", user.getId())
+        .toString();
+    shards.get(to).transaction(tx -> {
+      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
+      tx.dsl().execute("INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, ?::jsonb)", row);
+    });
+    DirectoryStore.publish(shards, now.withBucketMoved(bucket, to));
+    return new int[] {from, to};
   }
 
   private static String name(DSLContext shard, User user) {

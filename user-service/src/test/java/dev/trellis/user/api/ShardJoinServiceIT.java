@@ -10,6 +10,7 @@ import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.route.ShardId;
+import dev.trellis.testing.LogCapture;
 import dev.trellis.testing.ServiceExtension;
 import dev.trellis.testing.ShardsExtension;
 import dev.trellis.user.v1.CreateUserRequest;
@@ -31,7 +32,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * user-service over Netty starts with 4 shards; a fifth is registered in the bucket directory and a user's bucket is
  * moved to it while the service runs: the service opens the fifth shard's pool at its next poll and serves that
- * user's reads and writes from it, with no restart.
+ * user's reads and writes from it, with no restart. A replica started with the fifth shard's URL listed before the
+ * reshard registered it starts (on the four the directory records) and serves the moved user from the fifth too.
  */
 class ShardJoinServiceIT {
   @RegisterExtension
@@ -54,6 +56,20 @@ class ShardJoinServiceIT {
     specs.add(new ShardSpec(ShardTopology.shardName(4), spare.jdbcUrl(), spare.user(), spare.password()));
     ShardTopology five = new ShardTopology(specs);
 
+    // A replica whose TRELLIS_SHARD_URLS already lists the fifth shard, before the reshard registers it (an operator
+    // adding the URL ahead of time): it starts on the four the directory records, says so, and opens the fifth when
+    // the directory names it.
+    ServiceExtension.Replica listedAhead;
+    try (LogCapture log = LogCapture.of(ShardMigrator.class)) {
+      listedAhead = users.startReplica(five.toSettings());
+      assertThat(log.lines()).extracting(l -> l.get("message").asText()).anySatisfy(m -> assertThat(m)
+          .contains("shard-4 (TRELLIS_SHARD_URLS entry 5) is not in the bucket directory yet"));
+    }
+    UserServiceBlockingStub viaListedAhead = listedAhead.stub(UserServiceGrpc::newBlockingStub,
+        users.tokens().admin(1)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    assertThat(viaListedAhead.getUser(GetUserRequest.newBuilder().setId(user.getId()).build()).getName())
+        .isEqualTo("before");
+
     ShardMigrator.join(five, 5, "classpath:db/migration/users");
     try (ShardedDatabase mover = ShardedDatabase.builder(four).kind("user").build()) {
       assertThat(mover.shards()).as("the seed list opens the fifth shard from the directory").hasSize(5);
@@ -68,6 +84,8 @@ class ShardJoinServiceIT {
       return true;
     });
     assertThat(admin.getUser(GetUserRequest.newBuilder().setId(user.getId()).build()).getName()).isEqualTo("after");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(viaListedAhead.getUser(
+        GetUserRequest.newBuilder().setId(user.getId()).build()).getName()).isEqualTo("after"));
     DSLContext fifth = ShardsExtension.dsl(spare);
     assertThat(fifth.fetchValue("SELECT name FROM users WHERE id = ?", user.getId())).isEqualTo("after");
     assertThat(ShardsExtension.dsl(four.shards().get(0)).fetchCount(DSL.table("users"), DSL.field("id").eq(user.getId()))

@@ -3,6 +3,7 @@ package dev.trellis.platform.data.reshard;
 import java.io.Console;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -45,8 +46,23 @@ public final class ProgressPrinter implements Consumer<ReshardProgress> {
     int filled = p.total() == 0 ? WIDTH : (int) ((long) WIDTH * p.moved() / p.total());
     String bar = terminal ? "[" + "#".repeat(filled) + " ".repeat(WIDTH - filled) + "] " : "";
     Duration left = p.remaining();
-    return String.format("%s: %s%d/%d buckets, %d rows copied, %.0f rows/s, %s left", p.database(), bar, p.moved(),
-        p.total(), p.rowsCopied(), p.rowsPerSecond(), left == null ? "?" : format(left));
+    return String.format("%s: %s%d/%d buckets (%s/s), %d rows copied (%s rows/s), %s left", p.database(), bar,
+        p.moved(), p.total(), rate(p.bucketsPerSecond()), p.rowsCopied(), rate(p.rowsPerSecond()),
+        left == null ? "?" : format(left));
+  }
+
+  /**
+   * A rate with the digits that say something: an almost empty database copies a few rows per second (a whole
+   * number showed them as "0"), a large one thousands.
+   */
+  static String rate(double perSecond) {
+    if (perSecond == 0) {
+      return "0";
+    }
+    if (perSecond >= 100) {
+      return String.format(Locale.ROOT, "%.0f", perSecond);
+    }
+    return String.format(Locale.ROOT, perSecond >= 10 ? "%.1f" : "%.2f", perSecond);
   }
 
   /** Whether stdout is a terminal (JDK 22+ says so; before, a console exists only on one). */

@@ -18,6 +18,12 @@ public record ReshardProgress(String database, int moved, int total, long rowsCo
     return seconds <= 0 ? 0 : rowsCopied / seconds;
   }
 
+  /** Buckets moved per second so far. */
+  public double bucketsPerSecond() {
+    double seconds = elapsed.toNanos() / 1e9;
+    return seconds <= 0 ? 0 : moved / seconds;
+  }
+
   /** The time left at the pace so far (buckets per second); zero when done, unknown (null) before the first. */
   public Duration remaining() {
     if (moved >= total) {

@@ -13,7 +13,9 @@ import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardRecord;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.function.Consumer;
 import org.jooq.DSLContext;
@@ -24,7 +26,8 @@ import org.jooq.impl.DSL;
  * Reshards one service's database to {@code shards} serving shards while the services serve, in the manner of a
  * Vitess Reshard workflow: register the shards that join ({@link ShardMigrator#join}: migrated, recorded JOINING,
  * replicas open their pools), mark the shards that leave DRAINING, finish any move a stopped run left, move every
- * bucket that changes owner ({@link ReshardPlan}) with {@link BucketMover}, one bucket at a time, then record the
+ * bucket that changes owner ({@link ReshardPlan}) with {@link BucketMover}, one bucket at a time (the source rows of
+ * the buckets already cut over are removed once their grace has passed, while the next ones move), then record the
  * serving shards ACTIVE and the others DRAINED (replicas close their pools). Every step is recorded on the shards
  * (directory versions, the move journal), so a run stopped anywhere continues when run again.
  */
@@ -36,6 +39,7 @@ public final class Resharder {
   private final Duration grace;
   private final Consumer<ReshardProgress> progress;
   private final Consumer<BucketMover.Step> steps;
+  private final boolean overlapRemovals;
 
   private Resharder(Builder b) {
     this.topology = b.topology;
@@ -45,6 +49,7 @@ public final class Resharder {
     this.grace = b.grace;
     this.progress = b.progress;
     this.steps = b.steps;
+    this.overlapRemovals = b.overlapRemovals;
   }
 
   /**
@@ -64,22 +69,49 @@ public final class Resharder {
       List<DSLContext> contexts = contexts(db);
       directory = markDraining(contexts, DirectoryStore.readNewest(contexts).orElse(directory));
       BucketMover mover = BucketMover.builder(db).deleteAfter(grace).progress(steps).build();
+      // A bucket's source rows wait out the grace while the next buckets are copied and cut over: the grace is paid
+      // once per run, not once per bucket. Until removed, a move stays CUT_OVER in the journal, and a rerun
+      // finishes it (below); the settle waits for every removal.
+      Deque<BucketMover.CutOver> removals = new ArrayDeque<>();
       List<BucketMover.Report> reports = new ArrayList<>();
       for (int[] unfinished : unfinishedMoves(contexts)) {
-        reports.add(mover.move(unfinished[0], unfinished[1]));
+        BucketMover.CutOver cut = mover.cutOver(unfinished[0], unfinished[1]);
+        removals.add(cut);
+        reports.add(cut.report());
       }
       ReshardPlan plan = ReshardPlan.of(DirectoryStore.readNewest(contexts).orElseThrow(), shards);
       int total = plan.moves().size() + reports.size();
       long rows = reports.stream().mapToLong(BucketMover.Report::rowsCopied).sum();
       progress.accept(new ReshardProgress(database, reports.size(), total, rows, elapsed(started)));
-      for (ReshardPlan.Move move : plan.moves()) {
-        BucketMover.Report report = mover.move(move.bucket(), move.to());
-        reports.add(report);
-        rows += report.rowsCopied();
-        progress.accept(new ReshardProgress(database, reports.size(), total, rows, elapsed(started)));
+      try {
+        for (ReshardPlan.Move move : plan.moves()) {
+          removeDue(mover, removals, !overlapRemovals);
+          BucketMover.CutOver cut = mover.cutOver(move.bucket(), move.to());
+          removals.add(cut);
+          reports.add(cut.report());
+          rows += cut.report().rowsCopied();
+          progress.accept(new ReshardProgress(database, reports.size(), total, rows, elapsed(started)));
+        }
+      } catch (RuntimeException failed) {
+        // A move failed (its target shard stopped, say): the buckets already cut over are finished still, so the
+        // journal is left with the failed move alone; a rerun would finish them otherwise.
+        try {
+          removeDue(mover, removals, true);
+        } catch (RuntimeException alsoFailed) {
+          failed.addSuppressed(alsoFailed);
+        }
+        throw failed;
       }
+      removeDue(mover, removals, true);
       BucketDirectory last = settle(contexts, DirectoryStore.readNewest(contexts).orElseThrow());
       return ReshardReport.of(database, reports, elapsed(started), last);
+    }
+  }
+
+  /** Removes the source rows of the cut-over buckets whose grace has passed (all of them, waiting, if {@code all}). */
+  private static void removeDue(BucketMover mover, Deque<BucketMover.CutOver> removals, boolean all) {
+    while (!removals.isEmpty() && (all || removals.peekFirst().due())) {
+      mover.removeSource(removals.pollFirst());
     }
   }
 
@@ -162,6 +194,7 @@ public final class Resharder {
     private Duration grace = BucketMoveSettings.defaults().sourceGrace();
     private Consumer<ReshardProgress> progress = p -> {};
     private Consumer<BucketMover.Step> steps = s -> {};
+    private boolean overlapRemovals = true;
 
     private Builder(ShardTopology topology, String[] locations) {
       this.topology = topology;
@@ -202,6 +235,16 @@ public final class Resharder {
     /** Told each step of each bucket's move (a test that stops the program mid-bucket). */
     public Builder steps(Consumer<BucketMover.Step> steps) {
       this.steps = requireNonNull(steps, "steps");
+      return this;
+    }
+
+    /**
+     * Whether the source rows of moved buckets wait out their grace while the next buckets move (default), or each
+     * bucket's are removed before the next one moves, as the program did before: only to compare the two in one run
+     * (ReshardBenchmark --compare=overlap).
+     */
+    public Builder overlapRemovals(boolean overlap) {
+      this.overlapRemovals = overlap;
       return this;
     }
 
