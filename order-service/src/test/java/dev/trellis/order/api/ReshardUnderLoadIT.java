@@ -20,7 +20,7 @@ import dev.trellis.platform.data.reshard.Resharder;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.data.route.ShardRecord;
-import dev.trellis.testing.ErrorDetails;
+import dev.trellis.testing.RetryingCaller;
 import dev.trellis.testing.ServiceExtension;
 import dev.trellis.testing.ShardsExtension;
 import dev.trellis.testing.StreamRecorder;
@@ -34,8 +34,6 @@ import dev.trellis.user.v1.User;
 import dev.trellis.user.v1.UserUpdate;
 import dev.trellis.user.v1.UserServiceGrpc;
 import dev.trellis.user.v1.UserServiceGrpc.UserServiceBlockingStub;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,8 +47,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import org.jooq.DSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -97,7 +93,7 @@ class ReshardUnderLoadIT {
     StreamRecorder<SubscribeRequest, UserUpdate> subscriber = subscribeToAllUsers();
     Load load = new Load(sku);
     load.start();
-    await().atMost(Duration.ofSeconds(60)).until(() -> load.acked.get() >= 100);
+    await().atMost(Duration.ofSeconds(60)).until(() -> load.caller.acked() >= 100);
 
     Future<ReshardReport> ordersGrow = runInThisJvm(orderSix, "classpath:db/migration/orders", 6);
     // user-service's database: the program in a child JVM, killed once it moved 30 buckets, then run again here.
@@ -114,22 +110,23 @@ class ReshardUnderLoadIT {
     System.out.println("grown to 6 shards: " + usersGrown.describe() + " / " + ordersGrown.describe());
     assertThat(usersGrown.shards()).isEqualTo(6);
     assertThat(ordersGrown.shards()).isEqualTo(6);
-    long ackedAtSix = load.acked.get();
-    await().atMost(Duration.ofSeconds(60)).until(() -> load.acked.get() >= ackedAtSix + 50);
+    long ackedAtSix = load.caller.acked();
+    await().atMost(Duration.ofSeconds(60)).until(() -> load.caller.acked() >= ackedAtSix + 50);
 
     Future<ReshardReport> ordersShrink = runInThisJvm(orderSix, "classpath:db/migration/orders", 4);
     ReshardReport usersShrunk = runInThisJvm(userSix, "classpath:db/migration/users", 4).get(10, TimeUnit.MINUTES);
     ReshardReport ordersShrunk = ordersShrink.get(10, TimeUnit.MINUTES);
-    long ackedAtFour = load.acked.get();
-    await().atMost(Duration.ofSeconds(60)).until(() -> load.acked.get() >= ackedAtFour + 50);
+    long ackedAtFour = load.caller.acked();
+    await().atMost(Duration.ofSeconds(60)).until(() -> load.caller.acked() >= ackedAtFour + 50);
     load.stop();
     for (ReshardReport report : List.of(usersGrown, ordersGrown, usersShrunk, ordersShrunk)) {
       System.out.println(report.describe());
     }
     System.out.printf("load: %d acknowledged writes, %d retried after UNAVAILABLE/ABORTED (%d with RetryInfo)%n",
-        load.acked.get(), load.retried.get(), load.withRetryInfo.get());
+        load.caller.acked(), load.caller.retried(), load.caller.withRetryInfo());
 
-    assertThat(load.failures).as("clients saw only retryable statuses, and their retries succeeded").isEmpty();
+    assertThat(load.caller.failures()).as("clients saw only retryable statuses, and their retries succeeded")
+        .isEmpty();
     BucketDirectory userDir = directory(userSix);
     BucketDirectory orderDir = directory(orderSix);
     for (BucketDirectory dir : List.of(userDir, orderDir)) {
@@ -279,15 +276,13 @@ class ReshardUnderLoadIT {
    */
   static final class Load {
     final String sku;
-    final AtomicInteger acked = new AtomicInteger();
-    final AtomicInteger retried = new AtomicInteger();
-    final AtomicInteger withRetryInfo = new AtomicInteger();
+    /** Repeats what fails retryably and counts what it saw. */
+    final RetryingCaller caller = new RetryingCaller(Duration.ofSeconds(30));
     final Map<Long, String> names = new ConcurrentHashMap<>();
     /** Each user's acknowledged changes in order (a user is one client's): what a subscriber must see. */
     final Map<Long, List<String>> changes = new ConcurrentHashMap<>();
     final Set<Long> deleted = ConcurrentHashMap.newKeySet();
     final Map<Long, Long> orders = new ConcurrentHashMap<>();
-    final List<String> failures = new CopyOnWriteArrayList<>();
     final AtomicBoolean stop = new AtomicBoolean();
     final List<Thread> threads = new ArrayList<>();
 
@@ -312,7 +307,7 @@ class ReshardUnderLoadIT {
       OrderServiceBlockingStub orderStub = fixture.orderService().stub(OrderServiceGrpc::newBlockingStub,
           fixture.admin());
       int n = 0;
-      while (!stop.get() && failures.isEmpty()) {
+      while (!stop.get() && caller.failures().isEmpty()) {
         try {
           Thread.sleep(10); // a steady trickle, not a flood: the machine runs the reshard and both services too
         } catch (InterruptedException e) {
@@ -323,7 +318,7 @@ class ReshardUnderLoadIT {
         if (mine.isEmpty() || (op < 3 && names.size() < MAX_USERS)) {
           String email = "reshard-" + UUID.randomUUID() + "@example.com";
           String name = "n" + n;
-          User user = call(() -> userStub().createUser(CreateUserRequest.newBuilder().setEmail(email)
+          User user = caller.call(() -> userStub().createUser(CreateUserRequest.newBuilder().setEmail(email)
               .setName(name).build()));
           if (user != null) {
             mine.add(user.getId());
@@ -333,7 +328,7 @@ class ReshardUnderLoadIT {
         } else if (op < 6 || (op >= 7 && orders.size() >= MAX_ORDERS)) {
           long id = mine.get(random.nextInt(mine.size()));
           String name = "n" + n;
-          if (call(() -> userStub().updateUser(UpdateUserRequest.newBuilder().setId(id)
+          if (caller.call(() -> userStub().updateUser(UpdateUserRequest.newBuilder().setId(id)
               .setUser(User.newBuilder().setName(name)).setUpdateMask(FieldMask.newBuilder().addPaths("name"))
               .build())) != null) {
             names.put(id, name);
@@ -345,7 +340,7 @@ class ReshardUnderLoadIT {
             mine.add(id); // keep users with orders: the orders must stay checkable
             continue;
           }
-          if (call(() -> userStub().deleteUser(DeleteUserRequest.newBuilder().setId(id).build())) != null) {
+          if (caller.call(() -> userStub().deleteUser(DeleteUserRequest.newBuilder().setId(id).build())) != null) {
             String last = names.remove(id);
             deleted.add(id);
             changes.get(id).add(change("DELETED", last)); // a deleted user's update carries it as it was
@@ -353,7 +348,7 @@ class ReshardUnderLoadIT {
         } else {
           long id = mine.get(random.nextInt(mine.size()));
           CreateOrderRequest request = order(id, sku).build();
-          Order created = call(() -> orderStub.withDeadlineAfter(30, TimeUnit.SECONDS).createOrder(request));
+          Order created = caller.call(() -> orderStub.withDeadlineAfter(30, TimeUnit.SECONDS).createOrder(request));
           if (created != null) {
             orders.put(created.getId(), id);
           }
@@ -365,38 +360,6 @@ class ReshardUnderLoadIT {
       return type + " " + name;
     }
 
-    /** The call, repeated while it fails retryably; null (and a failure recorded) when it fails otherwise. */
-    private <T> T call(Supplier<T> call) {
-      for (int attempt = 1; attempt <= 50; attempt++) {
-        try {
-          T result = call.get();
-          acked.incrementAndGet();
-          return result;
-        } catch (StatusRuntimeException e) {
-          Status.Code code = e.getStatus().getCode();
-          if (code != Status.Code.UNAVAILABLE && code != Status.Code.ABORTED) {
-            failures.add(code + ": " + e.getStatus().getDescription());
-            return null;
-          }
-          retried.incrementAndGet();
-          Duration delay = Duration.ofMillis(50);
-          try {
-            delay = ErrorDetails.retryDelay(e.getStatus(), e.getTrailers());
-            withRetryInfo.incrementAndGet();
-          } catch (AssertionError | RuntimeException noRetryInfo) {
-            // no RetryInfo: back off a little anyway
-          }
-          try {
-            Thread.sleep(Math.min(delay.toMillis(), 500));
-          } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            return null;
-          }
-        }
-      }
-      failures.add("50 retryable failures in a row");
-      return null;
-    }
 
     void stop() throws InterruptedException {
       stop.set(true);
