@@ -6,7 +6,9 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.order.store.jooq.tables.records.InventoryRecord;
 import dev.trellis.order.store.jooq.tables.records.InventoryReservationsRecord;
+import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
+import dev.trellis.platform.data.route.ShardRouter;
 import dev.trellis.platform.error.NotFoundException;
 import java.time.Clock;
 import java.time.OffsetDateTime;
@@ -56,8 +58,13 @@ public final class InventoryStore {
    * @throws NotFoundException for an unknown SKU
    */
   public Stock get(String sku) {
-    InventoryRecord row = db.shardOfKey(sku).read(dsl -> dsl.selectFrom(INVENTORY).where(INVENTORY.SKU.eq(sku))
-        .fetchOne());
+    InventoryRecord row = db.shardOfKey(sku).read(dsl -> {
+      InventoryRecord found = dsl.selectFrom(INVENTORY).where(INVENTORY.SKU.eq(sku)).fetchOne();
+      if (found == null) {
+        Shard.requireBucket(dsl, ShardRouter.bucketOfKey(sku)); // not here because it moved: retryable
+      }
+      return found;
+    });
     if (row == null) {
       throw notFound(sku);
     }
@@ -102,8 +109,14 @@ public final class InventoryStore {
   public Map<String, Long> prices(List<String> skus) {
     Map<String, Long> prices = new LinkedHashMap<>();
     for (String sku : skus) {
-      Long price = db.shardOfKey(sku).read(dsl -> dsl.select(INVENTORY.UNIT_PRICE_CENTS).from(INVENTORY)
-          .where(INVENTORY.SKU.eq(sku)).fetchOne(INVENTORY.UNIT_PRICE_CENTS));
+      Long price = db.shardOfKey(sku).read(dsl -> {
+        Long found = dsl.select(INVENTORY.UNIT_PRICE_CENTS).from(INVENTORY).where(INVENTORY.SKU.eq(sku))
+            .fetchOne(INVENTORY.UNIT_PRICE_CENTS);
+        if (found == null) {
+          Shard.requireBucket(dsl, ShardRouter.bucketOfKey(sku));
+        }
+        return found;
+      });
       if (price == null) {
         throw notFound(sku);
       }
