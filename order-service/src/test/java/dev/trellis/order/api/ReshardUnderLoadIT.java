@@ -204,10 +204,14 @@ class ReshardUnderLoadIT {
     StreamRecorder<SubscribeRequest, UserUpdate> subscriber = StreamRecorder.reading();
     users.stub(UserServiceGrpc::newStub, fixture.admin()).subscribeToUpdates(SubscribeRequest.getDefaultInstance(),
         subscriber);
-    User probe = userStub().createUser(CreateUserRequest.newBuilder()
-        .setEmail("subscription-probe-" + UUID.randomUUID() + "@example.com").setName("probe").build());
-    await().atMost(Duration.ofSeconds(30))
-        .until(() -> subscriber.messages().stream().anyMatch(u -> u.getUserId() == probe.getId()));
+    // The call returns before the server has subscribed, and a subscription sees what commits after it: create
+    // probe users until one arrives.
+    Set<Long> probes = ConcurrentHashMap.newKeySet();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      probes.add(userStub().createUser(CreateUserRequest.newBuilder()
+          .setEmail("subscription-probe-" + UUID.randomUUID() + "@example.com").setName("probe").build()).getId());
+      return subscriber.messages().stream().anyMatch(u -> probes.contains(u.getUserId()));
+    });
     return subscriber;
   }
 

@@ -84,10 +84,14 @@ class SubscriptionAcrossShardSetIT {
         .subscribeToUpdates(SubscribeRequest.getDefaultInstance(), all);
     users.stub(UserServiceGrpc::newStub, users.tokens().admin(1))
         .subscribeToUpdates(SubscribeRequest.newBuilder().addUserIds(moverA.getId()).build(), one);
-    // Live once a probe rename reaches both; the renames counted start after it.
-    rename(moverA, "probe");
-    await().atMost(Duration.ofSeconds(30)).until(() -> names(all, moverA).contains("probe")
-        && names(one, moverA).contains("probe"));
+    // Live once a probe rename reaches both; the renames counted start after it. The calls above return before the
+    // server has subscribed, and a subscription sees what commits after it: probe again until both saw one.
+    AtomicInteger probes = new AtomicInteger();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      rename(moverA, "probe " + probes.incrementAndGet());
+      return names(all, moverA).stream().anyMatch(n -> n.startsWith("probe "))
+          && names(one, moverA).stream().anyMatch(n -> n.startsWith("probe "));
+    });
 
     Writer writer = new Writer(followed);
     writer.start();
