@@ -6,9 +6,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.trellis.order.store.jooq.tables.records.InventoryRecord;
 import dev.trellis.order.store.jooq.tables.records.InventoryReservationsRecord;
-import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
-import dev.trellis.platform.data.route.ShardRouter;
 import dev.trellis.platform.error.NotFoundException;
 import java.time.Clock;
 import java.time.OffsetDateTime;
@@ -18,6 +16,7 @@ import java.util.Map;
 import org.jooq.CommonTableExpression;
 import org.jooq.DSLContext;
 import org.jooq.Field;
+import org.jooq.Record1;
 import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
@@ -58,17 +57,9 @@ public final class InventoryStore {
    * @throws NotFoundException for an unknown SKU
    */
   public Stock get(String sku) {
-    InventoryRecord row = db.shardOfKey(sku).read(dsl -> {
-      InventoryRecord found = dsl.selectFrom(INVENTORY).where(INVENTORY.SKU.eq(sku)).fetchOne();
-      if (found == null) {
-        Shard.requireBucket(dsl, ShardRouter.bucketOfKey(sku)); // not here because it moved: retryable
-      }
-      return found;
-    });
-    if (row == null) {
-      throw notFound(sku);
-    }
-    return toStock(row);
+    return db.fetchOptionalByKey(sku, dsl -> dsl.selectFrom(INVENTORY).where(INVENTORY.SKU.eq(sku)))
+        .map(InventoryStore::toStock)
+        .orElseThrow(() -> notFound(sku));
   }
 
   /** Sets the available units and the price of a SKU, creating it if needed; reserved and sold units stay. */
@@ -109,17 +100,10 @@ public final class InventoryStore {
   public Map<String, Long> prices(List<String> skus) {
     Map<String, Long> prices = new LinkedHashMap<>();
     for (String sku : skus) {
-      Long price = db.shardOfKey(sku).read(dsl -> {
-        Long found = dsl.select(INVENTORY.UNIT_PRICE_CENTS).from(INVENTORY).where(INVENTORY.SKU.eq(sku))
-            .fetchOne(INVENTORY.UNIT_PRICE_CENTS);
-        if (found == null) {
-          Shard.requireBucket(dsl, ShardRouter.bucketOfKey(sku));
-        }
-        return found;
-      });
-      if (price == null) {
-        throw notFound(sku);
-      }
+      long price = db.fetchOptionalByKey(sku,
+              dsl -> dsl.select(INVENTORY.UNIT_PRICE_CENTS).from(INVENTORY).where(INVENTORY.SKU.eq(sku)))
+          .map(Record1::value1)
+          .orElseThrow(() -> notFound(sku));
       prices.put(sku, price);
     }
     return prices;

@@ -4,11 +4,8 @@ import static dev.trellis.order.store.jooq.Tables.ORDERS;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.order.rules.OrderAccessRules;
-import dev.trellis.order.store.jooq.tables.records.OrdersRecord;
-import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.query.PageTokenCodec;
-import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.error.NotFoundException;
 import java.util.List;
 import java.util.Optional;
@@ -33,13 +30,7 @@ public final class OrderStore {
    * replica's directory lags a move by more than the source grace) is UNAVAILABLE, retryable, not a false "none".
    */
   public Optional<StoredOrder> find(long id) {
-    return Optional.ofNullable(db.shardOfId(id).read(dsl -> {
-      OrdersRecord found = dsl.selectFrom(ORDERS).where(ORDERS.ID.eq(id)).fetchOne();
-      if (found == null) {
-        Shard.requireBucket(dsl, ShardId.bucketOf(id));
-      }
-      return found;
-    })).map(OrderRows::toOrder);
+    return db.fetchOptionalById(id, dsl -> dsl.selectFrom(ORDERS).where(ORDERS.ID.eq(id))).map(OrderRows::toOrder);
   }
 
   /**
@@ -65,17 +56,12 @@ public final class OrderStore {
     String scope = "orders-of:" + userId;
     Condition after = pageToken.isEmpty() ? DSL.noCondition() : ORDERS.ID.lt(pageTokens.decode(pageToken, scope));
     // Ids grow with time: descending id is newest first, and the index (user_id, id DESC) serves it.
-    List<StoredOrder> rows = db.shardOfId(userId).read(dsl -> {
-      List<StoredOrder> found = dsl.selectFrom(ORDERS)
-          .where(ORDERS.USER_ID.eq(userId), after)
-          .orderBy(ORDERS.ID.desc())
-          .limit(pageSize + 1)
-          .fetch(OrderRows::toOrder);
-      if (found.isEmpty()) {
-        Shard.requireBucket(dsl, ShardId.bucketOf(userId)); // empty because the user's bucket moved: retryable
-      }
-      return found;
-    });
+    // Empty only on the owner of the user's bucket: not a false "no orders" from a shard the bucket left.
+    List<StoredOrder> rows = db.fetchById(userId, dsl -> dsl.selectFrom(ORDERS)
+            .where(ORDERS.USER_ID.eq(userId), after)
+            .orderBy(ORDERS.ID.desc())
+            .limit(pageSize + 1))
+        .map(OrderRows::toOrder);
     if (rows.size() <= pageSize) {
       return new OrderPage(rows, Optional.empty());
     }

@@ -6,9 +6,13 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.trellis.platform.data.ShardProber.ShardHealth;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.Result;
+import org.jooq.ResultQuery;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 
@@ -87,12 +91,35 @@ public final class Shard {
   }
 
   /**
-   * Inside work on a shard: fails as a write refused by the bucket fence does (UNAVAILABLE "moved", the directory
-   * refreshed, the call retryable) unless the shard owns {@code bucket}. For a read or write that found no row: one
-   * routed by a directory older than the source grace of a move (a replica lagging on a busy machine) would
-   * otherwise answer a false NOT_FOUND from the shard the bucket left.
+   * Inside work on this shard ({@code dsl} of a {@link #read} or {@link #transaction}): the record {@code query}
+   * finds, or empty when it finds none and this shard owns {@code bucket}. None found on a shard that no longer owns
+   * the bucket fails as a write refused by the bucket fence does (UNAVAILABLE "moved", the directory read again,
+   * the call retryable): a read routed by a directory older than the source grace of a move (a replica lagging on a
+   * busy machine) would otherwise answer a false NOT_FOUND from the shard the bucket left. The ownership check is
+   * one more statement, run only when nothing was found. As jOOQ's {@link DSLContext#fetchOptional(ResultQuery)}.
    */
-  public static void requireBucket(DSLContext dsl, int bucket) {
+  public static <R extends Record> Optional<R> fetchOptional(DSLContext dsl, int bucket, ResultQuery<R> query) {
+    Optional<R> found = dsl.fetchOptional(query);
+    if (found.isEmpty()) {
+      requireBucket(dsl, bucket);
+    }
+    return found;
+  }
+
+  /**
+   * {@link #fetchOptional(DSLContext, int, ResultQuery)} for a query of many records: an empty result only from a
+   * shard that owns {@code bucket}.
+   */
+  public static <R extends Record> Result<R> fetch(DSLContext dsl, int bucket, ResultQuery<R> query) {
+    Result<R> found = dsl.fetch(query);
+    if (found.isEmpty()) {
+      requireBucket(dsl, bucket);
+    }
+    return found;
+  }
+
+  /** Refuses (TRB01, mapped to UNAVAILABLE "moved") unless this shard owns {@code bucket}. */
+  private static void requireBucket(DSLContext dsl, int bucket) {
     dsl.fetch("SELECT trellis_require_bucket(?)", bucket);
   }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.trellis.platform.data.route.BucketDirectory;
+import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.data.route.ShardRouter;
 import java.sql.DriverManager;
 import java.time.Duration;
@@ -12,8 +13,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.Result;
+import org.jooq.ResultQuery;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
@@ -31,6 +38,8 @@ import org.slf4j.LoggerFactory;
  * try (ShardedDatabase db = ShardedDatabase.builder(topology).kind("user").build()) {
  *   Shard shard = db.shardOfId(id);
  *   shard.transaction(dsl -> ...);
+ *   // A read by id: empty only on the shard that owns the id's bucket (see fetchOptionalById).
+ *   Optional<UsersRecord> user = db.fetchOptionalById(id, dsl -> dsl.selectFrom(USERS).where(USERS.ID.eq(id)));
  * }
  * }</pre>
  */
@@ -134,6 +143,35 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
 
   public Shard shardOfBucket(int bucket) {
     return shard(router.shardOfBucket(bucket));
+  }
+
+  /**
+   * The record {@code query} finds on the shard of an id's bucket, in one statement of its own. Empty only where
+   * that shard owns the bucket: finding none on a shard the bucket left is UNAVAILABLE, retryable (see
+   * {@link Shard#fetchOptional(DSLContext, int, ResultQuery)}), never a false "none".
+   */
+  public <R extends Record> Optional<R> fetchOptionalById(long id,
+      Function<DSLContext, ? extends ResultQuery<R>> query) {
+    return fetchOptionalIn(ShardId.bucketOf(id), query);
+  }
+
+  /** {@link #fetchOptionalById} on the shard of a shard key's bucket (for example a SKU). */
+  public <R extends Record> Optional<R> fetchOptionalByKey(String key,
+      Function<DSLContext, ? extends ResultQuery<R>> query) {
+    return fetchOptionalIn(ShardRouter.bucketOfKey(key), query);
+  }
+
+  /** {@link #fetchOptionalById} for a query of many records (one user's orders): empty only where it is true. */
+  public <R extends Record> Result<R> fetchById(long id, Function<DSLContext, ? extends ResultQuery<R>> query) {
+    requireNonNull(query, "query");
+    int bucket = ShardId.bucketOf(id);
+    return shardOfBucket(bucket).read(dsl -> Shard.fetch(dsl, bucket, query.apply(dsl)));
+  }
+
+  private <R extends Record> Optional<R> fetchOptionalIn(int bucket,
+      Function<DSLContext, ? extends ResultQuery<R>> query) {
+    requireNonNull(query, "query");
+    return shardOfBucket(bucket).read(dsl -> Shard.fetchOptional(dsl, bucket, query.apply(dsl)));
   }
 
   /** Streams ordered rows from many shards at once. */

@@ -25,6 +25,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.jooq.Condition;
@@ -117,17 +118,9 @@ public final class UserStore {
    * @throws NotFoundException for an id never issued or deleted, whatever its bucket bits say
    */
   public StoredUser get(long id) {
-    UsersRecord row = db.shardOfId(id).read(dsl -> {
-      UsersRecord found = dsl.resultQuery(SELECT_BY_ID, id).coerce(USERS).fetchOne();
-      if (found == null) {
-        Shard.requireBucket(dsl, ShardId.bucketOf(id)); // not here because it moved: retryable, not NOT_FOUND
-      }
-      return found;
-    });
-    if (row == null) {
-      throw notFound(id);
-    }
-    return toStoredUser(row);
+    return db.fetchOptionalById(id, dsl -> dsl.resultQuery(SELECT_BY_ID, id).coerce(USERS))
+        .map(UserStore::toStoredUser)
+        .orElseThrow(() -> notFound(id));
   }
 
   /**
@@ -201,11 +194,8 @@ public final class UserStore {
    */
   public StoredUser delete(long id) {
     UsersRecord row = db.shardOfId(id).transaction(tx -> {
-      UsersRecord deleted = tx.deleteFrom(USERS).where(USERS.ID.eq(id)).returning().fetchOne();
-      if (deleted == null) {
-        Shard.requireBucket(tx, ShardId.bucketOf(id));
-        throw notFound(id);
-      }
+      UsersRecord deleted = Shard.fetchOptional(tx, ShardId.bucketOf(id),
+          tx.deleteFrom(USERS).where(USERS.ID.eq(id)).returning()).orElseThrow(() -> notFound(id));
       UserEventLog.append(tx, UserEventLog.DELETED, deleted);
       return deleted;
     });
@@ -301,19 +291,17 @@ public final class UserStore {
       if (changes.roles().isPresent()) {
         update = update.set(USERS.ROLES, changes.roles().get().toArray(String[]::new));
       }
-      UsersRecord updated = update
+      Optional<UsersRecord> updated = Shard.fetchOptional(tx, ShardId.bucketOf(current.id()), update
           .where(USERS.ID.eq(current.id()), USERS.EMAIL.eq(current.email()))
-          .returning()
-          .fetchOne();
-      if (updated == null) {
+          .returning());
+      if (updated.isEmpty()) {
         if (tx.fetchExists(USERS, USERS.ID.eq(current.id()))) {
           throw new AbortedException("the user's email changed during this update; retry");
         }
-        Shard.requireBucket(tx, ShardId.bucketOf(current.id()));
         throw notFound(current.id());
       }
-      UserEventLog.append(tx, UserEventLog.UPDATED, updated);
-      return updated;
+      UserEventLog.append(tx, UserEventLog.UPDATED, updated.get());
+      return updated.get();
     });
     return toStoredUser(row);
   }
