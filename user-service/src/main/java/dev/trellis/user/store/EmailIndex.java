@@ -151,9 +151,11 @@ final class EmailIndex {
    */
   private boolean holderHasEmail(long holder, String key, boolean assumeSoIfUnavailable) {
     try {
-      String email = db.shardOfId(holder).read(dsl -> dsl.select(USERS.EMAIL).from(USERS)
-          .where(USERS.ID.eq(holder)).fetchOne(USERS.EMAIL));
-      return email != null && keyOf(email).equals(key);
+      // No row is "gone" only on the owner of the holder's bucket: on a shard the bucket left (a directory older
+      // than a move's source grace) it is UNAVAILABLE, or the email of a user that exists would be handed over.
+      return db.fetchOptionalById(holder, dsl -> dsl.select(USERS.EMAIL).from(USERS).where(USERS.ID.eq(holder)))
+          .map(row -> keyOf(row.value1()).equals(key))
+          .orElse(false);
     } catch (UnavailableException e) {
       if (assumeSoIfUnavailable) {
         return true; // a confirmed entry is right nearly always; refusing is the safe answer

@@ -10,6 +10,7 @@ import dev.trellis.platform.data.DirectoryStore;
 import dev.trellis.platform.data.ShardSpec;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardId;
+import dev.trellis.platform.data.route.ShardRouter;
 import dev.trellis.testing.ServiceExtension;
 import dev.trellis.testing.ShardsExtension;
 import dev.trellis.user.v1.CreateUserRequest;
@@ -92,6 +93,35 @@ class BucketFenceServiceIT {
     assertThat(retryDelay(stale.getStatus(), stale.getTrailers())).isPositive();
     await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
         .until(() -> admin.getUser(get).getName().equals("moved"));
+  }
+
+  @Test
+  void anEmailStaysTakenWhenTheOldDirectoryRoutesItsHolderToTheShardItsBucketLeft() {
+    UserServiceBlockingStub admin = users.stub(UserServiceGrpc::newBlockingStub, users.tokens().admin(1))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    // A holder whose bucket is not its email's: only the user row moves, the email's entry stays where it is.
+    User holder;
+    int attempt = 0;
+    do {
+      holder = admin.createUser(CreateUserRequest.newBuilder().setEmail("moved-holder-" + attempt++ + "@example.com")
+          .setName("holder").build());
+    } while (ShardRouter.bucketOfKey(holder.getEmail()) == ShardId.bucketOf(holder.getId()));
+    List<DSLContext> shards = users.topology().shards().stream().map(ShardsExtension::dsl).toList();
+    int from = moveByHand(shards, holder)[0];
+    long holderId = holder.getId();
+    shards.get(from).transaction(tx -> {
+      tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
+      tx.dsl().execute("DELETE FROM users WHERE id = ?", holderId);
+    });
+
+    // The second create finds the email's confirmed entry and looks for its holder on the shard the bucket left:
+    // no row there is not "the holder is gone" (which would hand the email over), the shard no longer owns it.
+    String email = holder.getEmail();
+    StatusRuntimeException taken = failure(() -> admin.createUser(CreateUserRequest.newBuilder().setEmail(email)
+        .setName("second").build()));
+    assertThat(taken.getStatus().getCode()).as("never two users with one email").isEqualTo(Status.Code.ALREADY_EXISTS);
+    assertThat(shards.stream().mapToInt(shard -> shard.fetchCount(DSL.table("users"), DSL.field("email").eq(email)))
+        .sum()).isEqualTo(1);
   }
 
   /**
