@@ -8,6 +8,7 @@ import static java.util.Objects.requireNonNull;
 import dev.trellis.order.store.jooq.tables.records.IdempotencyKeysRecord;
 import dev.trellis.order.store.jooq.tables.records.OrderSagasRecord;
 import dev.trellis.order.store.jooq.tables.records.OrdersRecord;
+import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.route.ShardId;
 import java.time.Clock;
@@ -294,7 +295,7 @@ public final class SagaJournal {
    */
   /** The shards serving now, by index: those a recovery round looks at (shards join and leave while it runs). */
   public List<Integer> shards() {
-    return db.shards().stream().map(dev.trellis.platform.data.Shard::index).toList();
+    return db.shards().stream().map(Shard::index).toList();
   }
 
   public List<Long> claimExpired(int shard, int limit) {
@@ -334,8 +335,9 @@ public final class SagaJournal {
   public Cancellation requestCancel(long orderId, String reason, UnaryOperator<List<String>> planOf) {
     OffsetDateTime now = OrderRows.databaseNow(clock);
     return db.shardOfId(orderId).transaction(tx -> {
-      OrderSagasRecord saga = tx.selectFrom(ORDER_SAGAS).where(ORDER_SAGAS.ORDER_ID.eq(orderId)).forUpdate()
-          .fetchOne();
+      // No saga is "nothing to cancel" only on the owner of the order's bucket, not on a shard the bucket left.
+      OrderSagasRecord saga = Shard.fetchOptional(tx, ShardId.bucketOf(orderId),
+          tx.selectFrom(ORDER_SAGAS).where(ORDER_SAGAS.ORDER_ID.eq(orderId)).forUpdate()).orElse(null);
       if (saga == null || saga.getCancelReason() != null) {
         return Cancellation.NOTHING;
       }
@@ -377,8 +379,11 @@ public final class SagaJournal {
       UnaryOperator<UpdateSetMoreStep<OrderSagasRecord>> sagaChange, UnaryOperator<StoredSaga> sagaAfter,
       Optional<OrderUpdate> orderUpdate) {
     long id = record.order().id();
+    int bucket = ShardId.bucketOf(id);
     OffsetDateTime now = OrderRows.databaseNow(clock);
-    Optional<Optional<String>> cancelReason = db.shardOfId(id).read(dsl -> {
+    // No saga row updated is a lost lease only on the owner of the order's bucket; on a shard the bucket left (this
+    // replica's directory older than the move's source grace) it is UNAVAILABLE "moved", which the runner follows.
+    Optional<Optional<String>> cancelReason = db.shardOfBucket(bucket).read(dsl -> {
       UpdateResultStep<OrderSagasRecord> sagaUpdate = sagaChange.apply(dsl.update(ORDER_SAGAS)
               .set(ORDER_SAGAS.LEASE_UNTIL, leaseEnd)
               .set(ORDER_SAGAS.UPDATED_AT, now))
@@ -386,7 +391,7 @@ public final class SagaJournal {
               ORDER_SAGAS.STATUS.eq(expected.name()), also)
           .returning(ORDER_SAGAS.CANCEL_REASON);
       if (orderUpdate.isEmpty()) {
-        return sagaUpdate.fetchOptional().map(row -> Optional.ofNullable(row.getCancelReason()));
+        return Shard.fetchOptional(dsl, bucket, sagaUpdate).map(row -> Optional.ofNullable(row.getCancelReason()));
       }
       OrderUpdate update = orderUpdate.get();
       CommonTableExpression<OrderSagasRecord> sagas = DSL.name("s").as(sagaUpdate);
@@ -400,10 +405,9 @@ public final class SagaJournal {
           .set(ORDERS.UPDATED_AT, now)
           .where(ORDERS.ID.eq(id), DSL.exists(DSL.selectOne().from(sagas)))
           .returning());
-      return dsl.with(sagas, orders, OrderRows.eventOf(dsl, orders))
-          .select(sagas.field(ORDER_SAGAS.CANCEL_REASON))
-          .from(sagas)
-          .fetchOptional()
+      return Shard.fetchOptional(dsl, bucket, dsl.with(sagas, orders, OrderRows.eventOf(dsl, orders))
+              .select(sagas.field(ORDER_SAGAS.CANCEL_REASON))
+              .from(sagas))
           .map(row -> Optional.ofNullable(row.value1()));
     });
     return cancelReason.map(reason -> {

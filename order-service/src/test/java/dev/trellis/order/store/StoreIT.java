@@ -6,8 +6,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.trellis.order.rules.ShippingAddress;
 import dev.trellis.order.store.InventoryStore.Reservation.Outcome;
+import dev.trellis.platform.data.DirectoryStore;
+import dev.trellis.platform.data.ShardMigrator;
+import dev.trellis.platform.data.ShardTopology;
 import dev.trellis.platform.data.ShardedDatabase;
+import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardId;
+import dev.trellis.platform.error.UnavailableException;
 import dev.trellis.testing.MutableClock;
 import dev.trellis.testing.ShardsExtension;
 import java.time.Duration;
@@ -20,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.jooq.DSLContext;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -137,6 +143,37 @@ class StoreIT {
     assertThatThrownBy(() -> journal.begin(draft(user, "same"), SagaContext.empty(), List.of(), "x"))
         .isInstanceOf(IdempotencyKeyTakenException.class);
     assertThat(new OrderStore(db, pageTokens()).list(user, 10, "").orders()).hasSize(1);
+  }
+
+  @Test
+  void sagaWritesThatFindNoRowOnAShardTheBucketLeftAreRetryableNotNothingOrALostLease() {
+    ShardTopology topology = shards.newDatabase("stale_saga");
+    ShardMigrator.migrate(topology, OrderShards.MIGRATIONS);
+    List<DSLContext> tables = topology.shards().stream().map(ShardsExtension::dsl).toList();
+    BucketDirectory before = DirectoryStore.readNewest(tables).orElseThrow();
+    // A replica that never reads the directory again: it routes by the version before the move.
+    try (ShardedDatabase stale = ShardedDatabase.builder(topology).kind("order").directory(before).build()) {
+      SagaJournal journal = new SagaJournal(stale, java.time.Clock.systemUTC(), "replica", Duration.ofMinutes(1));
+      int bucket = 300;
+      int from = before.shardOf(bucket);
+      SagaRecord saga = journal.begin(draft(ShardId.of(Instant.now(), bucket, 1), "k-" + UUID.randomUUID()),
+          SagaContext.empty(), List.of("verify_user"), "reserve_inventory");
+      long neverIssued = ShardId.of(Instant.now(), bucket, 2);
+      assertThat(journal.requestCancel(neverIssued, "why", plan -> plan))
+          .as("on the owner").isEqualTo(SagaJournal.Cancellation.NOTHING);
+
+      // The bucket moves on (ownership only: nothing is copied here) and its source rows go, as after the grace.
+      DirectoryStore.publish(tables, before.withBucketMoved(bucket, (from + 1) % tables.size()));
+      tables.get(from).transaction(tx -> {
+        tx.dsl().execute("SET LOCAL trellis.fence = 'off'");
+        tx.dsl().execute("DELETE FROM order_sagas WHERE order_id = ?", saga.order().id());
+      });
+      assertThatThrownBy(() -> journal.requestCancel(neverIssued, "why", plan -> plan))
+          .as("a cancel on the shard the bucket left").isInstanceOf(UnavailableException.class);
+      assertThatThrownBy(() -> journal.stepCompleted(saga, "reserve_inventory", Map.of(), "process_payment",
+          OrderChange.none())).as("a step on the shard the bucket left: moved, not a lost lease")
+          .isInstanceOfSatisfying(UnavailableException.class, e -> assertThat(e.isBucketMoved()).isTrue());
+    }
   }
 
   @Test
