@@ -16,6 +16,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
@@ -25,11 +26,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -71,6 +75,13 @@ public final class EmbeddedShards implements AutoCloseable {
   private static final int PORT_ATTEMPTS = 3;
   /** How many shards serve, once a reshard changed it (the state directory keeps drained shards' files). */
   private static final String SERVING_FILE = "serving-shards";
+  /** Held (an OS lock) by the process that runs the shards; the OS drops it when that process dies, even by kill -9. */
+  private static final String LOCK_FILE = ".lock";
+  /**
+   * The state directories this JVM holds. Their lock files are never opened again here: closing any channel on a
+   * file drops every lock this JVM holds on it (see {@link java.nio.channels.FileLock}).
+   */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
   private final Path stateDirectory;
   private final boolean durable;
@@ -387,12 +398,13 @@ public final class EmbeddedShards implements AutoCloseable {
   }
 
   private void releaseLock() {
-    if (lockFile != null) {
+    if (lockFile != null && lockFile.isOpen()) {
       try {
         lockFile.close();
       } catch (IOException e) {
         log.warn("cannot release the lock of {}: {}", stateDirectory, e.toString());
       }
+      HELD.remove(stateDirectory);
     }
   }
 
@@ -405,9 +417,12 @@ public final class EmbeddedShards implements AutoCloseable {
    * kill -9, so a lock we get means any server still running on these data directories is a leftover.
    */
   private void lockStateDirectory() {
+    if (!HELD.add(stateDirectory)) {
+      throw inUse(); // by this JVM: its lock file is not opened again (see HELD)
+    }
     try {
       Files.createDirectories(stateDirectory);
-      lockFile = FileChannel.open(stateDirectory.resolve(".lock"), StandardOpenOption.CREATE,
+      lockFile = FileChannel.open(stateDirectory.resolve(LOCK_FILE), StandardOpenOption.CREATE,
           StandardOpenOption.WRITE);
       boolean locked;
       try {
@@ -417,12 +432,64 @@ public final class EmbeddedShards implements AutoCloseable {
       }
       if (!locked) {
         lockFile.close();
-        throw new IllegalStateException("the shards in " + stateDirectory
-            + " are in use (is ./trellis up already running on this state directory?)");
+        HELD.remove(stateDirectory);
+        throw inUse();
       }
     } catch (IOException e) {
+      HELD.remove(stateDirectory);
       throw new IllegalStateException("cannot lock " + stateDirectory + ": " + e, e);
     }
+  }
+
+  private IllegalStateException inUse() {
+    return new IllegalStateException("the shards in " + stateDirectory
+        + " are in use (is ./trellis up already running on this state directory?)");
+  }
+
+  /**
+   * Deletes a state directory that no live process holds, after stopping the servers its owner left running (a
+   * killed process leaves them: they are not its children once started): what a test run does with the directories
+   * of earlier runs that were killed (a timeout, Ctrl-C) before deleting theirs. Kept: a directory this JVM or
+   * another live process holds (its lock), and one modified within {@code minAge}, which its owner may have made
+   * a moment ago and not locked yet.
+   *
+   * @return whether it was deleted
+   */
+  public static boolean deleteIfAbandoned(Path stateDirectory, Duration minAge) {
+    Path dir = requireNonNull(stateDirectory, "stateDirectory").toAbsolutePath();
+    requireNonNull(minAge, "minAge");
+    if (HELD.contains(dir)) {
+      return false;
+    }
+    try {
+      if (Files.getLastModifiedTime(dir).toInstant().isAfter(Instant.now().minus(minAge))) {
+        return false;
+      }
+      Path lock = dir.resolve(LOCK_FILE);
+      if (!Files.exists(lock)) {
+        return deleteWithLeftoverServers(dir); // its owner died before it took the lock
+      }
+      try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.WRITE)) {
+        return channel.tryLock() != null && deleteWithLeftoverServers(dir); // the lock goes with the channel
+      } catch (OverlappingFileLockException heldHere) {
+        return false;
+      }
+    } catch (NoSuchFileException goneMeanwhile) {
+      return false;
+    } catch (IOException e) {
+      log.warn("cannot tell whether {} is abandoned: {}", dir, e.toString());
+      return false;
+    }
+  }
+
+  private static boolean deleteWithLeftoverServers(Path dir) throws IOException {
+    try (Stream<Path> shards = Files.list(dir)) {
+      for (Path shard : shards.filter(p -> p.getFileName().toString().startsWith("shard-")).toList()) {
+        stopLeftoverServer(shard.resolve("pgdata"));
+      }
+    }
+    deleteRecursively(dir);
+    return !Files.exists(dir);
   }
 
   /**
@@ -564,9 +631,12 @@ public final class EmbeddedShards implements AutoCloseable {
     if (lines.isEmpty() || !lines.get(0).strip().matches("\\d+")) {
       return Optional.empty();
     }
+    String dataDirectory = pgdata.toAbsolutePath().normalize().toString();
     return ProcessHandle.of(Long.parseLong(lines.get(0).strip()))
         .filter(ProcessHandle::isAlive)
-        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false));
+        .filter(p -> p.info().command().map(c -> c.contains("postgres")).orElse(false))
+        // A stale file's pid may now be another server's (another run's shard): it must serve this directory.
+        .filter(p -> p.info().arguments().map(args -> List.of(args).contains(dataDirectory)).orElse(true));
   }
 
   /**

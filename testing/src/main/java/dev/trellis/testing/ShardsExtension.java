@@ -92,6 +92,7 @@ public final class ShardsExtension implements BeforeAllCallback, AfterAllCallbac
   public synchronized void beforeAll(ExtensionContext context) {
     prefix = context.getRequiredTestClass().getSimpleName();
     if (ownShards > 0) {
+      LeftoverShardDirectories.deleteOnce();
       try {
         ownDirectory = Files.createTempDirectory("trellis-own-shards-");
       } catch (IOException e) {

@@ -23,6 +23,7 @@ final class SharedShards {
   /** The shared set; nobody may stop its shards (a test that does takes shards of its own). */
   static synchronized EmbeddedShards get() {
     if (shared == null) {
+      LeftoverShardDirectories.deleteOnce();
       try {
         shared = EmbeddedShards.builder(Files.createTempDirectory("trellis-test-shards-"))
             .shards(SHARDS).durable(false).deleteOnClose(true).start();
