@@ -19,6 +19,7 @@ import dev.trellis.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -49,8 +51,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * java --enable-native-access=ALL-UNNAMED -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
  *     dev.trellis.bench.OrderServiceLoad [--in-flight=32] [--warmup=60s] [--rounds=4] [--round=15s] \
  *     [--users=1000] [--skus=64] [--durable=false] [--server-jvm-args="-XX:StartFlightRecording=delay=70s,..."] \
- *     [--json=FILE]
+ *     [--json=FILE] [--keep-logs]
  * </pre>
+ * The services' log (tens of MB: an access line per call) and state live in a temporary directory, deleted at the
+ * end of a run that worked unless {@code --keep-logs}; a run that failed keeps it and names it.
  */
 public final class OrderServiceLoad {
   private OrderServiceLoad() {}
@@ -68,6 +72,7 @@ public final class OrderServiceLoad {
     List<String> serverJvmArgs = List.of(flags.string("TRELLIS_SERVER_JVM_ARGS", "").split("\\s+")).stream()
         .filter(arg -> !arg.isEmpty()).toList();
     Optional<Path> json = flags.optional("TRELLIS_JSON").map(Path::of);
+    boolean keepLogs = flags.bool("TRELLIS_KEEP_LOGS", false);
     flags.rejectUnknownFlags();
 
     Path state = Files.createTempDirectory("trellis-order-load-");
@@ -80,6 +85,7 @@ public final class OrderServiceLoad {
     Process server = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(state.resolve("server.log").toFile()).start();
     OutputStream keepAlive = server.getOutputStream();
+    boolean worked = false;
     try {
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
       while (!Files.exists(ready) || Files.size(ready) == 0) {
@@ -96,10 +102,25 @@ public final class OrderServiceLoad {
         figures.put("command", "OrderServiceLoad " + String.join(" ", args));
         new ObjectMapper().writeValue(json.get().toFile(), figures);
       }
+      worked = true;
     } finally {
       keepAlive.close(); // the server stops gracefully and deletes its shards
-      if (!server.waitFor(2, TimeUnit.MINUTES)) {
-        server.destroyForcibly();
+      boolean stopped = server.waitFor(2, TimeUnit.MINUTES);
+      if (!stopped) {
+        server.destroyForcibly(); // its shards' servers may live on: their files stay
+      }
+      if (worked && stopped && !keepLogs) {
+        deleteRecursively(state);
+      } else {
+        System.out.println("the services' log and state are kept in " + state);
+      }
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
       }
     }
   }
