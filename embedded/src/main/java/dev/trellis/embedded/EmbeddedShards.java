@@ -154,15 +154,17 @@ public final class EmbeddedShards implements AutoCloseable {
    * launcher use them; that launcher stops them when it stops, and the next start starts them as its own); one
    * already running is kept.
    *
-   * @return the port of each shard, from {@code from}
+   * @return each shard from {@code from}: its port, and whether this call started it
    */
-  public static int[] startJoining(Path stateDirectory, int from, int to, List<String> databases) {
+  public static List<JoiningShard> startJoining(Path stateDirectory, int from, int to, List<String> databases) {
     EmbeddedShards joining = new EmbeddedShards(stateDirectory.toAbsolutePath(), to, true, false, false);
-    int[] started = new int[to - from];
+    List<JoiningShard> shards = new ArrayList<>();
     for (int i = from; i < to; i++) {
       Path shardDir = joining.stateDirectory.resolve(ShardTopology.shardName(i));
+      boolean running;
       try {
-        if (runningServer(shardDir.resolve("pgdata")).isPresent()) {
+        running = runningServer(shardDir.resolve("pgdata")).isPresent();
+        if (running) {
           joining.ports[i] = port(shardDir, false);
         } else {
           joining.servers[i] = joining.startServer(i, true);
@@ -170,13 +172,20 @@ public final class EmbeddedShards implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot start " + ShardTopology.shardName(i), e);
       }
-      started[i - from] = joining.ports[i];
+      shards.add(new JoiningShard(i, joining.ports[i], !running));
       for (String database : databases) {
         joining.createDatabaseOn(i, database);
       }
     }
-    return started;
+    return shards;
   }
+
+  /**
+   * A shard of {@link #startJoining}.
+   *
+   * @param started false when its server was running already (an earlier, stopped run of the reshard started it)
+   */
+  public record JoiningShard(int index, int port, boolean started) {}
 
   /** The JDBC URL of {@code database} on the embedded server listening on {@code port}. */
   public static String urlOf(int port, String database) {

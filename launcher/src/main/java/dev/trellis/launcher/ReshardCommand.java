@@ -83,9 +83,10 @@ final class ReshardCommand {
     }
     int listed = Math.max(shards, shardDirectories(dir));
     if (shards > serving) {
-      out.println("starting shards " + serving + " to " + (shards - 1) + " under " + dir);
-      EmbeddedShards.startJoining(dir, serving, shards,
-          services.stream().map(s -> s.database().orElseThrow().name()).toList());
+      for (EmbeddedShards.JoiningShard joining : EmbeddedShards.startJoining(dir, serving, shards,
+          services.stream().map(s -> s.database().orElseThrow().name()).toList())) {
+        out.println(describe(joining, dir));
+      }
     }
     Map<String, ReshardProgress> progress = new ConcurrentHashMap<>();
     ProgressPrinter printer = new ProgressPrinter(out, terminal, Duration.ofSeconds(terminal ? 0 : 5));
@@ -121,6 +122,14 @@ final class ReshardCommand {
     }
     out.println(shards + " shards serve; the next ./trellis up starts " + shards);
     return 0;
+  }
+
+  /** What became of a shard that joins: started now, or found running (a stopped run of this reshard started it). */
+  static String describe(EmbeddedShards.JoiningShard joining, Path dir) {
+    String shard = ShardTopology.shardName(joining.index());
+    return joining.started()
+        ? shard + " started on port " + joining.port() + " (data under " + dir.resolve(shard) + ")"
+        : shard + " was running already on port " + joining.port() + " (an earlier run of this reshard started it)";
   }
 
   /** One line for every database at once: buckets, rows and time summed, the elapsed time the longest. */
