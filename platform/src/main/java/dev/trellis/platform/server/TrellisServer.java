@@ -30,6 +30,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.time.Clock;
@@ -46,9 +47,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC server every Trellis service runs: Netty with keepalive and a message size limit, handlers on virtual
- * threads, server reflection (v1 and v1alpha, so every grpcurl works), grpc.health.v1, and the interceptor chain,
- * outermost first: tracing, request id, access log, calls in flight, per-address rate limit, auth, per-principal rate
- * limit, access (who may call the method, as its .proto declares), errors. The order is fixed here, in
+ * threads ({@link HandlerThreadHop}: one hop per call, after the steps that never block), server reflection (v1
+ * and v1alpha, so every grpcurl works), grpc.health.v1, and the interceptor chain, outermost first: tracing, request id, access log, calls in flight, per-address rate limit, the hop to a virtual
+ * thread, auth, per-principal rate limit, access (who may call the method, as its .proto declares), errors. The order is fixed here, in
  * {@link Builder#chain}, for every server alike (services, tests, benchmarks): nothing checks it at run time because
  * nothing can change it.
  *
@@ -241,6 +242,18 @@ public final class TrellisServer extends Server {
     return server.getMutableServices();
   }
 
+  /**
+   * Runs a callback of an in-process call where it arrives, the client's thread, but outside the client's context:
+   * there the client's span is current, the server's span would take it in, and OpenTelemetry would then suppress
+   * every span the handler starts (a client span inside a client span). On Netty the transport's threads carry no
+   * context.
+   */
+  private static void outsideCallersContext(Runnable callback) {
+    try (Scope ignored = io.opentelemetry.context.Context.root().makeCurrent()) {
+      callback.run();
+    }
+  }
+
   /** Assembles a {@link TrellisServer}. Auth configuration is required; everything else has defaults. */
   public static final class Builder {
     private final ServerConfig config;
@@ -344,10 +357,13 @@ public final class TrellisServer extends Server {
       List<ServerServiceDefinition> all = new ArrayList<>(services);
       all.addAll(undeclaredServices);
       ServerBuilder<?> builder = inProcessName != null ? InProcessServerBuilder.forName(inProcessName) : netty();
-      // Handlers block on JDBC: a virtual thread per callback lets many calls wait on the database without a
-      // pool to size, and grpc-java still runs the callbacks of one call in order. Named, because logs show the
-      // thread name, and logback looks up an unnamed thread's id through reflection on every line.
-      builder.executor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-", 0).factory()));
+      // The chain's outer steps run on the transport's thread; HandlerThreadHop moves the rest of each call to
+      // virtual threads, where handlers may block on JDBC without a pool to size.
+      if (inProcessName != null) {
+        builder.executor(TrellisServer::outsideCallersContext);
+      } else {
+        builder.directExecutor();
+      }
       builder.maxInboundMessageSize(config.maxInboundMessageBytes());
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
@@ -392,6 +408,10 @@ public final class TrellisServer extends Server {
       chain.add(new AccessLogInterceptor());
       chain.add(inFlight);
       chain.add(new PeerRateLimitInterceptor(rateLimits, clock));
+      // Nothing above blocks; auth may (it fetches signing keys it has not seen), and handlers do. Threads named,
+      // because logs show the name, and logback looks up an unnamed thread's id through reflection on every line.
+      chain.add(new HandlerThreadHop(
+          Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-", 0).factory())));
       chain.add(new AuthInterceptor(auth, clock, RECORDS::authenticated));
       chain.add(new PrincipalRateLimitInterceptor(rateLimits, clock));
       // After the limit, so refused calls spend the caller's budget too; before the handler and its error step.
