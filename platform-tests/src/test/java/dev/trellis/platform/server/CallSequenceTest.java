@@ -2,10 +2,8 @@ package dev.trellis.platform.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -15,23 +13,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class CallSequenceTest {
-  /** Holds what it is given until the test runs it: shows how many threads a sequence asked for. */
-  private static final class HeldThreads implements java.util.concurrent.Executor {
-    final Queue<Runnable> started = new ArrayDeque<>();
-
-    @Override
-    public void execute(Runnable command) {
-      started.add(command);
-    }
-
-    void runAll() {
-      Runnable next;
-      while ((next = started.poll()) != null) {
-        next.run();
-      }
-    }
-  }
-
   @Test
   void callbacksGivenWhileNoneHasRunShareOneThread() {
     HeldThreads threads = new HeldThreads();

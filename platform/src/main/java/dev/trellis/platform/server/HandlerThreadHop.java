@@ -6,6 +6,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,8 +19,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The server runs with grpc-java's direct executor, so this replaces the executor's hop of every callback (three
  * virtual-thread starts per unary call: start, message and half-close, completion) with one: a unary call's start,
- * message and half-close usually arrive together and run on one thread, and its completion runs where it arrives
- * when nothing of the call is still queued (it only tells that the call is over: no handler blocks there).
+ * message and half-close arrive together and run on one thread, and its completion runs where it arrives when
+ * nothing of the call is still queued (it only tells that the call is over: no handler blocks there).
  *
  * <p>Each callback runs in the gRPC {@link Context} that was current where it arrived, which carries the
  * OpenTelemetry context too (the grpc instrumentation's context storage bridges both), so the handler's outgoing
@@ -29,14 +30,27 @@ final class HandlerThreadHop implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(HandlerThreadHop.class);
 
   private final Executor threads;
+  private final Set<String> oneRequestMethods;
 
-  HandlerThreadHop(Executor threads) {
+  /**
+   * @param oneRequestMethods the full names of the methods whose client sends one request (unary and server
+   *     streaming), as their services declare them
+   */
+  HandlerThreadHop(Executor threads, Set<String> oneRequestMethods) {
     this.threads = threads;
+    this.oneRequestMethods = Set.copyOf(oneRequestMethods);
   }
 
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    if (oneRequestMethods.contains(call.getMethodDescriptor().getFullMethodName())) {
+      // The handler will ask for it anyway (grpc-java's stubs ask for two at their start). Asked here, on the
+      // transport's thread, the request and half-close are delivered as they arrive and queue behind the start on
+      // the same virtual thread; asked from that thread, the request would wait for the transport's thread to take
+      // the ask, and come on a second virtual thread.
+      call.request(1);
+    }
     HoppingListener<ReqT> listener = new HoppingListener<>(new CallSequence(threads));
     listener.hop(() -> listener.started(start(call, headers, next)));
     return listener;

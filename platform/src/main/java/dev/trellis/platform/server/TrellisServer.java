@@ -21,6 +21,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -37,11 +38,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -382,16 +385,16 @@ public final class TrellisServer extends Server {
         });
       }
       // Every method parses its requests inside the chain, so a malformed one is INVALID_ARGUMENT (RequestParsing).
-      builder.addService(RequestParsing.wrap(health.getHealthService().bindService()));
-      builder.addService(RequestParsing.wrap(ProtoReflectionServiceV1.newInstance().bindService()));
-      builder.addService(RequestParsing.wrap(ProtoReflectionService.newInstance().bindService()));
-      all.forEach(service -> builder.addService(RequestParsing.wrap(service)));
+      List<ServerServiceDefinition> served = new ArrayList<>(List.of(health.getHealthService().bindService(),
+          ProtoReflectionServiceV1.newInstance().bindService(), ProtoReflectionService.newInstance().bindService()));
+      served.addAll(all);
+      served.forEach(service -> builder.addService(RequestParsing.wrap(service)));
       // Opens each call's record (request id; trace ids and the principal later) in the call's Context, before any
       // interceptor.
       builder.addStreamTracerFactory(RECORDS.opener());
       InFlightCalls inFlight = new InFlightCalls(RECORDS::control);
       // grpc runs the interceptor added last first: add them innermost first.
-      List<ServerInterceptor> chain = chain(inFlight, access);
+      List<ServerInterceptor> chain = chain(inFlight, access, oneRequestMethods(served));
       for (int i = chain.size() - 1; i >= 0; i--) {
         builder.intercept(chain.get(i));
       }
@@ -401,7 +404,8 @@ public final class TrellisServer extends Server {
     }
 
     /** The interceptors, outermost first. */
-    private List<ServerInterceptor> chain(InFlightCalls inFlight, AccessInterceptor access) {
+    private List<ServerInterceptor> chain(InFlightCalls inFlight, AccessInterceptor access,
+        Set<String> oneRequestMethods) {
       List<ServerInterceptor> chain = new ArrayList<>();
       telemetry.serverInterceptor().ifPresent(chain::add);
       chain.add(RECORDS.requestIds());
@@ -411,13 +415,22 @@ public final class TrellisServer extends Server {
       // Nothing above blocks; auth may (it fetches signing keys it has not seen), and handlers do. Threads named,
       // because logs show the name, and logback looks up an unnamed thread's id through reflection on every line.
       chain.add(new HandlerThreadHop(
-          Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-", 0).factory())));
+          Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-", 0).factory()), oneRequestMethods));
       chain.add(new AuthInterceptor(auth, clock, RECORDS::authenticated));
       chain.add(new PrincipalRateLimitInterceptor(rateLimits, clock));
       // After the limit, so refused calls spend the caller's budget too; before the handler and its error step.
       chain.add(access);
       chain.add(new ErrorInterceptor());
       return chain;
+    }
+
+    /** The methods whose client sends one request, as declared (RequestParsing tells the transport otherwise). */
+    private static Set<String> oneRequestMethods(List<ServerServiceDefinition> services) {
+      return services.stream().flatMap(service -> service.getMethods().stream())
+          .map(ServerMethodDefinition::getMethodDescriptor)
+          .filter(method -> method.getType().clientSendsOneMessage())
+          .map(MethodDescriptor::getFullMethodName)
+          .collect(Collectors.toUnmodifiableSet());
     }
 
     private ServerBuilder<?> netty() {
