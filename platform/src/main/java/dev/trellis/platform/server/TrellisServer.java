@@ -21,6 +21,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -30,25 +31,28 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC server every Trellis service runs: Netty with keepalive and a message size limit, handlers on virtual
- * threads, server reflection (v1 and v1alpha, so every grpcurl works), grpc.health.v1, and the interceptor chain,
- * outermost first: tracing, request id, access log, calls in flight, per-address rate limit, auth, per-principal rate
- * limit, access (who may call the method, as its .proto declares), errors. The order is fixed here, in
+ * threads ({@link HandlerThreadHop}: one hop per call, after the steps that never block), server reflection (v1
+ * and v1alpha, so every grpcurl works), grpc.health.v1, and the interceptor chain, outermost first: tracing, request id, access log, calls in flight, per-address rate limit, the hop to a virtual
+ * thread, auth, per-principal rate limit, access (who may call the method, as its .proto declares), errors. The order is fixed here, in
  * {@link Builder#chain}, for every server alike (services, tests, benchmarks): nothing checks it at run time because
  * nothing can change it.
  *
@@ -241,6 +245,18 @@ public final class TrellisServer extends Server {
     return server.getMutableServices();
   }
 
+  /**
+   * Runs a callback of an in-process call where it arrives, the client's thread, but outside the client's context:
+   * there the client's span is current, the server's span would take it in, and OpenTelemetry would then suppress
+   * every span the handler starts (a client span inside a client span). On Netty the transport's threads carry no
+   * context.
+   */
+  private static void outsideCallersContext(Runnable callback) {
+    try (Scope ignored = io.opentelemetry.context.Context.root().makeCurrent()) {
+      callback.run();
+    }
+  }
+
   /** Assembles a {@link TrellisServer}. Auth configuration is required; everything else has defaults. */
   public static final class Builder {
     private final ServerConfig config;
@@ -344,10 +360,13 @@ public final class TrellisServer extends Server {
       List<ServerServiceDefinition> all = new ArrayList<>(services);
       all.addAll(undeclaredServices);
       ServerBuilder<?> builder = inProcessName != null ? InProcessServerBuilder.forName(inProcessName) : netty();
-      // Handlers block on JDBC: a virtual thread per callback lets many calls wait on the database without a
-      // pool to size, and grpc-java still runs the callbacks of one call in order. Named, because logs show the
-      // thread name, and logback looks up an unnamed thread's id through reflection on every line.
-      builder.executor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-", 0).factory()));
+      // The chain's outer steps run on the transport's thread; HandlerThreadHop moves the rest of each call to
+      // virtual threads, where handlers may block on JDBC without a pool to size.
+      if (inProcessName != null) {
+        builder.executor(TrellisServer::outsideCallersContext);
+      } else {
+        builder.directExecutor();
+      }
       builder.maxInboundMessageSize(config.maxInboundMessageBytes());
       HealthStatusManager health = new HealthStatusManager();
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
@@ -366,16 +385,16 @@ public final class TrellisServer extends Server {
         });
       }
       // Every method parses its requests inside the chain, so a malformed one is INVALID_ARGUMENT (RequestParsing).
-      builder.addService(RequestParsing.wrap(health.getHealthService().bindService()));
-      builder.addService(RequestParsing.wrap(ProtoReflectionServiceV1.newInstance().bindService()));
-      builder.addService(RequestParsing.wrap(ProtoReflectionService.newInstance().bindService()));
-      all.forEach(service -> builder.addService(RequestParsing.wrap(service)));
+      List<ServerServiceDefinition> served = new ArrayList<>(List.of(health.getHealthService().bindService(),
+          ProtoReflectionServiceV1.newInstance().bindService(), ProtoReflectionService.newInstance().bindService()));
+      served.addAll(all);
+      served.forEach(service -> builder.addService(RequestParsing.wrap(service)));
       // Opens each call's record (request id; trace ids and the principal later) in the call's Context, before any
       // interceptor.
       builder.addStreamTracerFactory(RECORDS.opener());
       InFlightCalls inFlight = new InFlightCalls(RECORDS::control);
       // grpc runs the interceptor added last first: add them innermost first.
-      List<ServerInterceptor> chain = chain(inFlight, access);
+      List<ServerInterceptor> chain = chain(inFlight, access, oneRequestMethods(served));
       for (int i = chain.size() - 1; i >= 0; i--) {
         builder.intercept(chain.get(i));
       }
@@ -385,19 +404,33 @@ public final class TrellisServer extends Server {
     }
 
     /** The interceptors, outermost first. */
-    private List<ServerInterceptor> chain(InFlightCalls inFlight, AccessInterceptor access) {
+    private List<ServerInterceptor> chain(InFlightCalls inFlight, AccessInterceptor access,
+        Set<String> oneRequestMethods) {
       List<ServerInterceptor> chain = new ArrayList<>();
       telemetry.serverInterceptor().ifPresent(chain::add);
       chain.add(RECORDS.requestIds());
       chain.add(new AccessLogInterceptor());
       chain.add(inFlight);
       chain.add(new PeerRateLimitInterceptor(rateLimits, clock));
+      // Nothing above blocks; auth may (it fetches signing keys it has not seen), and handlers do. Threads named,
+      // because logs show the name, and logback looks up an unnamed thread's id through reflection on every line.
+      chain.add(new HandlerThreadHop(
+          Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-", 0).factory()), oneRequestMethods));
       chain.add(new AuthInterceptor(auth, clock, RECORDS::authenticated));
       chain.add(new PrincipalRateLimitInterceptor(rateLimits, clock));
       // After the limit, so refused calls spend the caller's budget too; before the handler and its error step.
       chain.add(access);
       chain.add(new ErrorInterceptor());
       return chain;
+    }
+
+    /** The methods whose client sends one request, as declared (RequestParsing tells the transport otherwise). */
+    private static Set<String> oneRequestMethods(List<ServerServiceDefinition> services) {
+      return services.stream().flatMap(service -> service.getMethods().stream())
+          .map(ServerMethodDefinition::getMethodDescriptor)
+          .filter(method -> method.getType().clientSendsOneMessage())
+          .map(MethodDescriptor::getFullMethodName)
+          .collect(Collectors.toUnmodifiableSet());
     }
 
     private ServerBuilder<?> netty() {
