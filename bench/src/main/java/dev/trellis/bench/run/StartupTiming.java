@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * How long {@code ./trellis up} takes from the launcher JVM's start until every service answers SERVING through
  * grpc.health.v1 and the edge answers 200 on its health path (asked over the network every 50 ms, as a client
  * would): once on a fresh state directory (initdb of every shard, migrations) and once more on the same one (the
- * data is there). The launcher must be built ({@code ./trellis bench suite} builds it).
+ * data is there). The launcher must be built ({@code ./trellis bench suite} builds it). It runs with the launcher's
+ * JVM flags, CDS archive included: when there is none yet (or a jar changed), the fresh start writes it at its exit
+ * and only the restart reads it.
  */
 final class StartupTiming {
   /** The services {@code ./trellis up} runs today; order-service joins when it exists. */
@@ -61,7 +63,9 @@ final class StartupTiming {
     int port = freePort();
     int edgePort = freePort();
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-jar",
+    // The JVM flags ./trellis up runs the launcher with (script trellis, launcher()): the same CDS archive.
+    List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+        "-XX:SharedArchiveFile=" + jar + ".jsa", "-XX:+AutoCreateSharedArchive", "-Xlog:cds*=off,aot*=off", "-jar",
         jar.toString(), "up", "--state-dir", state.toString(), "--user-port", Integer.toString(port),
         "--edge-port", Integer.toString(edgePort)));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
