@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * message and half-close arrive together and run on one thread, and its completion runs where it arrives when
  * nothing of the call is still queued (it only tells that the call is over: no handler blocks there).
  *
- * <p>Each callback runs in the gRPC {@link Context} that was current where it arrived, which carries the
+ * <p>The callbacks run in the gRPC {@link Context} that was current where the call arrived, which carries the
  * OpenTelemetry context too (the grpc instrumentation's context storage bridges both), so the handler's outgoing
  * calls are children of its server span and see its deadline.
  */
@@ -51,7 +51,12 @@ final class HandlerThreadHop implements ServerInterceptor {
       // the ask, and come on a second virtual thread.
       call.request(1);
     }
-    HoppingListener<ReqT> listener = new HoppingListener<>(new CallSequence(threads));
+    // The call's Context is the same in each of its callbacks (the steps outside set it per call): attached once
+    // per thread the call runs on, not per callback, since with tracing on each attach builds an OpenTelemetry
+    // context too.
+    Context context = Context.current();
+    CallSequence sequence = new CallSequence(task -> threads.execute(context.wrap(task)));
+    HoppingListener<ReqT> listener = new HoppingListener<>(sequence);
     listener.hop(() -> listener.started(start(call, headers, next)));
     return listener;
   }
@@ -72,7 +77,7 @@ final class HandlerThreadHop implements ServerInterceptor {
     }
   }
 
-  /** Hands each callback to the call's sequence, in the Context it arrived in. */
+  /** Hands each callback to the call's sequence. */
   private static final class HoppingListener<ReqT> extends ServerCall.Listener<ReqT> {
     private final CallSequence sequence;
     private ServerCall.Listener<ReqT> delegate; // set by the first task of the sequence, read by the later ones
@@ -82,7 +87,7 @@ final class HandlerThreadHop implements ServerInterceptor {
     }
 
     void hop(Runnable task) {
-      sequence.execute(Context.current().wrap(task));
+      sequence.execute(task);
     }
 
     void started(ServerCall.Listener<ReqT> delegate) {
@@ -106,7 +111,7 @@ final class HandlerThreadHop implements ServerInterceptor {
 
     @Override
     public void onComplete() {
-      sequence.executeHereIfIdle(Context.current().wrap(() -> delegate.onComplete()));
+      sequence.executeHereIfIdle(() -> delegate.onComplete()); // here, the call's Context is current already
     }
 
     @Override
