@@ -15,6 +15,7 @@ import dev.trellis.platform.data.reshard.Resharder;
 import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.data.route.ShardRecord;
+import dev.trellis.testing.RetryingCaller;
 import dev.trellis.testing.ServiceExtension;
 import dev.trellis.testing.ShardsExtension;
 import dev.trellis.testing.StreamRecorder;
@@ -131,7 +132,7 @@ class SubscriptionAcrossShardSetIT {
       }
     });
 
-    assertThat(writer.failures).as("only retryable statuses, each retry succeeded").isEmpty();
+    assertThat(writer.retrying.failures()).as("only retryable statuses, each retry succeeded").isEmpty();
     for (User user : followed) {
       List<String> acked = writer.acked.get(user.getId());
       await().atMost(Duration.ofSeconds(30)).until(() -> renames(all, user).size() >= acked.size());
@@ -195,12 +196,12 @@ class SubscriptionAcrossShardSetIT {
 
   /**
    * Renames the users in turn ("r1", "r2", ...) as fast as the calls return; a call refused retryably (UNAVAILABLE,
-   * ABORTED: its bucket was moving) is repeated until it succeeds.
+   * ABORTED: its bucket was moving) is repeated until it succeeds, as a client would ({@link RetryingCaller}).
    */
   private static final class Writer {
     final List<User> targets;
     final Map<Long, List<String>> acked = new ConcurrentHashMap<>();
-    final List<String> failures = new CopyOnWriteArrayList<>();
+    final RetryingCaller retrying = new RetryingCaller(Duration.ofSeconds(30));
     final AtomicInteger count = new AtomicInteger();
     final AtomicBoolean stop = new AtomicBoolean();
     Thread thread;
@@ -212,7 +213,7 @@ class SubscriptionAcrossShardSetIT {
 
     void start() {
       thread = Thread.ofPlatform().daemon().name("shard-set-writer").start(() -> {
-        for (int n = 1; !stop.get() && failures.isEmpty(); n++) {
+        for (int n = 1; !stop.get() && retrying.failures().isEmpty(); n++) {
           User user = targets.get(n % targets.size());
           String name = "r" + n;
           if (renamed(user, name)) {
@@ -224,34 +225,16 @@ class SubscriptionAcrossShardSetIT {
     }
 
     private boolean renamed(User user, String name) {
-      for (int attempt = 0; attempt < 100 && !stop.get(); attempt++) {
-        try {
-          rename(user, name);
-          return true;
-        } catch (StatusRuntimeException e) {
-          Status.Code code = e.getStatus().getCode();
-          if (code != Status.Code.UNAVAILABLE && code != Status.Code.ABORTED) {
-            failures.add(code + ": " + e.getStatus().getDescription());
-            return false;
-          }
-          try {
-            Thread.sleep(20); // back off briefly, as a client would
-          } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            return false;
-          }
-        }
-      }
-      if (!stop.get()) {
-        failures.add("100 retryable failures in a row");
-      }
-      return false;
+      return retrying.call(() -> {
+        rename(user, name);
+        return true;
+      }) != null;
     }
 
     /** Waits until {@code renames} more renames were acknowledged. */
     void awaitMore(int renames) {
       int target = count.get() + renames;
-      await().atMost(Duration.ofSeconds(60)).until(() -> count.get() >= target || !failures.isEmpty());
+      await().atMost(Duration.ofSeconds(60)).until(() -> count.get() >= target || !retrying.failures().isEmpty());
     }
 
     void stop() throws InterruptedException {
