@@ -21,13 +21,17 @@ class BenchSmokeIT {
   @Test
   void getUserWithTheJavaEngineAgainstALocallyStartedUserServiceOnSeededShards() throws Exception {
     int code = BenchMain.run(new String[] {"--local", "user-service", "--seed", "200",
-        "--call", "trellis.user.v1.UserService/GetUser {\"id\":\"${user_id}\"}",
-        "--count", "300", "--in-flight", "8", "--connections", "2", "--warmup", "off", "--progress", "off",
-        "--target-jvm", "-XX:+UseSerialGC", "--out", out.toString()}, out);
+        "--call", "trellis.user.v1.UserService/GetUser {\"id\":\"${user_id}\"}", "--baseline", "getuser-floor",
+        "--count", "300", "--rounds", "1", "--in-flight", "8", "--connections", "2", "--warmup", "off",
+        "--progress", "off", "--target-jvm", "-XX:+UseSerialGC", "--out", out.toString()}, out);
 
     assertThat(code).isZero();
     BenchReport report = ReportWriter.read(out.resolve(ReportWriter.JSON));
-    assertThat(report.sides()).hasSize(1);
+    assertThat(report.sides()).extracting(BenchReport.Side::name).hasSize(2).endsWith("getuser-floor");
+    // The floor (bare grpc-java and raw JDBC) reads user-service's rows and answers as the service does.
+    BenchReport.Side floor = report.sides().get(1);
+    assertThat(floor.total().statuses()).containsExactlyEntriesOf(java.util.Map.of("OK", 300L));
+    assertThat(floor.probes()).extracting(BenchReport.Probe::ok).containsExactly(true, true);
     BenchReport.Side side = report.sides().get(0);
     assertThat(side.engine()).isEqualTo("java");
     assertThat(side.total().calls()).isEqualTo(300);
@@ -36,7 +40,8 @@ class BenchSmokeIT {
     assertThat(side.total().latencyMicros().count()).isEqualTo(300);
     assertThat(side.timeline().stream().mapToLong(s -> s.calls()).sum()).isEqualTo(300);
     assertThat(side.probes()).extracting(BenchReport.Probe::ok).containsExactly(true, true);
-    assertThat(report.targets()).singleElement().satisfies(t -> {
+    assertThat(report.targets()).extracting(BenchReport.Target::name).containsExactly("user-service", "getuser-floor");
+    assertThat(report.targets()).first().satisfies(t -> {
       assertThat(t.name()).isEqualTo("user-service");
       assertThat(t.rateLimits()).containsEntry("TRELLIS_RATE_LIMIT_ADMIN", "1000000000/1000000000");
       assertThat(t.jvm()).containsExactly("-XX:+UseSerialGC");
@@ -51,13 +56,14 @@ class BenchSmokeIT {
     assertThat(ExternalEngines.find("h2load")).as(ExternalEngines.INSTALL).isPresent();
     int code = BenchMain.run(new String[] {"--local", "echo-chain", "--name", "chain",
         "--call", "grpc.testing.SimpleService/UnaryRpc {\"requestMessage\":\"ping\"}", "--engine", "h2load",
-        "--baseline", "chain-tracing", "--baseline", "bare-grpc", "--count", "400", "--rounds", "2", "--in-flight", "4", "--connections", "2",
+        "--baseline", "chain-tracing", "--baseline", "bare-grpc-vt-tracing", "--baseline", "bare-grpc",
+        "--count", "400", "--rounds", "2", "--in-flight", "4", "--connections", "2",
         "--warmup", "off", "--progress", "off", "--out", out.toString()}, out);
 
     assertThat(code).isZero();
     BenchReport report = ReportWriter.read(out.resolve(ReportWriter.JSON));
     assertThat(report.sides()).extracting(BenchReport.Side::name)
-        .containsExactly("chain", "chain-tracing", "bare-grpc");
+        .containsExactly("chain", "chain-tracing", "bare-grpc-vt-tracing", "bare-grpc");
     for (BenchReport.Side side : report.sides()) {
       assertThat(side.engine()).isEqualTo("h2load");
       assertThat(side.rounds()).hasSize(2);
@@ -69,14 +75,18 @@ class BenchSmokeIT {
     }
     // Each side over every baseline listed after it.
     assertThat(report.ratios()).extracting(r -> r.side() + "/" + r.baseline())
-        .containsExactly("chain/chain-tracing", "chain/bare-grpc", "chain-tracing/bare-grpc");
+        .containsExactly("chain/chain-tracing", "chain/bare-grpc-vt-tracing", "chain-tracing/bare-grpc-vt-tracing",
+            "chain/bare-grpc", "chain-tracing/bare-grpc", "bare-grpc-vt-tracing/bare-grpc");
     assertThat(report.ratios()).allSatisfy(r -> {
       assertThat(r.perRound()).hasSize(2);
       assertThat(r.value()).isPositive();
     });
-    // The traced target exported its spans over OTLP to the bench's counting receiver, and the report says so.
-    assertThat(report.sides().get(1).notes()).anyMatch(n -> n.matches("tracing: the bench's OTLP receiver got"
-        + " [1-9][0-9,]* spans .*"));
+    // The traced targets (the chain, and bare grpc-java with tracing alone) exported their spans over OTLP to the
+    // bench's counting receiver, and the report says so.
+    for (int traced : new int[] {1, 2}) {
+      assertThat(report.sides().get(traced).notes()).as(report.sides().get(traced).name())
+          .anyMatch(n -> n.matches("tracing: the bench's OTLP receiver got [1-9][0-9,]* spans .*"));
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.trellis.bench.targets;
 
 import dev.trellis.platform.config.ConfigException;
 import dev.trellis.platform.server.ServiceMain;
+import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -14,6 +15,9 @@ import java.util.concurrent.Executors;
  * <ul>
  *   <li>{@code TRELLIS_ECHO_SERVER=bare}: a plain {@link NettyServerBuilder} with grpc-java's defaults
  *   <li>{@code bare-virtual-threads}: the same on a virtual thread per callback, the platform's executor
+ *   <li>{@code bare-virtual-threads-traced}: that, plus OpenTelemetry's grpc server instrumentation with the services'
+ *       span pipeline ({@link Telemetry#fromEnvironment}, {@code OTEL_*}) and nothing else of the chain: what tracing
+ *       alone costs bare grpc-java
  *   <li>{@code chain}: a service as every Trellis service runs ({@link ServiceMain}): reflection, health and the whole
  *       interceptor chain, configured from the environment (dev mode, rate limits, {@code OTEL_*})
  * </ul>
@@ -32,18 +36,21 @@ public final class EchoServerMain {
         runtime.settings().string(KIND, "chain");
         return runtime.server().addUndeclaredService(new EchoService()).build();
       });
-      case "bare", "bare-virtual-threads" -> {
+      case "bare", "bare-virtual-threads", "bare-virtual-threads-traced" -> {
         NettyServerBuilder builder = NettyServerBuilder.forPort(port()).addService(new EchoService());
-        if (kind.equals("bare-virtual-threads")) {
+        if (kind.startsWith("bare-virtual-threads")) {
           builder.executor(Executors.newVirtualThreadPerTaskExecutor());
+        }
+        if (kind.endsWith("-traced")) {
+          Telemetry.fromEnvironment("echo-service").serverInterceptor().ifPresent(builder::intercept);
         }
         Server server = builder.build().start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow, "echo-shutdown"));
         server.awaitTermination();
       }
       default -> {
-        System.err.println("echo-service: " + new ConfigException(KIND + " must be bare, bare-virtual-threads or"
-            + " chain, got '" + kind + "'").getMessage());
+        System.err.println("echo-service: " + new ConfigException(KIND + " must be bare, bare-virtual-threads,"
+            + " bare-virtual-threads-traced or chain, got '" + kind + "'").getMessage());
         System.exit(ServiceMain.CONFIG_ERROR);
       }
     }
