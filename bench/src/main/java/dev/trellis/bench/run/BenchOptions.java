@@ -65,8 +65,9 @@ public record BenchOptions(Optional<String> target, Optional<String> edge, Optio
         --warmup auto|off|D          per side; auto: 5 s slices until the rate and the JIT settle [auto]
         --warmup-min D --warmup-max D  bounds of auto                                            [20s, 120s]
         --baseline NAME              measure NAME too, alternating rounds, and print the ratios (repeatable):
-                                     bare-grpc, bare-grpc-vt, chain, chain-tracing, pgbench-point-read,
-                                     jdbc-point-read, getuser-direct, or any in bench.json
+                                     bare-grpc, bare-grpc-vt, bare-grpc-vt-tracing, chain, chain-tracing,
+                                     pgbench-point-read, jdbc-point-read, getuser-floor, getuser-floor-blocking,
+                                     getuser-direct, or any in bench.json
         --deadline D                 a deadline per call (java engine)
         --client-messages N          requests per call of a client or bidi stream                 [1]
         --target-env NAME=VALUE      added to every local target's environment (repeatable)

@@ -33,11 +33,17 @@ import java.util.concurrent.Executors;
  * directory read (the shards' first ranges, as the bench seeds them). What any gRPC server pays here for a point read
  * from PostgreSQL, so that the service's ratio to pgbench can be read against what the machine allows.
  *
+ * <p>With {@code TRELLIS_FLOOR_THREADS=transport} ({@code getuser-floor-blocking}) the read blocks the transport's
+ * thread instead: no hand-off at all, and every call on that connection waits for the database, which no server
+ * should do; it is measured to show what the hand-offs cost.
+ *
  * <p>Runs beside user-service (bench.json {@code getuser-floor} needs it: the schema and the seeded rows are its).
  */
 public final class GetUserFloorMain {
   private static final String SQL =
       "SELECT id, email, name, roles, created_at, updated_at FROM users WHERE id = ?";
+
+  static final String THREADS = "TRELLIS_FLOOR_THREADS";
 
   private GetUserFloorMain() {}
 
@@ -73,11 +79,13 @@ public final class GetUserFloorMain {
   private static final class FloorUserService extends UserServiceGrpc.UserServiceImplBase {
     private final List<HikariDataSource> pools;
     private final BucketDirectory directory;
-    private final Executor threads = Executors.newVirtualThreadPerTaskExecutor();
+    private final Executor threads;
 
     FloorUserService(List<HikariDataSource> pools, BucketDirectory directory) {
       this.pools = pools;
       this.directory = directory;
+      this.threads = System.getenv().getOrDefault(THREADS, "virtual").equals("transport")
+          ? Runnable::run : Executors.newVirtualThreadPerTaskExecutor();
     }
 
     @Override
