@@ -15,16 +15,32 @@ export function newStateDir() {
   return mkdtempSync(join(tmpdir(), 'trellis-node-'));
 }
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+/**
+ * `count` distinct free ports, none of `avoid` (ports given for a restart: free now, wanted by a service). The
+ * listeners stay open until all are bound: ports asked for one after another may come back the same once the first
+ * is closed (it happened: the edge and order-service got one port).
+ */
+export async function freePorts(count, avoid = []) {
+  const servers = [];
+  const ports = [];
+  try {
+    while (ports.length < count) {
+      const server = net.createServer();
+      server.unref();
+      servers.push(server);
+      await new Promise((resolve, reject) => {
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
       const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+      if (!avoid.includes(port)) {
+        ports.push(port);
+      }
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(() => resolve()))));
+  }
 }
 
 /**
@@ -35,11 +51,8 @@ export async function freePort() {
  */
 export async function up(stateDir, userPort, { timeoutMs = 180_000, orderPort, edgePort } = {}) {
   for (let attempt = 1; ; attempt++) {
-    const ports = {
-      user: userPort ?? await freePort(),
-      order: orderPort ?? await freePort(),
-      edge: edgePort ?? await freePort(),
-    };
+    const [user, order, edge] = await freePorts(3, [userPort, orderPort, edgePort].filter((p) => p));
+    const ports = { user: userPort ?? user, order: orderPort ?? order, edge: edgePort ?? edge };
     try {
       return await upOn(stateDir, ports, timeoutMs);
     } catch (e) {
