@@ -56,7 +56,8 @@ public final class EchoServerMain {
     }
   }
 
-  private static int port() {
+  /** {@code TRELLIS_GRPC_PORT} (50051 unset); exits with {@link ServiceMain#CONFIG_ERROR} when it is no number. */
+  static int port() {
     String port = System.getenv().getOrDefault("TRELLIS_GRPC_PORT", "50051");
     try {
       return Integer.parseInt(port);

@@ -29,9 +29,9 @@ import java.util.concurrent.Executors;
  * The floor under GetUser on this machine: bare grpc-java answering {@code UserService/GetUser} with the store's
  * statement over raw JDBC on a HikariCP pool per shard, in the cheapest shape found here (grpc-java's direct executor,
  * the handler handing each call to one virtual thread: the services' own hand-off, without its chain), and nothing
- * else: no interceptor, no auth, no limits, no log line, no jOOQ, no bucket
- * directory read (the shards' first ranges, as the bench seeds them). What any gRPC server pays here for a point read
- * from PostgreSQL, so that the service's ratio to pgbench can be read against what the machine allows.
+ * else: no interceptor, no auth, no limits, no log line, no jOOQ, no bucket directory read (the shards' first ranges,
+ * as the bench seeds them). What any gRPC server pays here for a point read from PostgreSQL, so that the service's
+ * ratio to pgbench can be read against what the machine allows.
  *
  * <p>With {@code TRELLIS_FLOOR_THREADS=transport} ({@code getuser-floor-blocking}) the read blocks the transport's
  * thread instead: no hand-off at all, and every call on that connection waits for the database, which no server
@@ -52,8 +52,7 @@ public final class GetUserFloorMain {
     ShardTopology topology = ShardTopology.fromSettings(settings);
     List<HikariDataSource> pools = topology.shards().stream().map(GetUserFloorMain::pool).toList();
     BucketDirectory directory = BucketDirectory.evenRanges(topology.size());
-    int port = Integer.parseInt(System.getenv().getOrDefault("TRELLIS_GRPC_PORT", "50051"));
-    Server server = NettyServerBuilder.forPort(port)
+    Server server = NettyServerBuilder.forPort(EchoServerMain.port())
         .directExecutor()
         .addService(new FloorUserService(pools, directory))
         .build().start();
@@ -90,7 +89,7 @@ public final class GetUserFloorMain {
 
     @Override
     public void getUser(GetUserRequest request, StreamObserver<User> response) {
-      threads.execute(() -> read(request.getId(), response)); // JDBC blocks: off the transport's thread
+      threads.execute(() -> read(request.getId(), response)); // a virtual thread, or the transport's (blocking)
     }
 
     private void read(long id, StreamObserver<User> response) {
