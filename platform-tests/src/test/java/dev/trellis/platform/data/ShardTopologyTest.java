@@ -71,4 +71,21 @@ class ShardTopologyTest {
     assertThatThrownBy(() -> ShardPoolSettings.fromSettings(Settings.of(Map.of(
         "TRELLIS_SHARD_CONNECTION_TIMEOUT", "100ms")))).isInstanceOf(ConfigException.class);
   }
+
+  @Test
+  void pointReadsShareStatementsOnceTwoRunUnlessThePoolIsSmallerOrTheyAreSetOrOff() {
+    assertThat(ShardPoolSettings.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_POOL_SIZE", "7"))).pointReads())
+        .isEqualTo(2);
+    assertThat(ShardPoolSettings.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_POOL_SIZE", "1"))).pointReads())
+        .isEqualTo(1);
+    assertThat(new ShardPoolSettings(8, Duration.ofSeconds(1), 16).pointReads()).isEqualTo(2);
+    assertThat(ShardPoolSettings.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_POINT_READS", "3"))).pointReads())
+        .isEqualTo(3);
+    assertThat(ShardPoolSettings.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_POINT_READS", "off"))).pointReads())
+        .isZero();
+    for (String bad : new String[] {"-1", "many", "1001"}) {
+      assertThatThrownBy(() -> ShardPoolSettings.fromSettings(Settings.of(Map.of("TRELLIS_SHARD_POINT_READS", bad))))
+          .as(bad).isInstanceOf(ConfigException.class).hasMessageContaining("TRELLIS_SHARD_POINT_READS");
+    }
+  }
 }

@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.trellis.platform.data.ShardProber.ShardHealth;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.Optional;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -13,6 +14,7 @@ import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.Result;
 import org.jooq.ResultQuery;
+import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
 
@@ -119,7 +121,7 @@ public final class Shard {
   }
 
   /** Refuses (TRB01, mapped to UNAVAILABLE "moved") unless this shard owns {@code bucket}. */
-  private static void requireBucket(DSLContext dsl, int bucket) {
+  static void requireBucket(DSLContext dsl, int bucket) {
     dsl.fetch("SELECT trellis_require_bucket(?)", bucket);
   }
 
@@ -133,6 +135,15 @@ public final class Shard {
     if (!health.reachable()) {
       throw failures.unreachable();
     }
+  }
+
+  /**
+   * What a read that waited too long for its turn on this shard ({@link ReadBatcher}) fails with: what a wait for a
+   * connection that timed out fails with (UNAVAILABLE, or DEADLINE_EXCEEDED past the call's deadline).
+   */
+  RuntimeException waitedTooLong() {
+    String message = name + ": no turn for a read by id in time";
+    return failed(new DataAccessException(message, new SQLTransientConnectionException(message)));
   }
 
   private RuntimeException failed(RuntimeException e) {

@@ -17,14 +17,22 @@ import java.util.Objects;
  * @param timeouts how long a statement, a lock wait and a silent socket may take, and how often shards are checked
  * @param directoryPoll how often a replica looks for a newer bucket directory version on the shards (it also looks
  *     at once when a shard refuses a write for a bucket it no longer owns)
+ * @param pointReads how many statements of one table's {@link PointReads} run at once on a shard before further
+ *     reads by id wait and share the next statement; 0 for none shared (each read waits for a connection and runs
+ *     alone); more than {@code maxSize} counts as {@code maxSize}. Default 2: one statement runs while the other's
+ *     answer comes back and the next batch forms; more only queue inside PostgreSQL. Measured on 2 cores, 1 or 2
+ *     served the most reads and the pool's size (5) little more than none (BENCHMARKS.md, issue 15's seventh pass).
+ *     Batches grow with the load, not with this number
  */
 public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fetchSize, ShardTimeouts timeouts,
-    Duration directoryPoll) {
+    Duration directoryPoll, int pointReads) {
   public static final String POOL_SIZE = "TRELLIS_SHARD_POOL_SIZE";
   public static final String CONNECTION_TIMEOUT = "TRELLIS_SHARD_CONNECTION_TIMEOUT";
   public static final String FETCH_SIZE = "TRELLIS_SHARD_FETCH_SIZE";
   public static final String DIRECTORY_POLL = "TRELLIS_DIRECTORY_POLL";
+  public static final String POINT_READS = "TRELLIS_SHARD_POINT_READS";
   static final Duration DEFAULT_DIRECTORY_POLL = Duration.ofSeconds(2);
+  static final int DEFAULT_POINT_READS = 2;
 
   public ShardPoolSettings {
     Require.between(POOL_SIZE, maxSize, 1, 1000);
@@ -34,6 +42,13 @@ public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fet
     Objects.requireNonNull(timeouts, "timeouts");
     Require.atMost(DIRECTORY_POLL, Require.atLeast(DIRECTORY_POLL, directoryPoll, Duration.ofMillis(50)),
         Duration.ofMinutes(5));
+    Require.between(POINT_READS, pointReads, 0, 1000);
+  }
+
+  /** A pool whose point reads share statements once the default number of them run. */
+  public ShardPoolSettings(int maxSize, Duration connectionTimeout, int fetchSize, ShardTimeouts timeouts,
+      Duration directoryPoll) {
+    this(maxSize, connectionTimeout, fetchSize, timeouts, directoryPoll, defaultPointReads(maxSize));
   }
 
   /** A pool that follows the directory at the default pace. */
@@ -47,11 +62,15 @@ public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fet
   }
 
   public ShardPoolSettings withTimeouts(ShardTimeouts timeouts) {
-    return new ShardPoolSettings(maxSize, connectionTimeout, fetchSize, timeouts, directoryPoll);
+    return new ShardPoolSettings(maxSize, connectionTimeout, fetchSize, timeouts, directoryPoll, pointReads);
   }
 
   public ShardPoolSettings withDirectoryPoll(Duration directoryPoll) {
-    return new ShardPoolSettings(maxSize, connectionTimeout, fetchSize, timeouts, directoryPoll);
+    return new ShardPoolSettings(maxSize, connectionTimeout, fetchSize, timeouts, directoryPoll, pointReads);
+  }
+
+  public ShardPoolSettings withPointReads(int pointReads) {
+    return new ShardPoolSettings(maxSize, connectionTimeout, fetchSize, timeouts, directoryPoll, pointReads);
   }
 
   /**
@@ -64,15 +83,24 @@ public record ShardPoolSettings(int maxSize, Duration connectionTimeout, int fet
 
   /**
    * {@code TRELLIS_SHARD_POOL_SIZE}, {@code TRELLIS_SHARD_CONNECTION_TIMEOUT}, {@code TRELLIS_SHARD_FETCH_SIZE}, the
-   * timeouts ({@link ShardTimeouts#fromSettings}) and {@code TRELLIS_DIRECTORY_POLL}.
+   * timeouts ({@link ShardTimeouts#fromSettings}), {@code TRELLIS_DIRECTORY_POLL} and
+   * {@code TRELLIS_SHARD_POINT_READS} (a number, or {@code off} for 0; default 2, at most the pool size).
    */
   public static ShardPoolSettings fromSettings(Settings settings) {
     ShardPoolSettings d = defaults();
+    int maxSize = settings.integer(POOL_SIZE, d.maxSize());
+    String pointReads = settings.string(POINT_READS, "").trim();
     return new ShardPoolSettings(
-        settings.integer(POOL_SIZE, d.maxSize()),
+        maxSize,
         settings.duration(CONNECTION_TIMEOUT, d.connectionTimeout()),
         settings.integer(FETCH_SIZE, d.fetchSize()),
         ShardTimeouts.fromSettings(settings),
-        settings.duration(DIRECTORY_POLL, d.directoryPoll()));
+        settings.duration(DIRECTORY_POLL, d.directoryPoll()),
+        pointReads.isEmpty() ? defaultPointReads(maxSize)
+            : pointReads.equalsIgnoreCase("off") ? 0 : settings.integer(POINT_READS, 0));
+  }
+
+  private static int defaultPointReads(int maxSize) {
+    return Math.min(DEFAULT_POINT_READS, maxSize);
   }
 }

@@ -18,10 +18,12 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.jooq.DSLContext;
+import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.Result;
 import org.jooq.ResultQuery;
 import org.jooq.SQLDialect;
+import org.jooq.Table;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
 import org.jooq.impl.DefaultConfiguration;
@@ -172,6 +174,14 @@ public final class ShardedDatabase implements ShardPoolMetrics, AutoCloseable {
       Function<DSLContext, ? extends ResultQuery<R>> query) {
     requireNonNull(query, "query");
     return shardOfBucket(bucket).read(dsl -> Shard.fetchOptional(dsl, bucket, query.apply(dsl)));
+  }
+
+  /**
+   * Reads of {@code table}'s rows by {@code id}, batched per shard under load (see {@link PointReads}), with
+   * {@link ShardPoolSettings#pointReads()} statements per shard before reads share one. Make one per table at start.
+   */
+  public <R extends Record> PointReads<R> pointReads(Table<R> table, Field<Long> id) {
+    return new PointReads<>(this, table, id, pools.pool);
   }
 
   /** Streams ordered rows from many shards at once. */
