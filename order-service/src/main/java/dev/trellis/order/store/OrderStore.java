@@ -4,6 +4,8 @@ import static dev.trellis.order.store.jooq.Tables.ORDERS;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.order.rules.OrderAccessRules;
+import dev.trellis.order.store.jooq.tables.records.OrdersRecord;
+import dev.trellis.platform.data.PointReads;
 import dev.trellis.platform.data.ShardedDatabase;
 import dev.trellis.platform.data.query.PageTokenCodec;
 import dev.trellis.platform.error.NotFoundException;
@@ -19,10 +21,13 @@ import org.jooq.impl.DSL;
 public final class OrderStore {
   private final ShardedDatabase db;
   private final PageTokenCodec pageTokens;
+  /** Reads by id, batched per shard under load. */
+  private final PointReads<OrdersRecord> byId;
 
   public OrderStore(ShardedDatabase db, PageTokenCodec pageTokens) {
     this.db = requireNonNull(db, "db");
     this.pageTokens = requireNonNull(pageTokens, "pageTokens");
+    this.byId = db.pointReads(ORDERS, ORDERS.ID);
   }
 
   /**
@@ -30,7 +35,7 @@ public final class OrderStore {
    * replica's directory lags a move by more than the source grace) is UNAVAILABLE, retryable, not a false "none".
    */
   public Optional<StoredOrder> find(long id) {
-    return db.fetchOptionalById(id, dsl -> dsl.selectFrom(ORDERS).where(ORDERS.ID.eq(id))).map(OrderRows::toOrder);
+    return byId.fetch(id).map(OrderRows::toOrder);
   }
 
   /**

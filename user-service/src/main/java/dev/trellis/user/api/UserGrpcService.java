@@ -2,7 +2,6 @@ package dev.trellis.user.api;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.common.base.Suppliers;
 import com.google.protobuf.Empty;
 import dev.trellis.platform.auth.Principal;
 import dev.trellis.platform.context.CallContext;
@@ -97,8 +96,10 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
     User user = request.getUser();
     UserChanges changes = UserValidation.changes(request.getId(), request.getUpdateMask().getPathsList(),
         user.getEmail(), user.getName(), user.getRolesList());
-    // One read of the user, shared by the access decision (when it needs the roles) and the update.
-    Supplier<StoredUser> current = Suppliers.memoize(() -> store.get(request.getId()));
+    // One read of the user, shared by the access decision (when it needs the roles) and the update. Not Guava's
+    // memoize: it reads inside synchronized, and a virtual thread that waits there pins its carrier on JDK 21.
+    StoredUser[] read = new StoredUser[1];
+    Supplier<StoredUser> current = () -> read[0] != null ? read[0] : (read[0] = store.get(request.getId()));
     Principal caller = CallContext.principal();
     UserChanges allowed = UserAccessRules.checkUpdate(caller, request.getId(), changes, () -> current.get().roles());
     if (UserAccessRules.limitsEmailChange(caller, allowed, current.get().email())) {

@@ -4,6 +4,7 @@ import static dev.trellis.user.store.jooq.Tables.USERS;
 import static java.util.Objects.requireNonNull;
 
 import dev.trellis.platform.data.MergedCursor;
+import dev.trellis.platform.data.PointReads;
 import dev.trellis.platform.data.RoutedRows;
 import dev.trellis.platform.data.Shard;
 import dev.trellis.platform.data.ShardedDatabase;
@@ -29,8 +30,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.jooq.Condition;
-import org.jooq.SQLDialect;
-import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
 
 /**
@@ -61,20 +60,16 @@ import org.jooq.impl.DSL;
 public final class UserStore {
   /** The resource type in NOT_FOUND and ALREADY_EXISTS details. */
   public static final String RESOURCE_TYPE = "trellis.user.v1.User";
-  /**
-   * GetUser's statement, rendered by jOOQ once (its rendering per call was 4 % of a GetUser's CPU, issue 15); it
-   * still runs through jOOQ, so the shard's execute listeners (the call's deadline) and error mapping apply.
-   */
-  private static final String SELECT_BY_ID = DSL.using(SQLDialect.POSTGRES, new Settings().withRenderSchema(false))
-      .render(DSL.selectFrom(USERS).where(USERS.ID.eq(DSL.param("id", Long.class))));
-
   private final ShardedDatabase db;
+  /** Reads of a user by id (GetUser, and UpdateUser before it writes): batched per shard under load (issue 15). */
+  private final PointReads<UsersRecord> byId;
   private final Clock clock;
   private final EmailIndex emails;
   private final PageTokenCodec pageTokens;
 
   private UserStore(ShardedDatabase db, Clock clock, UserStoreSettings settings, PageTokenCodec pageTokens) {
     this.db = db;
+    this.byId = db.pointReads(USERS, USERS.ID);
     this.clock = clock;
     this.emails = new EmailIndex(db, clock, settings.reservationGrace());
     this.pageTokens = pageTokens;
@@ -118,7 +113,7 @@ public final class UserStore {
    * @throws NotFoundException for an id never issued or deleted, whatever its bucket bits say
    */
   public StoredUser get(long id) {
-    return db.fetchOptionalById(id, dsl -> dsl.resultQuery(SELECT_BY_ID, id).coerce(USERS))
+    return byId.fetch(id)
         .map(UserStore::toStoredUser)
         .orElseThrow(() -> notFound(id));
   }
