@@ -62,6 +62,18 @@ class PointReadsIT {
   }
 
   @Test
+  void withBatchingOffEachReadFindsItsRowOrNothingAlone() {
+    ShardedDatabase db = shards.open(ShardsExtension.SMALL_POOLS.withPointReads(0));
+    PointReads<Record> reads = db.pointReads(Items.TABLE, Items.ID);
+    int bucket = 600;
+    Items.insert(db.shardOfBucket(bucket), id(bucket, 77), "read alone");
+
+    assertThat(reads.fetch(id(bucket, 77))).map(row -> row.get(Items.NAME)).contains("read alone");
+    assertThat(reads.fetch(id(bucket, 78))).isEmpty();
+    assertThat(reads.waiting(db.shardOfBucket(bucket))).as("no batcher at all").isZero();
+  }
+
+  @Test
   void readsThatWaitWhileTheShardsSlotIsTakenShareOneStatementAndEachGetsItsRow() throws Exception {
     ShardedDatabase db = shards.freshDatabase("point_reads_batched");
     PointReads<Record> reads = db.pointReads(Items.TABLE, Items.ID);

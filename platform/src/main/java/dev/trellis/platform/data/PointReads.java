@@ -56,9 +56,12 @@ public final class PointReads<R extends Record> {
 
   /** The row with this id, or empty when the shard that owns its bucket has none. */
   public Optional<R> fetch(long rowId) {
+    if (maxRunning == 0) {
+      return db.fetchOptionalById(rowId, dsl -> dsl.resultQuery(one, rowId).coerce(table)); // batching off
+    }
     int bucket = ShardId.bucketOf(rowId);
     Shard shard = db.shardOfBucket(bucket);
-    Optional<R> found = maxRunning == 0 ? readOne(shard, rowId) : batcher(shard).read(rowId);
+    Optional<R> found = batcher(shard).read(rowId);
     if (found.isEmpty()) {
       shard.read(dsl -> {
         Shard.requireBucket(dsl, bucket); // a bucket that left this shard is "moved", not NOT_FOUND
