@@ -3,6 +3,7 @@ package dev.trellis.testing;
 import dev.trellis.platform.telemetry.Telemetry;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.ProtoUtils;
@@ -71,19 +72,13 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
   }
 
   private OtlpReceiver(boolean keep) throws IOException {
-    ServerServiceDefinition traces = ServerServiceDefinition
-        .builder("opentelemetry.proto.collector.trace.v1.TraceService")
-        .addMethod(EXPORT_TRACES, ServerCalls.asyncUnaryCall((request, response) -> {
-          request.getResourceSpansList().forEach(r -> r.getScopeSpansList().forEach(s -> {
-            spanCount.addAndGet(s.getSpansCount());
-            if (keep) {
-              spans.addAll(s.getSpansList());
-            }
-          }));
-          response.onNext(ExportTraceServiceResponse.getDefaultInstance());
-          response.onCompleted();
-        }))
-        .build();
+    ServerServiceDefinition.Builder traces = ServerServiceDefinition
+        .builder("opentelemetry.proto.collector.trace.v1.TraceService");
+    if (keep) {
+      traces.addMethod(keepingTraces());
+    } else {
+      traces.addMethod(countingTraces());
+    }
     ServerServiceDefinition metrics = ServerServiceDefinition
         .builder("opentelemetry.proto.collector.metrics.v1.MetricsService")
         .addMethod(EXPORT_METRICS, ServerCalls.asyncUnaryCall((request, response) -> {
@@ -102,10 +97,36 @@ public final class OtlpReceiver implements AutoCloseable, AfterAllCallback {
         }))
         .build();
     server = NettyServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
-        .addService(traces)
+        .addService(traces.build())
         .addService(metrics)
         .build()
         .start();
+  }
+
+  private ServerMethodDefinition<ExportTraceServiceRequest, ExportTraceServiceResponse> keepingTraces() {
+    return ServerMethodDefinition.create(EXPORT_TRACES, ServerCalls.asyncUnaryCall((request, response) -> {
+      request.getResourceSpansList().forEach(r -> r.getScopeSpansList().forEach(s -> {
+        spanCount.addAndGet(s.getSpansCount());
+        spans.addAll(s.getSpansList());
+      }));
+      response.onNext(ExportTraceServiceResponse.getDefaultInstance());
+      response.onCompleted();
+    }));
+  }
+
+  /**
+   * The same method, its requests read as {@link SpanCounter#count span counts} instead of messages: a traced bench
+   * run sends tens of thousands of spans a second, and building each as a message cost this receiver about 1.6 us
+   * of CPU per span, on the cores the measured server uses (some 6 % of the traced echo's machine).
+   */
+  private ServerMethodDefinition<Long, ExportTraceServiceResponse> countingTraces() {
+    MethodDescriptor<Long, ExportTraceServiceResponse> method = EXPORT_TRACES.toBuilder(
+        SpanCounter.MARSHALLER, EXPORT_TRACES.getResponseMarshaller()).build();
+    return ServerMethodDefinition.create(method, ServerCalls.asyncUnaryCall((count, response) -> {
+      spanCount.addAndGet(count);
+      response.onNext(ExportTraceServiceResponse.getDefaultInstance());
+      response.onCompleted();
+    }));
   }
 
   /** A receiver listening now, as a static extension field that {@link #afterAll closes} after the class. */

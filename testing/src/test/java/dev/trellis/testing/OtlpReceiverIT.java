@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +35,24 @@ class OtlpReceiverIT {
 
       assertThat(receiver.spanCount()).isEqualTo(4);
       assertThat(receiver.spans()).isEmpty();
+    }
+  }
+
+  @Test
+  void aCountingReceiverCountsTheSpansOfEveryScopeInABatch() throws IOException {
+    try (OtlpReceiver receiver = OtlpReceiver.counting()) {
+      OtlpGrpcSpanExporter exporter = OtlpGrpcSpanExporter.builder().setEndpoint(receiver.endpoint()).build();
+      try (SdkTracerProvider provider = SdkTracerProvider.builder()
+          .addSpanProcessor(BatchSpanProcessor.builder(exporter).setScheduleDelay(Duration.ofHours(1)).build())
+          .build()) {
+        for (int i = 0; i < 300; i++) {
+          provider.get(i % 3 == 0 ? "server" : "client").spanBuilder("call " + i).startSpan().end();
+        }
+        // One export of two scopes' spans.
+        assertThat(provider.forceFlush().join(10, TimeUnit.SECONDS).isSuccess()).isTrue();
+      }
+
+      assertThat(receiver.spanCount()).isEqualTo(300);
     }
   }
 

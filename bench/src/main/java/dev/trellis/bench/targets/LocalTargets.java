@@ -208,9 +208,10 @@ public final class LocalTargets implements AutoCloseable {
   }
 
   /**
-   * A real OTLP/gRPC receiver on loopback, in the bench's JVM (idle while an external engine drives the load): the
-   * target's exporter serializes and sends every batch as it would to a collector, and the report compares the spans
-   * that arrived with the calls made (dropped spans would flatter tracing). It counts and keeps no span.
+   * A real OTLP/gRPC receiver on loopback, in the bench's JVM (otherwise idle while an external engine drives the
+   * load): the target's exporter serializes and sends every batch as it would to a collector, and the report
+   * compares the spans that arrived with the calls made (dropped spans would flatter tracing). It counts spans from
+   * the requests' wire form and keeps none, so that it costs the shared cores little beside what it measures.
    */
   private OtlpReceiver receiver() throws IOException {
     if (receiver == null) {
