@@ -10,11 +10,13 @@ import dev.trellis.platform.data.route.BucketDirectory;
 import dev.trellis.platform.data.route.ShardId;
 import dev.trellis.platform.data.route.ShardRecord;
 import dev.trellis.testing.ShardsExtension;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.jooq.DSLContext;
+import org.jooq.Record;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -54,6 +56,9 @@ class ShardSetIT {
       BucketMover.builder(db).deleteAfter(Duration.ofMillis(300)).build().move(BUCKET, 4);
 
       await().atMost(Duration.ofSeconds(10)).until(() -> db.shardOfId(id).index() == 4);
+      PointReads<Record> reads = db.pointReads(DSL.table("accounts"), DSL.field("id", Long.class));
+      assertThat(reads.fetch(id)).isPresent();
+      WeakReference<Shard> fifth = new WeakReference<>(db.shard(4));
       db.shardOfId(id).read(dsl -> dsl.execute("UPDATE accounts SET balance = balance + 1 WHERE id = ?", id));
       assertThat(balance(ShardsExtension.dsl(five.shards().get(4)), id)).isEqualTo(2);
       assertThat(ShardsExtension.dsl(four.shards().get(2)).fetchCount(DSL.table("accounts"))).isZero();
@@ -76,6 +81,12 @@ class ShardSetIT {
       await().atMost(Duration.ofSeconds(10)).until(() -> db.shards().size() == 4);
       assertThatThrownBy(() -> db.shard(4)).hasMessageContaining("no open shard 4");
       assertThat(balance(db, id)).isEqualTo(2);
+      assertThat(reads.fetch(id)).isPresent();
+      // Once its pool is closed nothing holds the shard that left (its read batcher included).
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        System.gc();
+        return fifth.get() == null;
+      });
     }
   }
 

@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.SQLDialect;
@@ -36,7 +35,6 @@ public final class PointReads<R extends Record> {
   private final String many;
   private final int maxRunning;
   private final Duration maxWait;
-  private final Map<Shard, ReadBatcher<Long, R>> batchers = new ConcurrentHashMap<>();
 
   PointReads(ShardedDatabase db, Table<R> table, Field<Long> id, ShardPoolSettings pool) {
     this.db = requireNonNull(db, "db");
@@ -73,18 +71,16 @@ public final class PointReads<R extends Record> {
 
   /** How many reads wait for a statement slot on this shard now (tests). */
   int waiting(Shard shard) {
-    ReadBatcher<Long, R> batcher = batchers.get(shard);
-    return batcher == null ? 0 : batcher.waiting();
+    return maxRunning == 0 ? 0 : batcher(shard).waiting();
   }
 
   private Optional<R> readOne(Shard shard, long rowId) {
     return shard.read(dsl -> dsl.resultQuery(one, rowId).coerce(table).fetchOptional());
   }
 
-  // One per shard this replica has read from; a shard that left the set keeps its idle entry (a few objects).
+  // Kept by the shard, so that a shard that left the set takes its batcher with it.
   private ReadBatcher<Long, R> batcher(Shard shard) {
-    ReadBatcher<Long, R> batcher = batchers.get(shard);
-    return batcher != null ? batcher : batchers.computeIfAbsent(shard, this::newBatcher);
+    return shard.readBatcher(this, this::newBatcher);
   }
 
   private ReadBatcher<Long, R> newBatcher(Shard shard) {

@@ -7,7 +7,9 @@ import dev.trellis.platform.data.ShardProber.ShardHealth;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
@@ -39,6 +41,8 @@ public final class Shard {
   private final int checkSeconds;
   private final CheckConnections checkConnections;
   private final ShardHealth health = new ShardHealth();
+  /** Each table's read batcher on this shard ({@link PointReads}): they go with the shard when it leaves the set. */
+  private final Map<PointReads<?>, ReadBatcher<Long, ?>> readBatchers = new ConcurrentHashMap<>();
   private volatile Connection checkConnection; // opened by the prober's thread
   private volatile boolean closed;
 
@@ -135,6 +139,17 @@ public final class Shard {
     if (!health.reachable()) {
       throw failures.unreachable();
     }
+  }
+
+  /** {@code reads}' batcher on this shard, made on first use. */
+  @SuppressWarnings("unchecked") // each entry is made by its own PointReads, for its own row type
+  <R extends Record> ReadBatcher<Long, R> readBatcher(PointReads<R> reads,
+      Function<Shard, ReadBatcher<Long, R>> make) {
+    ReadBatcher<Long, ?> batcher = readBatchers.get(reads);
+    if (batcher == null) {
+      batcher = readBatchers.computeIfAbsent(reads, r -> make.apply(this));
+    }
+    return (ReadBatcher<Long, R>) batcher;
   }
 
   /**
