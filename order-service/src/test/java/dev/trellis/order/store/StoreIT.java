@@ -135,6 +135,30 @@ class StoreIT {
   }
 
   @Test
+  void aStepIsRecordedAsAHotUpdateThatWritesNoIndex() {
+    SagaJournal journal = new SagaJournal(db, java.time.Clock.systemUTC(), "replica-a", Duration.ofMinutes(1));
+    SagaRecord saga = journal.begin(draft(ShardId.of(Instant.now(), 18, 1), "k-" + UUID.randomUUID()),
+        SagaContext.empty(), List.of("verify_user"), "reserve_inventory");
+    DSLContext shard = ShardsExtension.dsl(shards.topology().shards().get(db.shardOfId(saga.order().id()).index()));
+    // The columns a step writes (V8__saga_steps_as_hot_updates.sql): in no index's key, expression or predicate.
+    List<String> indexes = shard.fetch("SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+        + "WHERE indrelid = 'order_sagas'::regclass").getValues(0, String.class);
+    assertThat(indexes).hasSize(4).allSatisfy(index -> assertThat(index)
+        .doesNotContain("lease_until", "lease_owner", "current_step", "completed_steps", "context", "updated_at"));
+    long hotBefore = hotUpdatesOfSagas(shard);
+
+    journal.stepCompleted(saga, "reserve_inventory", Map.of("lines", "1"), "process_payment", OrderChange.none());
+
+    // PostgreSQL publishes a backend's table statistics within seconds of its transaction, not at once.
+    await().atMost(Duration.ofSeconds(30)).until(() -> hotUpdatesOfSagas(shard) > hotBefore);
+  }
+
+  private static long hotUpdatesOfSagas(DSLContext shard) {
+    return shard.fetchSingle("SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'order_sagas'")
+        .get(0, Long.class);
+  }
+
+  @Test
   void aSecondOrderWithTheSameKeyIsRefusedAndStoresNothing() {
     SagaJournal journal = new SagaJournal(db, java.time.Clock.systemUTC(), "replica", Duration.ofMinutes(1));
     long user = ShardId.of(Instant.now(), 33, 1);
